@@ -1,0 +1,73 @@
+// `ferry`: the repository side of Ferry (validate, resolve; build, plan and analyze to come).
+import { Command, Option } from 'commander';
+import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import { formatProblem } from '../../../schema/src/problem.js';
+import { SchemaValidator } from '../../../schema/src/validate.js';
+import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
+import { resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
+import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
+import { FERRY_VERSION } from '../../../daemon/src/version.js';
+import { printDesired } from '../resolve/print-desired.js';
+import { validateFleet } from '../validate/validate-fleet.js';
+
+const program = new Command('ferry')
+  .description('Ferry: GitOps updates for fleets of container gateways (repository side)')
+  .version(FERRY_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('validate')
+  .description('check a fleet directory: schemas, references, policy, and every device resolving')
+  .argument('[FLEET_DIR]', 'fleet root (holds fleet.yaml)', '.')
+  .option('--json', 'print the report as JSON')
+  .action(async (dir: string, options: { json?: boolean }) => {
+    const report = await validateFleet(new DirectoryReader(dir));
+    if (options.json) {
+      console.log(JSON.stringify(report, null, 2));
+    } else {
+      for (const problem of report.problems) {
+        const devices = problem.devices ? ` [device${problem.devices.length > 1 ? 's' : ''} ${problem.devices.join(', ')}]` : '';
+        console.log(formatProblem(problem) + devices);
+      }
+      console.log(
+        report.valid
+          ? `${dir}: valid (${plural(report.deployments, "deployment")}, ${plural(report.devices.length, "device")})`
+          : `${dir}: ${plural(report.problems.length, "problem")}`,
+      );
+    }
+    process.exitCode = report.valid ? 0 : 1;
+  });
+
+program
+  .command('resolve')
+  .description("print one device's desired state: deployments, services, images, config hashes")
+  .argument('<FLEET_DIR>', 'fleet root (holds fleet.yaml)')
+  .requiredOption('--device <ID>', 'device id (devices/<ID>.yaml)')
+  .addOption(new Option('--arch <ARCH>', 'the device architecture label, as ferryd reports it'))
+  .addOption(new Option('--os <OS>', 'the device os label, as ferryd reports it'))
+  .option('--json', 'print the desired state as JSON')
+  .action(async (dir: string, options: { device: string; arch?: string; os?: string; json?: boolean }) => {
+    const fleet = await loadFleet(new DirectoryReader(dir), new SchemaValidator());
+    const facts = { ...(options.arch ? { arch: options.arch } : {}), ...(options.os ? { os: options.os } : {}) };
+    const result = resolveDevice(fleet, options.device, facts);
+    if (!result.state) throw new InvalidInputError(result.problems);
+    console.log(options.json ? JSON.stringify(result.state, null, 2) : printDesired(result.state));
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof InvalidInputError) {
+    for (const problem of error.problems) console.error(formatProblem(problem));
+    process.exitCode = 1;
+  } else if (error instanceof FerryError) {
+    console.error(`ferry: ${error.message}`);
+    process.exitCode = error.code === 'FERRY_USAGE' ? 2 : 1;
+  } else {
+    throw error;
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

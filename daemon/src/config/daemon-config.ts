@@ -1,0 +1,71 @@
+// ferryd.yaml: read, validated against schema/ferryd.schema.json (filling defaults), frozen.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { parseYamlFile } from '../../../schema/src/yaml-file.js';
+import { parseDuration } from '../desired/duration.js';
+
+export interface AuthConfig {
+  readonly username?: string;
+  readonly passwordFile?: string;
+  readonly tokenFile?: string;
+}
+
+export interface DaemonConfig {
+  readonly file: string;
+  readonly device: { readonly id: string; readonly arch?: string; readonly variant?: string; readonly os?: string };
+  readonly source: {
+    readonly url: string;
+    readonly branch: string;
+    readonly path: string;
+    readonly intervalMs: number;
+    readonly auth?: AuthConfig;
+  };
+  readonly registry: {
+    readonly auth: Readonly<Record<string, AuthConfig>>;
+    readonly mirrors: Readonly<Record<string, readonly string[]>>;
+    readonly insecure: readonly string[];
+    readonly caFile?: string;
+    readonly maxBytesPerSecond?: number;
+  };
+  readonly engine: { readonly socket: string; readonly namespace: string };
+  readonly state: { readonly dir: string };
+  readonly api: { readonly listen: string; readonly tokenFile?: string };
+}
+
+type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry'> & {
+  device?: DaemonConfig['device'] | { id?: string };
+  source: Omit<DaemonConfig['source'], 'intervalMs'> & { interval: string };
+  registry?: Partial<DaemonConfig['registry']>;
+};
+
+/** Loads ferryd.yaml; throws InvalidInputError (file:line:col) or FerryError FERRY_CONFIG. */
+export async function loadDaemonConfig(file: string, validator: SchemaValidator, defaultId = hostname()): Promise<DaemonConfig> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, { file });
+  });
+  const yaml = parseYamlFile(file, text);
+  const problems = validator.validate('ferryd', yaml);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const raw = yaml.value as RawConfig;
+  const { interval, ...source } = raw.source;
+  const config: DaemonConfig = {
+    file,
+    device: { ...raw.device, id: raw.device?.id ?? defaultId },
+    source: { ...source, intervalMs: parseDuration(interval) ?? 30_000 },
+    registry: { auth: {}, mirrors: {}, insecure: [], ...raw.registry },
+    engine: raw.engine,
+    state: raw.state,
+    api: raw.api,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

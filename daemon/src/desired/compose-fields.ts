@@ -1,0 +1,114 @@
+// Parsers for the Compose short syntaxes Ferry supports (ports, volumes, key=value lists).
+import type { Mount, PortMapping } from './desired-state.js';
+
+type Parsed<T> = { ok: T } | { error: string };
+
+/** "8080:80", "127.0.0.1:8080:80/tcp", "7777/udp", 80, or the long form. */
+export function parsePort(spec: unknown): Parsed<PortMapping> {
+  if (typeof spec === 'number') return { ok: { target: spec, protocol: 'tcp' } };
+  if (spec !== null && typeof spec === 'object') {
+    const long = spec as { target: number; published?: number | string; protocol?: 'tcp' | 'udp'; host_ip?: string };
+    const published = long.published === undefined ? undefined : Number(long.published);
+    if (published !== undefined && !validPort(published)) return { error: `invalid published port '${String(long.published)}'` };
+    return {
+      ok: {
+        target: long.target,
+        protocol: long.protocol ?? 'tcp',
+        ...(published === undefined ? {} : { published }),
+        ...(long.host_ip === undefined ? {} : { hostIp: long.host_ip }),
+      },
+    };
+  }
+  const text = String(spec);
+  const match = /^(?:(?:(\[?[0-9a-fA-F.:]+\]?):)?(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
+  if (!match) return { error: `'${text}' is not a port mapping Ferry supports (HOST:CONTAINER[/udp], ranges are not supported)` };
+  const [, hostIp, published, target, protocol] = match;
+  const mapping: PortMapping = {
+    target: Number(target),
+    protocol: protocol === 'udp' ? 'udp' : 'tcp',
+    ...(published === undefined ? {} : { published: Number(published) }),
+    ...(hostIp === undefined ? {} : { hostIp: hostIp.replace(/^\[|\]$/g, '') }),
+  };
+  if (!validPort(mapping.target) || (mapping.published !== undefined && !validPort(mapping.published))) {
+    return { error: `'${text}' has a port outside 1-65535` };
+  }
+  return { ok: mapping };
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+/** "data:/var/lib/x", "data:/var/lib/x:ro", "/srv/acme:/data", or the long form. */
+export function parseMount(spec: unknown): Parsed<Mount> {
+  if (spec !== null && typeof spec === 'object') {
+    const long = spec as { type: Mount['type']; source?: string; target: string; read_only?: boolean };
+    if (long.type !== 'tmpfs' && !long.source) return { error: `a ${long.type} mount needs a source` };
+    return checkMount({ type: long.type, source: long.source ?? '', target: long.target, readOnly: long.read_only ?? false });
+  }
+  const parts = String(spec).split(':');
+  if (parts.length === 1) {
+    return { error: `anonymous volume '${String(spec)}' would lose its data on every update; name it (NAME:${String(spec)})` };
+  }
+  if (parts.length > 3) return { error: `'${String(spec)}' is not SOURCE:TARGET[:ro|rw]` };
+  const [source = '', target = '', mode = 'rw'] = parts;
+  if (mode !== 'ro' && mode !== 'rw') return { error: `unsupported mount mode '${mode}' (ro or rw)` };
+  const type = source.startsWith('/') || source.startsWith('.') || source.startsWith('~') ? 'bind' : 'volume';
+  return checkMount({ type, source, target, readOnly: mode === 'ro' });
+}
+
+function checkMount(mount: Mount): Parsed<Mount> {
+  if (!mount.target.startsWith('/')) return { error: `mount target '${mount.target}' must be an absolute path` };
+  if (mount.type === 'bind' && !mount.source.startsWith('/')) {
+    return { error: `bind mount source '${mount.source}' must be an absolute host path (the repository is not on the device)` };
+  }
+  return { ok: mount };
+}
+
+/** A Compose map-or-list of `KEY=VALUE` as a map; list entries without `=` map to null. */
+export function keyValues(value: unknown, separator = '='): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  if (Array.isArray(value)) {
+    for (const item of value as string[]) {
+      const at = item.indexOf(separator);
+      if (at < 0) out[item] = null;
+      else out[item.slice(0, at)] = item.slice(at + separator.length);
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+      out[key] = raw === null || raw === undefined ? null : String(raw);
+    }
+  }
+  return out;
+}
+
+/** Splits a command string the way a POSIX shell splits words (quotes and backslashes). */
+export function splitWords(command: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < command.length; i += 1) {
+    const char = command[i] ?? '';
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else if (char === '\\' && quote === '"' && i + 1 < command.length) word += command[++i];
+      else word += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      inWord = true;
+    } else if (char === '\\' && i + 1 < command.length) {
+      word += command[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}

@@ -1,0 +1,78 @@
+// The fleet repository as loaded and validated: plain, frozen data the resolver works on.
+import type { YamlFile } from '../../../schema/src/yaml-file.js';
+
+export type UpdateOrder = 'start-first' | 'stop-first';
+
+export interface UpdatePolicy {
+  readonly order?: UpdateOrder;
+  readonly healthTimeout?: string;
+  readonly rollback?: boolean;
+}
+
+export interface Deployment {
+  readonly name: string;
+  /** Folder of the stack, normalised relative to the fleet root, e.g. `stacks/bms-collector`. */
+  readonly stack: string;
+  readonly target: { readonly labels?: Readonly<Record<string, string>>; readonly devices?: readonly string[] };
+  readonly tenant?: string;
+  readonly update?: UpdatePolicy;
+  readonly rollout?: { readonly percent: number; readonly previous: string };
+  readonly window?: { readonly cron: string; readonly duration: string };
+}
+
+export interface TenantPolicy {
+  readonly privileged?: boolean;
+  readonly hostNetwork?: boolean;
+  readonly devices?: readonly string[];
+  readonly bindMounts?: readonly string[];
+}
+
+export interface FleetFile {
+  readonly apiVersion: 'ferry/v1';
+  readonly kind: 'Fleet';
+  readonly deployments: readonly Deployment[];
+  readonly defaults?: { readonly update?: UpdatePolicy };
+  readonly policy?: { readonly tenants?: Readonly<Record<string, TenantPolicy>> };
+}
+
+export interface DeviceFile {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly vars?: Readonly<Record<string, string>>;
+}
+
+/** A compose file with what it pulls in from the repository (env files), plus positions. */
+export interface LoadedStack {
+  /** Stack folder relative to the fleet root. */
+  readonly path: string;
+  /** Path of compose.yaml as shown in messages (relative to the fleet root). */
+  readonly file: string;
+  readonly yaml: YamlFile;
+  /** env_file contents by the path written in the compose file. */
+  readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
+}
+
+export interface EnvFileEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly line: number;
+}
+
+export interface LoadedDevice {
+  readonly id: string;
+  readonly file: string;
+  readonly yaml: YamlFile;
+  readonly spec: DeviceFile;
+}
+
+/** Everything the resolver needs from one revision of the fleet repository. */
+export interface LoadedFleet {
+  /** Commit the fleet was read at, or null for a plain directory. */
+  readonly revision: string | null;
+  readonly fleetYaml: YamlFile;
+  readonly fleet: FleetFile;
+  readonly devices: ReadonlyMap<string, LoadedDevice>;
+  /** Stacks of this revision, by stack path. */
+  readonly stacks: ReadonlyMap<string, LoadedStack>;
+  /** Stacks of `rollout.previous` revisions: revision -> stack path -> stack. */
+  readonly previousStacks: ReadonlyMap<string, ReadonlyMap<string, LoadedStack>>;
+}

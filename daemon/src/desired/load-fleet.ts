@@ -1,0 +1,150 @@
+// Reads a fleet repository (any FleetReader), parses and validates every file once, and returns
+// frozen, typed data for the resolver, or every problem found.
+import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import type { Problem } from '../../../schema/src/problem.js';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { parseYamlFile, type YamlFile } from '../../../schema/src/yaml-file.js';
+import type { FleetReader } from '../source/fleet-reader.js';
+import { parseEnvFile } from './env-file.js';
+import type { DeviceFile, EnvFileEntry, FleetFile, LoadedDevice, LoadedFleet, LoadedStack } from './fleet-model.js';
+import { ProblemSink } from './problem-sink.js';
+import { repoJoin, repoPath } from './repo-path.js';
+
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Loads and validates a fleet; throws InvalidInputError listing every problem in it. */
+export async function loadFleet(reader: FleetReader, validator: SchemaValidator): Promise<LoadedFleet> {
+  const problems: Problem[] = [];
+  const parse = parserFor(reader, validator, problems);
+  const fleetYaml = await parse('fleet.yaml', 'fleet');
+  if (!fleetYaml) {
+    if (problems.length === 0) problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
+    throw new InvalidInputError(problems);
+  }
+  const fleet = fleetYaml.value as FleetFile;
+  const sink = new ProblemSink(fleetYaml);
+  const stackPaths = checkDeployments(fleet, sink);
+  problems.push(...sink.problems);
+
+  const devices = new Map<string, LoadedDevice>();
+  for (const name of await reader.listFolder('devices')) {
+    const id = name.replace(/\.ya?ml$/, '');
+    if (id === name) continue;
+    const file = `devices/${name}`;
+    if (!DEVICE_ID.test(id)) {
+      problems.push(fileProblem(file, `'${id}' is not a valid device id (letters, digits, '.', '_', '-')`));
+      continue;
+    }
+    const yaml = await parse(file, 'device');
+    if (yaml) devices.set(id, Object.freeze({ id, file, yaml, spec: (yaml.value ?? {}) as DeviceFile }));
+  }
+
+  const stacks = new Map<string, LoadedStack>();
+  for (const stackPath of stackPaths) {
+    const stack = await loadStack(reader, stackPath, parse, problems, '');
+    if (stack) stacks.set(stackPath, stack);
+  }
+
+  const previousStacks = new Map<string, Map<string, LoadedStack>>();
+  for (const [index, deployment] of fleet.deployments.entries()) {
+    const previous = deployment.rollout?.previous;
+    const stackPath = repoPath(deployment.stack);
+    if (previous === undefined || stackPath === undefined) continue;
+    const atPrevious = await reader.atRevision(previous).catch((error: unknown) => {
+      sink.problems.length = 0;
+      sink.add(['deployments', index, 'rollout', 'previous'], error instanceof Error ? error.message : String(error));
+      problems.push(...sink.problems);
+      return undefined;
+    });
+    if (!atPrevious) continue;
+    const byPath = previousStacks.get(previous) ?? new Map<string, LoadedStack>();
+    previousStacks.set(previous, byPath);
+    const stack = await loadStack(atPrevious, stackPath, parserFor(atPrevious, validator, problems), problems, `@${previous}`);
+    if (stack) byPath.set(stackPath, stack);
+  }
+
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return Object.freeze({ revision: reader.revision, fleetYaml, fleet, devices, stacks, previousStacks });
+}
+
+/** Unique names and stack paths inside the repository; returns the stack paths to load. */
+function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
+  const names = new Set<string>();
+  const stackPaths = new Set<string>();
+  for (const [index, deployment] of fleet.deployments.entries()) {
+    if (names.has(deployment.name)) sink.add(['deployments', index, 'name'], `deployment name '${deployment.name}' is used twice`);
+    names.add(deployment.name);
+    const stackPath = repoPath(deployment.stack);
+    if (stackPath === undefined) {
+      sink.add(['deployments', index, 'stack'], `stack '${deployment.stack}' is outside the repository`);
+      continue;
+    }
+    // The resolver looks stacks up by this normalised path.
+    (deployment as { stack: string }).stack = stackPath;
+    stackPaths.add(stackPath);
+  }
+  return [...stackPaths];
+}
+
+async function loadStack(reader: FleetReader, stackPath: string, parse: Parse, problems: Problem[], suffix: string): Promise<LoadedStack | undefined> {
+  const file = `${stackPath}/compose.yaml`;
+  const yaml = await parse(file, 'compose', `${file}${suffix}`);
+  if (!yaml) {
+    if (!problems.some((p) => p.file === `${file}${suffix}`)) problems.push(fileProblem(`${file}${suffix}`, `no compose.yaml in stack '${stackPath}'`));
+    return undefined;
+  }
+  const sink = new ProblemSink(yaml);
+  const envFiles = new Map<string, EnvFileEntry[]>();
+  const services = (yaml.value as { services: Record<string, { env_file?: string | string[] }> }).services;
+  for (const [name, service] of Object.entries(services)) {
+    const files = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+    for (const [index, envFile] of files.entries()) {
+      const at = ['services', name, 'env_file', ...(Array.isArray(service.env_file) ? [index] : [])];
+      const path = repoJoin(stackPath, envFile);
+      if (path === undefined) {
+        sink.add(at, `env file '${envFile}' is outside the repository`);
+        continue;
+      }
+      const text = await reader.readFile(path).catch(() => undefined);
+      if (text === undefined) {
+        sink.add(at, `env file '${envFile}' not found`);
+        continue;
+      }
+      const parsed = parseEnvFile(text);
+      for (const error of parsed.errors) problems.push({ file: `${path}${suffix}`, line: error.line, col: 1, path: '', message: error.message });
+      envFiles.set(envFile, parsed.entries);
+    }
+  }
+  problems.push(...sink.problems);
+  return Object.freeze({ path: stackPath, file: `${file}${suffix}`, yaml, envFiles });
+}
+
+type SchemaOfFile = 'fleet' | 'device' | 'compose';
+type Parse = (path: string, schema: SchemaOfFile, label?: string) => Promise<YamlFile | undefined>;
+
+/** Reads, parses and validates one file; its problems go to `problems`, shown under `label`. */
+function parserFor(reader: FleetReader, validator: SchemaValidator, problems: Problem[]): Parse {
+  return async (path, schema, label = path) => {
+    try {
+      const text = await reader.readFile(path);
+      if (text === undefined) return undefined;
+      const yaml = parseYamlFile(label, text);
+      const found = validator.validate(schema, yaml);
+      problems.push(...found);
+      return found.length === 0 ? yaml : undefined;
+    } catch (error) {
+      problems.push(...problemsOf(error, label));
+      return undefined;
+    }
+  };
+}
+
+function fileProblem(file: string, message: string): Problem {
+  return { file, line: 1, col: 1, path: '', message };
+}
+
+function problemsOf(error: unknown, file: string): Problem[] {
+  if (error instanceof InvalidInputError) return [...error.problems];
+  if (error instanceof FerryError) return [fileProblem(file, error.message.replace(`${file}: `, ''))];
+  throw error;
+}

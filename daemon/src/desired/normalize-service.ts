@@ -1,0 +1,206 @@
+// One Compose service (already schema-checked and interpolated) -> a DesiredService.
+import { keyValues, parseMount, parsePort, splitWords } from './compose-fields.js';
+import { configHash } from './config-hash.js';
+import type { DependencyCondition, DesiredService, Healthcheck, Mount, PortMapping } from './desired-state.js';
+import { parseByteSize, parseDuration } from './duration.js';
+import type { EnvFileEntry } from './fleet-model.js';
+import type { ProblemSink } from './problem-sink.js';
+import { repoJoin } from './repo-path.js';
+
+/** What a service may refer to elsewhere in its stack. */
+export interface StackContext {
+  readonly deployment: string;
+  readonly tenant?: string;
+  /** Stack folder relative to the fleet root, for resolving build contexts. */
+  readonly stackPath: string;
+  readonly services: ReadonlySet<string>;
+  readonly networks: ReadonlySet<string>;
+  readonly volumes: ReadonlySet<string>;
+  readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
+}
+
+type RawService = Record<string, unknown>;
+type Path = (string | number)[];
+
+const RESERVED_LABEL_PREFIX = 'ferry.';
+
+export function normalizeService(name: string, raw: RawService, stack: StackContext, sink: ProblemSink): DesiredService {
+  const at = (...rest: Path): Path => ['services', name, ...rest];
+  const words = (value: unknown): string[] | undefined =>
+    value === undefined ? undefined : Array.isArray(value) ? value.map(String) : splitWords(String(value));
+  const duration = (field: string, value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    const ms = parseDuration(String(value));
+    if (ms === undefined) sink.add(at(field), `'${String(value)}' is not a duration (e.g. 30s, 1m30s)`);
+    return ms;
+  };
+
+  const networkMode = raw.network_mode as string | undefined;
+  const networks = serviceNetworks(raw.networks, networkMode, stack, sink, at);
+  const limits = (raw.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources?.limits ?? {};
+  const memory = raw.mem_limit ?? limits.memory;
+  const memLimitBytes = memory === undefined ? undefined : parseByteSize(memory as string | number);
+  if (memory !== undefined && memLimitBytes === undefined) sink.add(at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'), `'${String(memory)}' is not a memory size (e.g. 256m)`);
+  const cpuValue = raw.cpus ?? limits.cpus;
+  const cpus = cpuValue === undefined ? undefined : Number(cpuValue);
+  if (cpus !== undefined && !(cpus > 0)) sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
+
+  const service: Omit<DesiredService, 'configHash'> = {
+    name,
+    containerName: [stack.tenant, stack.deployment, name].filter(Boolean).join('-'),
+    image: String(raw.image ?? ''),
+    ...optional('build', buildSpec(raw.build, stack, sink, at)),
+    ...optional('command', words(raw.command)),
+    ...optional('entrypoint', words(raw.entrypoint)),
+    environment: environment(raw, stack, sink, at),
+    ports: listOf(raw.ports, parsePort, sink, at('ports')) as PortMapping[],
+    mounts: mounts(raw.volumes, stack, sink, at),
+    networks,
+    ...optional('networkMode', networkMode),
+    restart: (raw.restart as DesiredService['restart'] | undefined) ?? 'unless-stopped',
+    ...optional('healthcheck', healthcheck(raw.healthcheck, duration)),
+    dependsOn: dependsOn(raw.depends_on, name, stack, sink, at),
+    devices: (raw.devices as string[] | undefined) ?? [],
+    privileged: raw.privileged === true,
+    capAdd: (raw.cap_add as string[] | undefined) ?? [],
+    capDrop: (raw.cap_drop as string[] | undefined) ?? [],
+    ...optional('user', raw.user as string | undefined),
+    ...optional('workingDir', raw.working_dir as string | undefined),
+    labels: labels(raw.labels, sink, at),
+    ...optional('memLimitBytes', memLimitBytes),
+    ...optional('cpus', cpus),
+    ...optional('pidsLimit', limits.pids as number | undefined),
+    ...optional('stopGracePeriodMs', duration('stop_grace_period', raw.stop_grace_period)),
+    ...optional('stopSignal', raw.stop_signal as string | undefined),
+    extraHosts: Object.entries(keyValues(raw.extra_hosts, Array.isArray(raw.extra_hosts) ? ':' : '=')).map(([h, ip]) => `${h}:${ip ?? ''}`),
+    tmpfs: raw.tmpfs === undefined ? [] : Array.isArray(raw.tmpfs) ? (raw.tmpfs as string[]) : [String(raw.tmpfs)],
+    readOnly: raw.read_only === true,
+    ulimits: ulimits(raw.ulimits),
+    sysctls: definedValues(keyValues(raw.sysctls)),
+    ...optional('logging', logging(raw.logging)),
+  };
+  const { build: _build, ...runtime } = service;
+  return { ...service, configHash: configHash({ deployment: stack.deployment, tenant: stack.tenant, ...runtime }) };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function listOf<T>(items: unknown, parse: (spec: unknown) => { ok: T } | { error: string }, sink: ProblemSink, path: Path): T[] {
+  const out: T[] = [];
+  for (const [index, spec] of ((items as unknown[] | undefined) ?? []).entries()) {
+    const parsed = parse(spec);
+    if ('error' in parsed) sink.add([...path, index], parsed.error);
+    else out.push(parsed.ok);
+  }
+  return out;
+}
+
+function definedValues(map: Record<string, string | null>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).filter((e): e is [string, string] => e[1] !== null));
+}
+
+function buildSpec(build: unknown, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): DesiredService['build'] {
+  if (build === undefined) return undefined;
+  const spec = typeof build === 'string' ? { context: build } : (build as { context: string; dockerfile?: string; args?: unknown; target?: string; platforms?: string[] });
+  const context = repoJoin(stack.stackPath, spec.context);
+  if (context === undefined) {
+    sink.add(at('build'), `build context '${spec.context}' is outside the repository`);
+    return undefined;
+  }
+  return {
+    context,
+    dockerfile: spec.dockerfile ?? 'Dockerfile',
+    args: definedValues(keyValues(spec.args)),
+    ...optional('target', spec.target),
+    platforms: spec.platforms ?? [],
+  };
+}
+
+function environment(raw: RawService, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): Record<string, string> {
+  const env: Record<string, string> = {};
+  const files = raw.env_file === undefined ? [] : Array.isArray(raw.env_file) ? (raw.env_file as string[]) : [String(raw.env_file)];
+  for (const [index, file] of files.entries()) {
+    const entries = stack.envFiles.get(file);
+    if (!entries) sink.add(at('env_file', ...(Array.isArray(raw.env_file) ? [index] : [])), `env file '${file}' could not be read`);
+    for (const entry of entries ?? []) env[entry.key] = entry.value;
+  }
+  Object.assign(env, definedValues(keyValues(raw.environment)));
+  return env;
+}
+
+function mounts(volumes: unknown, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): Mount[] {
+  const parsed = listOf(volumes, parseMount, sink, at('volumes'));
+  for (const [index, mount] of parsed.entries()) {
+    if (mount.type === 'volume' && !stack.volumes.has(mount.source)) {
+      sink.add(at('volumes', index), `volume '${mount.source}' is not declared under top-level 'volumes:'`);
+    }
+  }
+  return parsed;
+}
+
+function serviceNetworks(value: unknown, mode: string | undefined, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): string[] {
+  const names = value === undefined ? [] : Array.isArray(value) ? (value as string[]) : Object.keys(value as object);
+  if (mode !== undefined) {
+    if (names.length > 0) sink.add(at('network_mode'), `network_mode '${mode}' cannot be combined with networks`);
+    const peer = mode.startsWith('service:') ? mode.slice('service:'.length) : undefined;
+    if (peer !== undefined && !stack.services.has(peer)) sink.add(at('network_mode'), `service '${peer}' is not in this stack`);
+    return [];
+  }
+  for (const network of names) {
+    if (network !== 'default' && !stack.networks.has(network)) {
+      sink.add(at('networks'), `network '${network}' is not declared under top-level 'networks:'`);
+    }
+  }
+  return names.length > 0 ? [...names].sort() : ['default'];
+}
+
+function healthcheck(value: unknown, duration: (field: string, v: unknown) => number | undefined): Healthcheck | undefined {
+  if (value === undefined) return undefined;
+  const spec = value as { test?: string | string[]; interval?: string; timeout?: string; retries?: number; start_period?: string; disable?: boolean };
+  if (spec.disable === true) return { test: ['NONE'] };
+  if (spec.test === undefined) return undefined;
+  const test = Array.isArray(spec.test) ? spec.test : ['CMD-SHELL', spec.test];
+  return {
+    test,
+    ...optional('intervalMs', duration('healthcheck', spec.interval)),
+    ...optional('timeoutMs', duration('healthcheck', spec.timeout)),
+    ...optional('retries', spec.retries),
+    ...optional('startPeriodMs', duration('healthcheck', spec.start_period)),
+  };
+}
+
+function dependsOn(value: unknown, self: string, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): DesiredService['dependsOn'] {
+  if (value === undefined) return [];
+  const entries: [string, DependencyCondition][] = Array.isArray(value)
+    ? (value as string[]).map((s) => [s, 'service_started'])
+    : Object.entries(value as Record<string, { condition: DependencyCondition }>).map(([s, d]) => [s, d.condition]);
+  for (const [service] of entries) {
+    if (service === self) sink.add(at('depends_on'), `a service cannot depend on itself`);
+    else if (!stack.services.has(service)) sink.add(at('depends_on'), `service '${service}' is not in this stack`);
+  }
+  return entries.map(([service, condition]) => ({ service, condition })).sort((a, b) => a.service.localeCompare(b.service));
+}
+
+function labels(value: unknown, sink: ProblemSink, at: (...r: Path) => Path): Record<string, string> {
+  const map = keyValues(value);
+  for (const key of Object.keys(map)) {
+    if (key.startsWith(RESERVED_LABEL_PREFIX)) sink.add(at('labels', key), `labels starting with '${RESERVED_LABEL_PREFIX}' are reserved for Ferry`, true);
+  }
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v ?? '']));
+}
+
+function ulimits(value: unknown): DesiredService['ulimits'] {
+  const out: Record<string, { soft: number; hard: number }> = {};
+  for (const [name, limit] of Object.entries((value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {})) {
+    out[name] = typeof limit === 'number' ? { soft: limit, hard: limit } : limit;
+  }
+  return out;
+}
+
+function logging(value: unknown): DesiredService['logging'] {
+  if (value === undefined) return undefined;
+  const spec = value as { driver?: string; options?: Record<string, unknown> };
+  return { driver: spec.driver ?? 'json-file', options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])) };
+}

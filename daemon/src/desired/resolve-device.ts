@@ -1,0 +1,124 @@
+// The resolver: fleet + one device -> that device's desired state. Pure: no I/O, no clock.
+import type { Problem } from '../../../schema/src/problem.js';
+import type { DesiredDeployment, DesiredState, DeviceFacts } from './desired-state.js';
+import { parseDuration } from './duration.js';
+import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
+import { interpolateDocument } from './interpolate-document.js';
+import { normalizeService, type StackContext } from './normalize-service.js';
+import { ProblemSink } from './problem-sink.js';
+import { rolloutBucket } from './rollout-bucket.js';
+import { policyViolations } from './tenant-policy.js';
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
+
+export interface ResolveResult {
+  /** Present when the device resolved without problems. */
+  readonly state?: DesiredState;
+  readonly problems: readonly Problem[];
+}
+
+/** Whether a deployment's target takes this device: every target label matches, or it is listed. */
+export function targets(deployment: Deployment, deviceId: string, labels: Readonly<Record<string, string>>): boolean {
+  const { labels: wanted, devices } = deployment.target;
+  if (devices?.includes(deviceId)) return true;
+  if (!wanted || Object.keys(wanted).length === 0) return false;
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
+
+/** Resolves one device's desired state; problems name the file, line, path and the device. */
+export function resolveDevice(fleet: LoadedFleet, deviceId: string, facts: DeviceFacts = {}): ResolveResult {
+  const device = fleet.devices.get(deviceId);
+  const labels: Record<string, string> = { ...device?.spec.labels };
+  if (facts.arch) labels.arch = facts.arch;
+  if (facts.os) labels.os = facts.os;
+  const vars: Record<string, string> = { FERRY_DEVICE_ID: deviceId, ...device?.spec.vars };
+
+  const problems: Problem[] = [];
+  const deployments: DesiredDeployment[] = [];
+  for (const [index, deployment] of fleet.fleet.deployments.entries()) {
+    if (!targets(deployment, deviceId, labels)) continue;
+    const resolved = resolveDeployment(fleet, index, deployment, deviceId, vars);
+    problems.push(...resolved.problems);
+    if (resolved.deployment) deployments.push(resolved.deployment);
+  }
+  if (problems.length > 0) return { problems };
+  return { state: { device: deviceId, revision: fleet.revision, labels, deployments }, problems };
+}
+
+function resolveDeployment(
+  fleet: LoadedFleet,
+  index: number,
+  deployment: Deployment,
+  deviceId: string,
+  vars: Readonly<Record<string, string>>,
+): { deployment?: DesiredDeployment; problems: Problem[] } {
+  const fleetSink = new ProblemSink(fleet.fleetYaml, deviceId);
+  const bucket = rolloutBucket(deployment.name, deviceId);
+  const rollout = deployment.rollout;
+  const selected = rollout === undefined || bucket < rollout.percent;
+  const stackRevision = selected ? fleet.revision : (rollout?.previous ?? null);
+  const stack: LoadedStack | undefined = selected
+    ? fleet.stacks.get(deployment.stack)
+    : fleet.previousStacks.get(rollout?.previous ?? '')?.get(deployment.stack);
+  if (!stack) {
+    const where = selected ? 'this revision' : `revision ${rollout?.previous}`;
+    fleetSink.add(['deployments', index, 'stack'], `stack '${deployment.stack}' has no compose.yaml at ${where}`);
+    return { problems: fleetSink.problems };
+  }
+
+  const sink = new ProblemSink(stack.yaml, deviceId);
+  const compose = interpolateDocument(stack.yaml.value, (name) => vars[name], sink) as {
+    services: Record<string, Record<string, unknown>>;
+    networks?: Record<string, { internal?: boolean } | null>;
+    volumes?: Record<string, unknown>;
+  };
+  const prefix = [deployment.tenant, deployment.name].filter(Boolean).join('-');
+  const context: StackContext = {
+    deployment: deployment.name,
+    ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
+    stackPath: stack.path,
+    services: new Set(Object.keys(compose.services)),
+    networks: new Set(Object.keys(compose.networks ?? {})),
+    volumes: new Set(Object.keys(compose.volumes ?? {})),
+    envFiles: stack.envFiles,
+  };
+  const services = Object.entries(compose.services).map(([name, raw]) => normalizeService(name, raw, context, sink));
+  if (deployment.tenant !== undefined) {
+    const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
+    for (const service of services) {
+      for (const violation of policyViolations(deployment.tenant, policy, service)) {
+        sink.add(['services', service.name, ...violation.field], violation.message);
+      }
+    }
+  }
+  const usedNetworks = new Set(services.flatMap((s) => s.networks));
+  const networkNames = [...new Set([...context.networks, ...usedNetworks])].filter((n) => usedNetworks.has(n) || n !== 'default').sort();
+  const update = { ...fleet.fleet.defaults?.update, ...deployment.update };
+  const windowMs = deployment.window ? parseDuration(deployment.window.duration) : undefined;
+
+  const problems = [...fleetSink.problems, ...sink.problems];
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    deployment: {
+      name: deployment.name,
+      ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
+      stack: deployment.stack,
+      stackRevision,
+      ...(rollout === undefined ? {} : { rollout: { percent: rollout.percent, bucket, selected } }),
+      update: {
+        order: update.order ?? 'start-first',
+        healthTimeoutMs: parseDuration(update.healthTimeout ?? '') ?? DEFAULT_HEALTH_TIMEOUT_MS,
+        rollback: update.rollback ?? true,
+      },
+      ...(deployment.window && windowMs !== undefined ? { window: { cron: deployment.window.cron, durationMs: windowMs } } : {}),
+      services,
+      networks: networkNames.map((name) => ({
+        name,
+        engineName: `${prefix}-${name}`,
+        internal: compose.networks?.[name]?.internal === true,
+      })),
+      volumes: [...context.volumes].sort().map((name) => ({ name, engineName: `${prefix}-${name}` })),
+    },
+  };
+}

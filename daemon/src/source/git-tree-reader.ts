@@ -1,0 +1,69 @@
+// Reads the fleet from a commit of a local git repository with isomorphic-git: straight from the
+// object store, no checkout, so several revisions can be read side by side.
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import { FerryError } from '../../../schema/src/errors.js';
+import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
+
+export interface GitLocation {
+  /** The repository's git dir (`.git` of a work tree, or a bare repository). */
+  readonly gitdir: string;
+  /** Fleet root inside the repository ('.' for the top). */
+  readonly root: string;
+}
+
+/** Resolves a commit, short commit, branch, tag or remote branch to a full commit id. */
+export async function resolveCommit(gitdir: string, revision: string): Promise<string> {
+  let oid: string | undefined;
+  for (const ref of [revision, `refs/remotes/origin/${revision}`]) {
+    oid = await git.resolveRef({ fs, gitdir, ref }).catch(() => undefined);
+    if (oid) break;
+  }
+  if (!oid && /^[0-9a-f]{4,40}$/.test(revision)) oid = await git.expandOid({ fs, gitdir, oid: revision }).catch(() => undefined);
+  if (!oid) throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' not found in ${gitdir}`, { revision });
+  // Peel annotated tags down to the commit they name.
+  for (;;) {
+    const object = await git.readObject({ fs, gitdir, oid });
+    if (object.type === 'commit') return oid;
+    if (object.type !== 'tag') throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' is not a commit`, { revision });
+    oid = (object.object as { object: string }).object;
+  }
+}
+
+export class GitTreeReader implements FleetReader {
+  private constructor(
+    private readonly location: GitLocation,
+    readonly revision: string,
+  ) {}
+
+  static async open(location: GitLocation, revision: string): Promise<GitTreeReader> {
+    return new GitTreeReader(location, await resolveCommit(location.gitdir, revision));
+  }
+
+  private full(path: string): string {
+    const root = this.location.root === '.' ? '' : this.location.root;
+    return [root, path === '.' ? '' : path].filter(Boolean).join('/');
+  }
+
+  async readFile(path: string): Promise<string | undefined> {
+    const { gitdir } = this.location;
+    const found = await git.readBlob({ fs, gitdir, oid: this.revision, filepath: this.full(path) }).catch(() => undefined);
+    if (!found) return undefined;
+    if (found.blob.byteLength > MAX_FLEET_FILE_BYTES) {
+      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${MAX_FLEET_FILE_BYTES} bytes`, { path });
+    }
+    return Buffer.from(found.blob).toString('utf8');
+  }
+
+  async listFolder(path: string): Promise<string[]> {
+    const filepath = this.full(path);
+    const tree = await git
+      .readTree({ fs, gitdir: this.location.gitdir, oid: this.revision, ...(filepath ? { filepath } : {}) })
+      .catch(() => undefined);
+    return tree ? tree.tree.map((entry) => entry.path).sort() : [];
+  }
+
+  atRevision(revision: string): Promise<FleetReader> {
+    return GitTreeReader.open(this.location, revision);
+  }
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Brings up Ferry's real test environment on this machine, idempotently:
+#   - Debian packages the tests need (installed only when missing),
+#   - a Docker engine on /var/run/docker.sock,
+#   - two OCI registries on loopback (one open, one with basic auth),
+#   - a git HTTP server (git http-backend behind a small Node wrapper),
+#   - a tiny busybox base image, imported locally (no Docker Hub here).
+# Whatever already answers is reused, so a second run takes a second or two.
+# Ports and paths are written to $FERRY_TEST_HOME/env.sh for humans; the test helpers use the
+# same defaults (test/helpers/test-env.ts).
+set -euo pipefail
+
+FERRY_TEST_HOME=${FERRY_TEST_HOME:-/var/tmp/ferry-test}
+REGISTRY_PORT=${FERRY_TEST_REGISTRY_PORT:-5101}
+AUTH_REGISTRY_PORT=${FERRY_TEST_AUTH_REGISTRY_PORT:-5102}
+GIT_PORT=${FERRY_TEST_GIT_PORT:-5103}
+AUTH_USER=ferry
+AUTH_PASS=ferry-secret
+BASE_IMAGE=ferry-test/busybox:1
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+log() { printf '[test-env] %s\n' "$*" >&2; }
+need_root() { [ "$(id -u)" = 0 ] || { log "must run as root to install and start services"; exit 1; }; }
+
+install_missing() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -q '^wget$' || missing+=(busybox-static)
+  command -v git >/dev/null || missing+=(git)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  if [ ${#missing[@]} -gt 0 ]; then
+    need_root
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2; shift 2
+  for _ in $(seq 1 $((limit * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  log "timed out waiting for $what"; return 1
+}
+
+engine_up() { curl -fsS --unix-socket /var/run/docker.sock http://engine/_ping; }
+start_engine() {
+  if engine_up >/dev/null 2>&1; then return; fi
+  need_root
+  log "starting dockerd"
+  mkdir -p "$FERRY_TEST_HOME"
+  # A stale pid file from an engine that died with its machine blocks a new start.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid /var/run/docker.sock
+  fi
+  setsid dockerd --host unix:///var/run/docker.sock >"$FERRY_TEST_HOME/dockerd.log" 2>&1 </dev/null &
+  wait_until 60 "the Docker engine" engine_up
+}
+
+start_registry() { # start_registry NAME PORT [htpasswd-file]
+  local name=$1 port=$2 htpasswd=${3:-}
+  if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then return; fi
+  local dir="$FERRY_TEST_HOME/$name"
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: { level: warn }"
+    echo "storage:"
+    echo "  filesystem: { rootdirectory: $dir/data }"
+    echo "  delete: { enabled: true }"
+    echo "http: { addr: 127.0.0.1:$port, secret: ferry-test-$name }"
+    if [ -n "$htpasswd" ]; then echo "auth: { htpasswd: { realm: ferry-test, path: $htpasswd } }"; fi
+  } >"$dir/config.yml"
+  log "starting registry $name on 127.0.0.1:$port"
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  wait_until 20 "registry $name" curl -s -o /dev/null "http://127.0.0.1:$port/v2/"
+}
+
+start_git_server() {
+  local root="$FERRY_TEST_HOME/git"
+  mkdir -p "$root"
+  if curl -fs -o /dev/null "http://127.0.0.1:$GIT_PORT/_health"; then return; fi
+  [ -f "$repo/dist/test/env/git-http-server.js" ] || (cd "$repo" && npx tsc -p tsconfig.json)
+  log "starting git http server on 127.0.0.1:$GIT_PORT ($root)"
+  FERRY_GIT_USER=$AUTH_USER FERRY_GIT_PASS=$AUTH_PASS \
+    setsid node "$repo/dist/test/env/git-http-server.js" --port "$GIT_PORT" --root "$root" \
+    >"$FERRY_TEST_HOME/git-http.log" 2>&1 </dev/null &
+  wait_until 20 "git http server" curl -fsS -o /dev/null "http://127.0.0.1:$GIT_PORT/_health"
+}
+
+import_base_image() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return; fi
+  log "importing $BASE_IMAGE from busybox-static"
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh ls cat echo sleep wget nc httpd env mkdir rm touch true false test grep sed date; do
+    ln -s busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  # Fixed mtimes so every machine that imports it gets the same layer digest.
+  find "$root" -exec touch -h -d '2020-01-01T00:00:00Z' {} +
+  tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner -c . |
+    docker import --change 'CMD ["/bin/sh"]' - "$BASE_IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
+install_missing
+mkdir -p "$FERRY_TEST_HOME"
+htpasswd_file="$FERRY_TEST_HOME/htpasswd"
+[ -f "$htpasswd_file" ] || htpasswd -Bbn "$AUTH_USER" "$AUTH_PASS" >"$htpasswd_file"
+start_engine
+start_registry registry "$REGISTRY_PORT"
+start_registry registry-auth "$AUTH_REGISTRY_PORT" "$htpasswd_file"
+start_git_server
+import_base_image
+
+cat >"$FERRY_TEST_HOME/env.sh" <<ENV
+export FERRY_TEST_HOME=$FERRY_TEST_HOME
+export FERRY_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT
+export FERRY_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
+export FERRY_TEST_GIT=http://127.0.0.1:$GIT_PORT
+export FERRY_TEST_BASE_IMAGE=$BASE_IMAGE
+ENV
+log "ready: engine, registries :$REGISTRY_PORT (open) :$AUTH_REGISTRY_PORT (basic auth), git :$GIT_PORT"
