@@ -19,7 +19,13 @@ const schemas: Record<SchemaName, object> = {
 /** Compiles each schema once per validator; create one and pass it where it is needed. */
 export class SchemaValidator {
   readonly #validators = new Map<SchemaName, ValidateFunction>();
-  readonly #ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: true, allowUnionTypes: true });
+  readonly #ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    useDefaults: true,
+    strict: true,
+    allowUnionTypes: true,
+  });
 
   #validator(name: SchemaName): ValidateFunction {
     let validate = this.#validators.get(name);
@@ -136,6 +142,8 @@ function locatedKey(yaml: YamlFile, parent: YamlPath, key: string, message: stri
 }
 
 function describeTypes(types: string): string {
-  const names = types.split(',').map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`));
+  const names = types
+    .split(',')
+    .map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`));
   return names.join(' or ');
 }

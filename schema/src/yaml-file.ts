@@ -67,7 +67,9 @@ export function parseYamlFile(file: string, text: string): YamlFile {
       for (const [index, segment] of path.entries()) {
         const last = index === path.length - 1;
         if (isMap(node)) {
-          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+          const pair = node.items.find(
+            (p) => isScalar(p.key) && String(p.key.value) === String(segment),
+          );
           if (!pair) break;
           if (last && atKey) return positionOf(pair.key as Node) ?? best;
           node = pair.value as Node | null;

@@ -26,13 +26,15 @@ program
       console.log(JSON.stringify(report, null, 2));
     } else {
       for (const problem of report.problems) {
-        const devices = problem.devices ? ` [device${problem.devices.length > 1 ? 's' : ''} ${problem.devices.join(', ')}]` : '';
+        const devices = problem.devices
+          ? ` [device${problem.devices.length > 1 ? 's' : ''} ${problem.devices.join(', ')}]`
+          : '';
         console.log(formatProblem(problem) + devices);
       }
       console.log(
         report.valid
-          ? `${dir}: valid (${plural(report.deployments, "deployment")}, ${plural(report.devices.length, "device")})`
-          : `${dir}: ${plural(report.problems.length, "problem")}`,
+          ? `${dir}: valid (${plural(report.deployments, 'deployment')}, ${plural(report.devices.length, 'device')})`
+          : `${dir}: ${plural(report.problems.length, 'problem')}`,
       );
     }
     process.exitCode = report.valid ? 0 : 1;
@@ -46,13 +48,23 @@ program
   .addOption(new Option('--arch <ARCH>', 'the device architecture label, as ferryd reports it'))
   .addOption(new Option('--os <OS>', 'the device os label, as ferryd reports it'))
   .option('--json', 'print the desired state as JSON')
-  .action(async (dir: string, options: { device: string; arch?: string; os?: string; json?: boolean }) => {
-    const fleet = await loadFleet(new DirectoryReader(dir), new SchemaValidator());
-    const facts = { ...(options.arch ? { arch: options.arch } : {}), ...(options.os ? { os: options.os } : {}) };
-    const result = resolveDevice(fleet, options.device, facts);
-    if (!result.state) throw new InvalidInputError(result.problems);
-    console.log(options.json ? JSON.stringify(result.state, null, 2) : printDesired(result.state));
-  });
+  .action(
+    async (
+      dir: string,
+      options: { device: string; arch?: string; os?: string; json?: boolean },
+    ) => {
+      const fleet = await loadFleet(new DirectoryReader(dir), new SchemaValidator());
+      const facts = {
+        ...(options.arch ? { arch: options.arch } : {}),
+        ...(options.os ? { os: options.os } : {}),
+      };
+      const result = resolveDevice(fleet, options.device, facts);
+      if (!result.state) throw new InvalidInputError(result.problems);
+      console.log(
+        options.json ? JSON.stringify(result.state, null, 2) : printDesired(result.state),
+      );
+    },
+  );
 
 try {
   await program.parseAsync();

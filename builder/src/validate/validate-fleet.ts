@@ -19,7 +19,8 @@ export async function validateFleet(reader: FleetReader): Promise<ValidationRepo
   try {
     fleet = await loadFleet(reader, new SchemaValidator());
   } catch (error) {
-    if (error instanceof InvalidInputError) return { valid: false, deployments: 0, devices: [], problems: error.problems };
+    if (error instanceof InvalidInputError)
+      return { valid: false, deployments: 0, devices: [], problems: error.problems };
     throw error;
   }
   // Devices named only in a deployment's target still get resolved: a typo there is a problem too.
@@ -37,10 +38,23 @@ export async function validateFleet(reader: FleetReader): Promise<ValidationRepo
   }
   for (const id of named) {
     if (!fleet.devices.has(id)) {
-      const problem = { file: 'fleet.yaml', line: 1, col: 1, path: '', message: `device '${id}' is targeted but has no devices/${id}.yaml` };
+      const problem = {
+        file: 'fleet.yaml',
+        line: 1,
+        col: 1,
+        path: '',
+        message: `device '${id}' is targeted but has no devices/${id}.yaml`,
+      };
       byKey.set(JSON.stringify(problem), { ...problem, devices: [id] });
     }
   }
-  const problems = [...byKey.values()];
-  return { valid: problems.length === 0, deployments: fleet.fleet.deployments.length, devices, problems };
+  const problems = [...byKey.values()].sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
+  );
+  return {
+    valid: problems.length === 0,
+    deployments: fleet.fleet.deployments.length,
+    devices,
+    problems,
+  };
 }

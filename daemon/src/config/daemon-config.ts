@@ -14,7 +14,12 @@ export interface AuthConfig {
 
 export interface DaemonConfig {
   readonly file: string;
-  readonly device: { readonly id: string; readonly arch?: string; readonly variant?: string; readonly os?: string };
+  readonly device: {
+    readonly id: string;
+    readonly arch?: string;
+    readonly variant?: string;
+    readonly os?: string;
+  };
   readonly source: {
     readonly url: string;
     readonly branch: string;
@@ -41,9 +46,15 @@ type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry'> &
 };
 
 /** Loads ferryd.yaml; throws InvalidInputError (file:line:col) or FerryError FERRY_CONFIG. */
-export async function loadDaemonConfig(file: string, validator: SchemaValidator, defaultId = hostname()): Promise<DaemonConfig> {
+export async function loadDaemonConfig(
+  file: string,
+  validator: SchemaValidator,
+  defaultId = hostname(),
+): Promise<DaemonConfig> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, { file });
+    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, {
+      file,
+    });
   });
   const yaml = parseYamlFile(file, text);
   const problems = validator.validate('ferryd', yaml);

@@ -7,9 +7,15 @@ type Parsed<T> = { ok: T } | { error: string };
 export function parsePort(spec: unknown): Parsed<PortMapping> {
   if (typeof spec === 'number') return { ok: { target: spec, protocol: 'tcp' } };
   if (spec !== null && typeof spec === 'object') {
-    const long = spec as { target: number; published?: number | string; protocol?: 'tcp' | 'udp'; host_ip?: string };
+    const long = spec as {
+      target: number;
+      published?: number | string;
+      protocol?: 'tcp' | 'udp';
+      host_ip?: string;
+    };
     const published = long.published === undefined ? undefined : Number(long.published);
-    if (published !== undefined && !validPort(published)) return { error: `invalid published port '${String(long.published)}'` };
+    if (published !== undefined && !validPort(published))
+      return { error: `invalid published port '${String(long.published)}'` };
     return {
       ok: {
         target: long.target,
@@ -21,7 +27,10 @@ export function parsePort(spec: unknown): Parsed<PortMapping> {
   }
   const text = String(spec);
   const match = /^(?:(?:(\[?[0-9a-fA-F.:]+\]?):)?(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
-  if (!match) return { error: `'${text}' is not a port mapping Ferry supports (HOST:CONTAINER[/udp], ranges are not supported)` };
+  if (!match)
+    return {
+      error: `'${text}' is not a port mapping Ferry supports (HOST:CONTAINER[/udp], ranges are not supported)`,
+    };
   const [, hostIp, published, target, protocol] = match;
   const mapping: PortMapping = {
     target: Number(target),
@@ -29,7 +38,10 @@ export function parsePort(spec: unknown): Parsed<PortMapping> {
     ...(published === undefined ? {} : { published: Number(published) }),
     ...(hostIp === undefined ? {} : { hostIp: hostIp.replace(/^\[|\]$/g, '') }),
   };
-  if (!validPort(mapping.target) || (mapping.published !== undefined && !validPort(mapping.published))) {
+  if (
+    !validPort(mapping.target) ||
+    (mapping.published !== undefined && !validPort(mapping.published))
+  ) {
     return { error: `'${text}' has a port outside 1-65535` };
   }
   return { ok: mapping };
@@ -42,25 +54,43 @@ function validPort(port: number): boolean {
 /** "data:/var/lib/x", "data:/var/lib/x:ro", "/srv/acme:/data", or the long form. */
 export function parseMount(spec: unknown): Parsed<Mount> {
   if (spec !== null && typeof spec === 'object') {
-    const long = spec as { type: Mount['type']; source?: string; target: string; read_only?: boolean };
-    if (long.type !== 'tmpfs' && !long.source) return { error: `a ${long.type} mount needs a source` };
-    return checkMount({ type: long.type, source: long.source ?? '', target: long.target, readOnly: long.read_only ?? false });
+    const long = spec as {
+      type: Mount['type'];
+      source?: string;
+      target: string;
+      read_only?: boolean;
+    };
+    if (long.type !== 'tmpfs' && !long.source)
+      return { error: `a ${long.type} mount needs a source` };
+    return checkMount({
+      type: long.type,
+      source: long.source ?? '',
+      target: long.target,
+      readOnly: long.read_only ?? false,
+    });
   }
   const parts = String(spec).split(':');
   if (parts.length === 1) {
-    return { error: `anonymous volume '${String(spec)}' would lose its data on every update; name it (NAME:${String(spec)})` };
+    return {
+      error: `anonymous volume '${String(spec)}' would lose its data on every update; name it (NAME:${String(spec)})`,
+    };
   }
   if (parts.length > 3) return { error: `'${String(spec)}' is not SOURCE:TARGET[:ro|rw]` };
   const [source = '', target = '', mode = 'rw'] = parts;
-  if (mode !== 'ro' && mode !== 'rw') return { error: `unsupported mount mode '${mode}' (ro or rw)` };
-  const type = source.startsWith('/') || source.startsWith('.') || source.startsWith('~') ? 'bind' : 'volume';
+  if (mode !== 'ro' && mode !== 'rw')
+    return { error: `unsupported mount mode '${mode}' (ro or rw)` };
+  const type =
+    source.startsWith('/') || source.startsWith('.') || source.startsWith('~') ? 'bind' : 'volume';
   return checkMount({ type, source, target, readOnly: mode === 'ro' });
 }
 
 function checkMount(mount: Mount): Parsed<Mount> {
-  if (!mount.target.startsWith('/')) return { error: `mount target '${mount.target}' must be an absolute path` };
+  if (!mount.target.startsWith('/'))
+    return { error: `mount target '${mount.target}' must be an absolute path` };
   if (mount.type === 'bind' && !mount.source.startsWith('/')) {
-    return { error: `bind mount source '${mount.source}' must be an absolute host path (the repository is not on the device)` };
+    return {
+      error: `bind mount source '${mount.source}' must be an absolute host path (the repository is not on the device)`,
+    };
   }
   return { ok: mount };
 }

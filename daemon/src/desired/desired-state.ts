@@ -2,9 +2,7 @@
 import type { UpdateOrder } from './fleet-model.js';
 
 export type DependencyCondition =
-  | 'service_started'
-  | 'service_healthy'
-  | 'service_completed_successfully';
+  'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface PortMapping {
   readonly target: number;
@@ -54,7 +52,10 @@ export interface DesiredService {
   readonly networkMode?: string;
   readonly restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   readonly healthcheck?: Healthcheck;
-  readonly dependsOn: readonly { readonly service: string; readonly condition: DependencyCondition }[];
+  readonly dependsOn: readonly {
+    readonly service: string;
+    readonly condition: DependencyCondition;
+  }[];
   readonly devices: readonly string[];
   readonly privileged: boolean;
   readonly capAdd: readonly string[];
@@ -72,7 +73,10 @@ export interface DesiredService {
   readonly readOnly: boolean;
   readonly ulimits: Readonly<Record<string, { readonly soft: number; readonly hard: number }>>;
   readonly sysctls: Readonly<Record<string, string>>;
-  readonly logging?: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
+  readonly logging?: {
+    readonly driver: string;
+    readonly options: Readonly<Record<string, string>>;
+  };
   /** sha256 of everything above that defines the container, image digest included. */
   readonly configHash: string;
 }
@@ -95,8 +99,16 @@ export interface DesiredDeployment {
   readonly stack: string;
   /** The commit whose stack applies: the fleet revision, or `rollout.previous` outside the rollout. */
   readonly stackRevision: string | null;
-  readonly rollout?: { readonly percent: number; readonly bucket: number; readonly selected: boolean };
-  readonly update: { readonly order: UpdateOrder; readonly healthTimeoutMs: number; readonly rollback: boolean };
+  readonly rollout?: {
+    readonly percent: number;
+    readonly bucket: number;
+    readonly selected: boolean;
+  };
+  readonly update: {
+    readonly order: UpdateOrder;
+    readonly healthTimeoutMs: number;
+    readonly rollback: boolean;
+  };
   readonly window?: { readonly cron: string; readonly durationMs: number };
   readonly services: readonly DesiredService[];
   readonly networks: readonly DesiredNetwork[];

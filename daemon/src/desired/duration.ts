@@ -1,5 +1,11 @@
 // Durations as written in fleet files and compose files: "30s", "1m30s", "500ms", "2h".
-const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Milliseconds in a duration string, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {

@@ -5,7 +5,10 @@ import type { EnvFileEntry } from './fleet-model.js';
  * or double quotes. Small enough that a dependency (dotenv) would add more than it saves, and
  * Compose's format differs from dotenv's in details anyway.
  */
-export function parseEnvFile(text: string): { entries: EnvFileEntry[]; errors: { line: number; message: string }[] } {
+export function parseEnvFile(text: string): {
+  entries: EnvFileEntry[];
+  errors: { line: number; message: string }[];
+} {
   const entries: EnvFileEntry[] = [];
   const errors: { line: number; message: string }[] = [];
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
@@ -18,7 +21,8 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; errors: {
     }
     let value = (match[2] ?? '').trim();
     const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) value = value.slice(1, -1);
+    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2)
+      value = value.slice(1, -1);
     else value = value.replace(/\s+#.*$/, '');
     entries.push({ key: match[1] ?? '', value, line: index + 1 });
   }

@@ -13,7 +13,10 @@ export interface Deployment {
   readonly name: string;
   /** Folder of the stack, normalised relative to the fleet root, e.g. `stacks/bms-collector`. */
   readonly stack: string;
-  readonly target: { readonly labels?: Readonly<Record<string, string>>; readonly devices?: readonly string[] };
+  readonly target: {
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly devices?: readonly string[];
+  };
   readonly tenant?: string;
   readonly update?: UpdatePolicy;
   readonly rollout?: { readonly percent: number; readonly previous: string };

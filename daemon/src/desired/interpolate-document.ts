@@ -18,7 +18,9 @@ export function interpolateDocument(value: unknown, lookup: Lookup, sink: Proble
     }
     if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
     if (node !== null && typeof node === 'object') {
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+      return Object.fromEntries(
+        Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]),
+      );
     }
     return node;
   };

@@ -6,19 +6,30 @@ import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { parseYamlFile, type YamlFile } from '../../../schema/src/yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
 import { parseEnvFile } from './env-file.js';
-import type { DeviceFile, EnvFileEntry, FleetFile, LoadedDevice, LoadedFleet, LoadedStack } from './fleet-model.js';
+import type {
+  DeviceFile,
+  EnvFileEntry,
+  FleetFile,
+  LoadedDevice,
+  LoadedFleet,
+  LoadedStack,
+} from './fleet-model.js';
 import { ProblemSink } from './problem-sink.js';
 import { repoJoin, repoPath } from './repo-path.js';
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Loads and validates a fleet; throws InvalidInputError listing every problem in it. */
-export async function loadFleet(reader: FleetReader, validator: SchemaValidator): Promise<LoadedFleet> {
+export async function loadFleet(
+  reader: FleetReader,
+  validator: SchemaValidator,
+): Promise<LoadedFleet> {
   const problems: Problem[] = [];
   const parse = parserFor(reader, validator, problems);
   const fleetYaml = await parse('fleet.yaml', 'fleet');
   if (!fleetYaml) {
-    if (problems.length === 0) problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
+    if (problems.length === 0)
+      problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
     throw new InvalidInputError(problems);
   }
   const fleet = fleetYaml.value as FleetFile;
@@ -32,11 +43,14 @@ export async function loadFleet(reader: FleetReader, validator: SchemaValidator)
     if (id === name) continue;
     const file = `devices/${name}`;
     if (!DEVICE_ID.test(id)) {
-      problems.push(fileProblem(file, `'${id}' is not a valid device id (letters, digits, '.', '_', '-')`));
+      problems.push(
+        fileProblem(file, `'${id}' is not a valid device id (letters, digits, '.', '_', '-')`),
+      );
       continue;
     }
     const yaml = await parse(file, 'device');
-    if (yaml) devices.set(id, Object.freeze({ id, file, yaml, spec: (yaml.value ?? {}) as DeviceFile }));
+    if (yaml)
+      devices.set(id, Object.freeze({ id, file, yaml, spec: (yaml.value ?? {}) as DeviceFile }));
   }
 
   const stacks = new Map<string, LoadedStack>();
@@ -52,19 +66,35 @@ export async function loadFleet(reader: FleetReader, validator: SchemaValidator)
     if (previous === undefined || stackPath === undefined) continue;
     const atPrevious = await reader.atRevision(previous).catch((error: unknown) => {
       sink.problems.length = 0;
-      sink.add(['deployments', index, 'rollout', 'previous'], error instanceof Error ? error.message : String(error));
+      sink.add(
+        ['deployments', index, 'rollout', 'previous'],
+        error instanceof Error ? error.message : String(error),
+      );
       problems.push(...sink.problems);
       return undefined;
     });
     if (!atPrevious) continue;
     const byPath = previousStacks.get(previous) ?? new Map<string, LoadedStack>();
     previousStacks.set(previous, byPath);
-    const stack = await loadStack(atPrevious, stackPath, parserFor(atPrevious, validator, problems), problems, `@${previous}`);
+    const stack = await loadStack(
+      atPrevious,
+      stackPath,
+      parserFor(atPrevious, validator, problems),
+      problems,
+      `@${previous}`,
+    );
     if (stack) byPath.set(stackPath, stack);
   }
 
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return Object.freeze({ revision: reader.revision, fleetYaml, fleet, devices, stacks, previousStacks });
+  return Object.freeze({
+    revision: reader.revision,
+    fleetYaml,
+    fleet,
+    devices,
+    stacks,
+    previousStacks,
+  });
 }
 
 /** Unique names and stack paths inside the repository; returns the stack paths to load. */
@@ -72,11 +102,18 @@ function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
   const names = new Set<string>();
   const stackPaths = new Set<string>();
   for (const [index, deployment] of fleet.deployments.entries()) {
-    if (names.has(deployment.name)) sink.add(['deployments', index, 'name'], `deployment name '${deployment.name}' is used twice`);
+    if (names.has(deployment.name))
+      sink.add(
+        ['deployments', index, 'name'],
+        `deployment name '${deployment.name}' is used twice`,
+      );
     names.add(deployment.name);
     const stackPath = repoPath(deployment.stack);
     if (stackPath === undefined) {
-      sink.add(['deployments', index, 'stack'], `stack '${deployment.stack}' is outside the repository`);
+      sink.add(
+        ['deployments', index, 'stack'],
+        `stack '${deployment.stack}' is outside the repository`,
+      );
       continue;
     }
     // The resolver looks stacks up by this normalised path.
@@ -86,20 +123,38 @@ function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
   return [...stackPaths];
 }
 
-async function loadStack(reader: FleetReader, stackPath: string, parse: Parse, problems: Problem[], suffix: string): Promise<LoadedStack | undefined> {
+async function loadStack(
+  reader: FleetReader,
+  stackPath: string,
+  parse: Parse,
+  problems: Problem[],
+  suffix: string,
+): Promise<LoadedStack | undefined> {
   const file = `${stackPath}/compose.yaml`;
   const yaml = await parse(file, 'compose', `${file}${suffix}`);
   if (!yaml) {
-    if (!problems.some((p) => p.file === `${file}${suffix}`)) problems.push(fileProblem(`${file}${suffix}`, `no compose.yaml in stack '${stackPath}'`));
+    if (!problems.some((p) => p.file === `${file}${suffix}`))
+      problems.push(fileProblem(`${file}${suffix}`, `no compose.yaml in stack '${stackPath}'`));
     return undefined;
   }
   const sink = new ProblemSink(yaml);
   const envFiles = new Map<string, EnvFileEntry[]>();
-  const services = (yaml.value as { services: Record<string, { env_file?: string | string[] }> }).services;
+  const services = (yaml.value as { services: Record<string, { env_file?: string | string[] }> })
+    .services;
   for (const [name, service] of Object.entries(services)) {
-    const files = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+    const files =
+      service.env_file === undefined
+        ? []
+        : Array.isArray(service.env_file)
+          ? service.env_file
+          : [service.env_file];
     for (const [index, envFile] of files.entries()) {
-      const at = ['services', name, 'env_file', ...(Array.isArray(service.env_file) ? [index] : [])];
+      const at = [
+        'services',
+        name,
+        'env_file',
+        ...(Array.isArray(service.env_file) ? [index] : []),
+      ];
       const path = repoJoin(stackPath, envFile);
       if (path === undefined) {
         sink.add(at, `env file '${envFile}' is outside the repository`);
@@ -111,7 +166,14 @@ async function loadStack(reader: FleetReader, stackPath: string, parse: Parse, p
         continue;
       }
       const parsed = parseEnvFile(text);
-      for (const error of parsed.errors) problems.push({ file: `${path}${suffix}`, line: error.line, col: 1, path: '', message: error.message });
+      for (const error of parsed.errors)
+        problems.push({
+          file: `${path}${suffix}`,
+          line: error.line,
+          col: 1,
+          path: '',
+          message: error.message,
+        });
       envFiles.set(envFile, parsed.entries);
     }
   }
@@ -145,6 +207,7 @@ function fileProblem(file: string, message: string): Problem {
 
 function problemsOf(error: unknown, file: string): Problem[] {
   if (error instanceof InvalidInputError) return [...error.problems];
-  if (error instanceof FerryError) return [fileProblem(file, error.message.replace(`${file}: `, ''))];
+  if (error instanceof FerryError)
+    return [fileProblem(file, error.message.replace(`${file}: `, ''))];
   throw error;
 }

@@ -1,7 +1,13 @@
 // One Compose service (already schema-checked and interpolated) -> a DesiredService.
 import { keyValues, parseMount, parsePort, splitWords } from './compose-fields.js';
 import { configHash } from './config-hash.js';
-import type { DependencyCondition, DesiredService, Healthcheck, Mount, PortMapping } from './desired-state.js';
+import type {
+  DependencyCondition,
+  DesiredService,
+  Healthcheck,
+  Mount,
+  PortMapping,
+} from './desired-state.js';
 import { parseByteSize, parseDuration } from './duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
@@ -24,26 +30,43 @@ type Path = (string | number)[];
 
 const RESERVED_LABEL_PREFIX = 'ferry.';
 
-export function normalizeService(name: string, raw: RawService, stack: StackContext, sink: ProblemSink): DesiredService {
+export function normalizeService(
+  name: string,
+  raw: RawService,
+  stack: StackContext,
+  sink: ProblemSink,
+): DesiredService {
   const at = (...rest: Path): Path => ['services', name, ...rest];
   const words = (value: unknown): string[] | undefined =>
-    value === undefined ? undefined : Array.isArray(value) ? value.map(String) : splitWords(String(value));
+    value === undefined
+      ? undefined
+      : Array.isArray(value)
+        ? value.map(String)
+        : splitWords(String(value));
   const duration = (field: string, value: unknown): number | undefined => {
     if (value === undefined) return undefined;
     const ms = parseDuration(String(value));
-    if (ms === undefined) sink.add(at(field), `'${String(value)}' is not a duration (e.g. 30s, 1m30s)`);
+    if (ms === undefined)
+      sink.add(at(field), `'${String(value)}' is not a duration (e.g. 30s, 1m30s)`);
     return ms;
   };
 
   const networkMode = raw.network_mode as string | undefined;
   const networks = serviceNetworks(raw.networks, networkMode, stack, sink, at);
-  const limits = (raw.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources?.limits ?? {};
+  const limits =
+    (raw.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources
+      ?.limits ?? {};
   const memory = raw.mem_limit ?? limits.memory;
   const memLimitBytes = memory === undefined ? undefined : parseByteSize(memory as string | number);
-  if (memory !== undefined && memLimitBytes === undefined) sink.add(at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'), `'${String(memory)}' is not a memory size (e.g. 256m)`);
+  if (memory !== undefined && memLimitBytes === undefined)
+    sink.add(
+      at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'),
+      `'${String(memory)}' is not a memory size (e.g. 256m)`,
+    );
   const cpuValue = raw.cpus ?? limits.cpus;
   const cpus = cpuValue === undefined ? undefined : Number(cpuValue);
-  if (cpus !== undefined && !(cpus > 0)) sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
+  if (cpus !== undefined && !(cpus > 0))
+    sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
 
   const service: Omit<DesiredService, 'configHash'> = {
     name,
@@ -72,22 +95,37 @@ export function normalizeService(name: string, raw: RawService, stack: StackCont
     ...optional('pidsLimit', limits.pids as number | undefined),
     ...optional('stopGracePeriodMs', duration('stop_grace_period', raw.stop_grace_period)),
     ...optional('stopSignal', raw.stop_signal as string | undefined),
-    extraHosts: Object.entries(keyValues(raw.extra_hosts, Array.isArray(raw.extra_hosts) ? ':' : '=')).map(([h, ip]) => `${h}:${ip ?? ''}`),
-    tmpfs: raw.tmpfs === undefined ? [] : Array.isArray(raw.tmpfs) ? (raw.tmpfs as string[]) : [String(raw.tmpfs)],
+    extraHosts: Object.entries(
+      keyValues(raw.extra_hosts, Array.isArray(raw.extra_hosts) ? ':' : '='),
+    ).map(([h, ip]) => `${h}:${ip ?? ''}`),
+    tmpfs:
+      raw.tmpfs === undefined
+        ? []
+        : Array.isArray(raw.tmpfs)
+          ? (raw.tmpfs as string[])
+          : [String(raw.tmpfs)],
     readOnly: raw.read_only === true,
     ulimits: ulimits(raw.ulimits),
     sysctls: definedValues(keyValues(raw.sysctls)),
     ...optional('logging', logging(raw.logging)),
   };
   const { build: _build, ...runtime } = service;
-  return { ...service, configHash: configHash({ deployment: stack.deployment, tenant: stack.tenant, ...runtime }) };
+  return {
+    ...service,
+    configHash: configHash({ deployment: stack.deployment, tenant: stack.tenant, ...runtime }),
+  };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function listOf<T>(items: unknown, parse: (spec: unknown) => { ok: T } | { error: string }, sink: ProblemSink, path: Path): T[] {
+function listOf<T>(
+  items: unknown,
+  parse: (spec: unknown) => { ok: T } | { error: string },
+  sink: ProblemSink,
+  path: Path,
+): T[] {
   const out: T[] = [];
   for (const [index, spec] of ((items as unknown[] | undefined) ?? []).entries()) {
     const parsed = parse(spec);
@@ -98,12 +136,28 @@ function listOf<T>(items: unknown, parse: (spec: unknown) => { ok: T } | { error
 }
 
 function definedValues(map: Record<string, string | null>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).filter((e): e is [string, string] => e[1] !== null));
+  return Object.fromEntries(
+    Object.entries(map).filter((e): e is [string, string] => e[1] !== null),
+  );
 }
 
-function buildSpec(build: unknown, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): DesiredService['build'] {
+function buildSpec(
+  build: unknown,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): DesiredService['build'] {
   if (build === undefined) return undefined;
-  const spec = typeof build === 'string' ? { context: build } : (build as { context: string; dockerfile?: string; args?: unknown; target?: string; platforms?: string[] });
+  const spec =
+    typeof build === 'string'
+      ? { context: build }
+      : (build as {
+          context: string;
+          dockerfile?: string;
+          args?: unknown;
+          target?: string;
+          platforms?: string[];
+        });
   const context = repoJoin(stack.stackPath, spec.context);
   if (context === undefined) {
     sink.add(at('build'), `build context '${spec.context}' is outside the repository`);
@@ -118,34 +172,69 @@ function buildSpec(build: unknown, stack: StackContext, sink: ProblemSink, at: (
   };
 }
 
-function environment(raw: RawService, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): Record<string, string> {
+function environment(
+  raw: RawService,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): Record<string, string> {
   const env: Record<string, string> = {};
-  const files = raw.env_file === undefined ? [] : Array.isArray(raw.env_file) ? (raw.env_file as string[]) : [String(raw.env_file)];
+  const files =
+    raw.env_file === undefined
+      ? []
+      : Array.isArray(raw.env_file)
+        ? (raw.env_file as string[])
+        : [String(raw.env_file)];
   for (const [index, file] of files.entries()) {
     const entries = stack.envFiles.get(file);
-    if (!entries) sink.add(at('env_file', ...(Array.isArray(raw.env_file) ? [index] : [])), `env file '${file}' could not be read`);
+    if (!entries)
+      sink.add(
+        at('env_file', ...(Array.isArray(raw.env_file) ? [index] : [])),
+        `env file '${file}' could not be read`,
+      );
     for (const entry of entries ?? []) env[entry.key] = entry.value;
   }
   Object.assign(env, definedValues(keyValues(raw.environment)));
   return env;
 }
 
-function mounts(volumes: unknown, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): Mount[] {
+function mounts(
+  volumes: unknown,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): Mount[] {
   const parsed = listOf(volumes, parseMount, sink, at('volumes'));
   for (const [index, mount] of parsed.entries()) {
     if (mount.type === 'volume' && !stack.volumes.has(mount.source)) {
-      sink.add(at('volumes', index), `volume '${mount.source}' is not declared under top-level 'volumes:'`);
+      sink.add(
+        at('volumes', index),
+        `volume '${mount.source}' is not declared under top-level 'volumes:'`,
+      );
     }
   }
   return parsed;
 }
 
-function serviceNetworks(value: unknown, mode: string | undefined, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): string[] {
-  const names = value === undefined ? [] : Array.isArray(value) ? (value as string[]) : Object.keys(value as object);
+function serviceNetworks(
+  value: unknown,
+  mode: string | undefined,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): string[] {
+  const names =
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? (value as string[])
+        : Object.keys(value as object);
   if (mode !== undefined) {
-    if (names.length > 0) sink.add(at('network_mode'), `network_mode '${mode}' cannot be combined with networks`);
+    if (names.length > 0)
+      sink.add(at('network_mode'), `network_mode '${mode}' cannot be combined with networks`);
     const peer = mode.startsWith('service:') ? mode.slice('service:'.length) : undefined;
-    if (peer !== undefined && !stack.services.has(peer)) sink.add(at('network_mode'), `service '${peer}' is not in this stack`);
+    if (peer !== undefined && !stack.services.has(peer))
+      sink.add(at('network_mode'), `service '${peer}' is not in this stack`);
     return [];
   }
   for (const network of names) {
@@ -156,9 +245,19 @@ function serviceNetworks(value: unknown, mode: string | undefined, stack: StackC
   return names.length > 0 ? [...names].sort() : ['default'];
 }
 
-function healthcheck(value: unknown, duration: (field: string, v: unknown) => number | undefined): Healthcheck | undefined {
+function healthcheck(
+  value: unknown,
+  duration: (field: string, v: unknown) => number | undefined,
+): Healthcheck | undefined {
   if (value === undefined) return undefined;
-  const spec = value as { test?: string | string[]; interval?: string; timeout?: string; retries?: number; start_period?: string; disable?: boolean };
+  const spec = value as {
+    test?: string | string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+    disable?: boolean;
+  };
   if (spec.disable === true) return { test: ['NONE'] };
   if (spec.test === undefined) return undefined;
   const test = Array.isArray(spec.test) ? spec.test : ['CMD-SHELL', spec.test];
@@ -171,29 +270,52 @@ function healthcheck(value: unknown, duration: (field: string, v: unknown) => nu
   };
 }
 
-function dependsOn(value: unknown, self: string, stack: StackContext, sink: ProblemSink, at: (...r: Path) => Path): DesiredService['dependsOn'] {
+function dependsOn(
+  value: unknown,
+  self: string,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): DesiredService['dependsOn'] {
   if (value === undefined) return [];
   const entries: [string, DependencyCondition][] = Array.isArray(value)
     ? (value as string[]).map((s) => [s, 'service_started'])
-    : Object.entries(value as Record<string, { condition: DependencyCondition }>).map(([s, d]) => [s, d.condition]);
+    : Object.entries(value as Record<string, { condition: DependencyCondition }>).map(([s, d]) => [
+        s,
+        d.condition,
+      ]);
   for (const [service] of entries) {
     if (service === self) sink.add(at('depends_on'), `a service cannot depend on itself`);
-    else if (!stack.services.has(service)) sink.add(at('depends_on'), `service '${service}' is not in this stack`);
+    else if (!stack.services.has(service))
+      sink.add(at('depends_on'), `service '${service}' is not in this stack`);
   }
-  return entries.map(([service, condition]) => ({ service, condition })).sort((a, b) => a.service.localeCompare(b.service));
+  return entries
+    .map(([service, condition]) => ({ service, condition }))
+    .sort((a, b) => a.service.localeCompare(b.service));
 }
 
-function labels(value: unknown, sink: ProblemSink, at: (...r: Path) => Path): Record<string, string> {
+function labels(
+  value: unknown,
+  sink: ProblemSink,
+  at: (...r: Path) => Path,
+): Record<string, string> {
   const map = keyValues(value);
   for (const key of Object.keys(map)) {
-    if (key.startsWith(RESERVED_LABEL_PREFIX)) sink.add(at('labels', key), `labels starting with '${RESERVED_LABEL_PREFIX}' are reserved for Ferry`, true);
+    if (key.startsWith(RESERVED_LABEL_PREFIX))
+      sink.add(
+        at('labels', key),
+        `labels starting with '${RESERVED_LABEL_PREFIX}' are reserved for Ferry`,
+        true,
+      );
   }
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v ?? '']));
 }
 
 function ulimits(value: unknown): DesiredService['ulimits'] {
   const out: Record<string, { soft: number; hard: number }> = {};
-  for (const [name, limit] of Object.entries((value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {})) {
+  for (const [name, limit] of Object.entries(
+    (value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {},
+  )) {
     out[name] = typeof limit === 'number' ? { soft: limit, hard: limit } : limit;
   }
   return out;
@@ -202,5 +324,8 @@ function ulimits(value: unknown): DesiredService['ulimits'] {
 function logging(value: unknown): DesiredService['logging'] {
   if (value === undefined) return undefined;
   const spec = value as { driver?: string; options?: Record<string, unknown> };
-  return { driver: spec.driver ?? 'json-file', options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])) };
+  return {
+    driver: spec.driver ?? 'json-file',
+    options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])),
+  };
 }

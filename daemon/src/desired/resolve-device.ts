@@ -18,7 +18,11 @@ export interface ResolveResult {
 }
 
 /** Whether a deployment's target takes this device: every target label matches, or it is listed. */
-export function targets(deployment: Deployment, deviceId: string, labels: Readonly<Record<string, string>>): boolean {
+export function targets(
+  deployment: Deployment,
+  deviceId: string,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   const { labels: wanted, devices } = deployment.target;
   if (devices?.includes(deviceId)) return true;
   if (!wanted || Object.keys(wanted).length === 0) return false;
@@ -26,7 +30,11 @@ export function targets(deployment: Deployment, deviceId: string, labels: Readon
 }
 
 /** Resolves one device's desired state; problems name the file, line, path and the device. */
-export function resolveDevice(fleet: LoadedFleet, deviceId: string, facts: DeviceFacts = {}): ResolveResult {
+export function resolveDevice(
+  fleet: LoadedFleet,
+  deviceId: string,
+  facts: DeviceFacts = {},
+): ResolveResult {
   const device = fleet.devices.get(deviceId);
   const labels: Record<string, string> = { ...device?.spec.labels };
   if (facts.arch) labels.arch = facts.arch;
@@ -62,7 +70,10 @@ function resolveDeployment(
     : fleet.previousStacks.get(rollout?.previous ?? '')?.get(deployment.stack);
   if (!stack) {
     const where = selected ? 'this revision' : `revision ${rollout?.previous}`;
-    fleetSink.add(['deployments', index, 'stack'], `stack '${deployment.stack}' has no compose.yaml at ${where}`);
+    fleetSink.add(
+      ['deployments', index, 'stack'],
+      `stack '${deployment.stack}' has no compose.yaml at ${where}`,
+    );
     return { problems: fleetSink.problems };
   }
 
@@ -82,7 +93,9 @@ function resolveDeployment(
     volumes: new Set(Object.keys(compose.volumes ?? {})),
     envFiles: stack.envFiles,
   };
-  const services = Object.entries(compose.services).map(([name, raw]) => normalizeService(name, raw, context, sink));
+  const services = Object.entries(compose.services).map(([name, raw]) =>
+    normalizeService(name, raw, context, sink),
+  );
   if (deployment.tenant !== undefined) {
     const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
     for (const service of services) {
@@ -92,7 +105,9 @@ function resolveDeployment(
     }
   }
   const usedNetworks = new Set(services.flatMap((s) => s.networks));
-  const networkNames = [...new Set([...context.networks, ...usedNetworks])].filter((n) => usedNetworks.has(n) || n !== 'default').sort();
+  const networkNames = [...new Set([...context.networks, ...usedNetworks])]
+    .filter((n) => usedNetworks.has(n) || n !== 'default')
+    .sort();
   const update = { ...fleet.fleet.defaults?.update, ...deployment.update };
   const windowMs = deployment.window ? parseDuration(deployment.window.duration) : undefined;
 
@@ -111,14 +126,18 @@ function resolveDeployment(
         healthTimeoutMs: parseDuration(update.healthTimeout ?? '') ?? DEFAULT_HEALTH_TIMEOUT_MS,
         rollback: update.rollback ?? true,
       },
-      ...(deployment.window && windowMs !== undefined ? { window: { cron: deployment.window.cron, durationMs: windowMs } } : {}),
+      ...(deployment.window && windowMs !== undefined
+        ? { window: { cron: deployment.window.cron, durationMs: windowMs } }
+        : {}),
       services,
       networks: networkNames.map((name) => ({
         name,
         engineName: `${prefix}-${name}`,
         internal: compose.networks?.[name]?.internal === true,
       })),
-      volumes: [...context.volumes].sort().map((name) => ({ name, engineName: `${prefix}-${name}` })),
+      volumes: [...context.volumes]
+        .sort()
+        .map((name) => ({ name, engineName: `${prefix}-${name}` })),
     },
   };
 }

@@ -12,23 +12,42 @@ export interface PolicyViolation {
 }
 
 /** Every way `service` exceeds what `tenant` is allowed. */
-export function policyViolations(tenant: string, policy: TenantPolicy, service: DesiredService): PolicyViolation[] {
+export function policyViolations(
+  tenant: string,
+  policy: TenantPolicy,
+  service: DesiredService,
+): PolicyViolation[] {
   const violations: PolicyViolation[] = [];
   if (service.privileged && policy.privileged !== true) {
-    violations.push({ field: ['privileged'], message: `tenant '${tenant}' may not run privileged containers` });
+    violations.push({
+      field: ['privileged'],
+      message: `tenant '${tenant}' may not run privileged containers`,
+    });
   }
   if (service.networkMode === 'host' && policy.hostNetwork !== true) {
-    violations.push({ field: ['network_mode'], message: `tenant '${tenant}' may not use the host network` });
+    violations.push({
+      field: ['network_mode'],
+      message: `tenant '${tenant}' may not use the host network`,
+    });
   }
   for (const [index, device] of service.devices.entries()) {
     const hostPath = device.split(':')[0] ?? device;
     if (!(policy.devices ?? []).includes(hostPath)) {
-      violations.push({ field: ['devices', index], message: `tenant '${tenant}' may not use device ${hostPath}` });
+      violations.push({
+        field: ['devices', index],
+        message: `tenant '${tenant}' may not use device ${hostPath}`,
+      });
     }
   }
   for (const [index, mount] of service.mounts.entries()) {
-    if (mount.type === 'bind' && !(policy.bindMounts ?? []).some((allowed) => isWithin(mount.source, allowed))) {
-      violations.push({ field: ['volumes', index], message: `tenant '${tenant}' may not bind-mount ${mount.source}` });
+    if (
+      mount.type === 'bind' &&
+      !(policy.bindMounts ?? []).some((allowed) => isWithin(mount.source, allowed))
+    ) {
+      violations.push({
+        field: ['volumes', index],
+        message: `tenant '${tenant}' may not bind-mount ${mount.source}`,
+      });
     }
   }
   return violations;

@@ -31,7 +31,11 @@ export class DirectoryReader implements FleetReader {
     const info = await stat(real);
     if (!info.isFile()) return undefined;
     if (info.size > MAX_FLEET_FILE_BYTES) {
-      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${MAX_FLEET_FILE_BYTES} bytes`, { path });
+      throw new FerryError(
+        'FERRY_INVALID',
+        `${path}: file is larger than ${MAX_FLEET_FILE_BYTES} bytes`,
+        { path },
+      );
     }
     return readFile(real, 'utf8');
   }
@@ -46,7 +50,11 @@ export class DirectoryReader implements FleetReader {
   async atRevision(revision: string): Promise<FleetReader> {
     const gitdir = await findGitDir(this.root);
     if (!gitdir) {
-      throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' needs the fleet to be in a git repository`, { revision });
+      throw new FerryError(
+        'FERRY_NOT_FOUND',
+        `revision '${revision}' needs the fleet to be in a git repository`,
+        { revision },
+      );
     }
     const root = relative(dirname(gitdir), this.root).split(sep).join('/') || '.';
     return GitTreeReader.open({ gitdir, root }, revision);

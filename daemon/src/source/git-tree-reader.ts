@@ -19,13 +19,20 @@ export async function resolveCommit(gitdir: string, revision: string): Promise<s
     oid = await git.resolveRef({ fs, gitdir, ref }).catch(() => undefined);
     if (oid) break;
   }
-  if (!oid && /^[0-9a-f]{4,40}$/.test(revision)) oid = await git.expandOid({ fs, gitdir, oid: revision }).catch(() => undefined);
-  if (!oid) throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' not found in ${gitdir}`, { revision });
+  if (!oid && /^[0-9a-f]{4,40}$/.test(revision))
+    oid = await git.expandOid({ fs, gitdir, oid: revision }).catch(() => undefined);
+  if (!oid)
+    throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' not found in ${gitdir}`, {
+      revision,
+    });
   // Peel annotated tags down to the commit they name.
   for (;;) {
     const object = await git.readObject({ fs, gitdir, oid });
     if (object.type === 'commit') return oid;
-    if (object.type !== 'tag') throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' is not a commit`, { revision });
+    if (object.type !== 'tag')
+      throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' is not a commit`, {
+        revision,
+      });
     oid = (object.object as { object: string }).object;
   }
 }
@@ -47,10 +54,16 @@ export class GitTreeReader implements FleetReader {
 
   async readFile(path: string): Promise<string | undefined> {
     const { gitdir } = this.location;
-    const found = await git.readBlob({ fs, gitdir, oid: this.revision, filepath: this.full(path) }).catch(() => undefined);
+    const found = await git
+      .readBlob({ fs, gitdir, oid: this.revision, filepath: this.full(path) })
+      .catch(() => undefined);
     if (!found) return undefined;
     if (found.blob.byteLength > MAX_FLEET_FILE_BYTES) {
-      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${MAX_FLEET_FILE_BYTES} bytes`, { path });
+      throw new FerryError(
+        'FERRY_INVALID',
+        `${path}: file is larger than ${MAX_FLEET_FILE_BYTES} bytes`,
+        { path },
+      );
     }
     return Buffer.from(found.blob).toString('utf8');
   }
@@ -58,7 +71,12 @@ export class GitTreeReader implements FleetReader {
   async listFolder(path: string): Promise<string[]> {
     const filepath = this.full(path);
     const tree = await git
-      .readTree({ fs, gitdir: this.location.gitdir, oid: this.revision, ...(filepath ? { filepath } : {}) })
+      .readTree({
+        fs,
+        gitdir: this.location.gitdir,
+        oid: this.revision,
+        ...(filepath ? { filepath } : {}),
+      })
       .catch(() => undefined);
     return tree ? tree.tree.map((entry) => entry.path).sort() : [];
   }

@@ -1,0 +1,33 @@
+// A FleetReader over plain objects: `{ 'fleet.yaml': '...', 'devices/a.yaml': '...' }`, with
+// other revisions given as further objects. Lets unit tests drive the loader and resolver.
+import { FerryError } from '../../schema/src/errors.js';
+import type { FleetReader } from '../../daemon/src/source/fleet-reader.js';
+
+export type FleetFiles = Readonly<Record<string, string>>;
+
+export class MemoryReader implements FleetReader {
+  constructor(
+    private readonly files: FleetFiles,
+    readonly revision: string | null = 'head',
+    private readonly revisions: Readonly<Record<string, FleetFiles>> = {},
+  ) {}
+
+  async readFile(path: string): Promise<string | undefined> {
+    return this.files[path];
+  }
+
+  async listFolder(path: string): Promise<string[]> {
+    const prefix = path === '.' ? '' : `${path}/`;
+    const names = Object.keys(this.files)
+      .filter((file) => file.startsWith(prefix))
+      .map((file) => file.slice(prefix.length).split('/')[0] ?? '');
+    return [...new Set(names)].sort();
+  }
+
+  async atRevision(revision: string): Promise<FleetReader> {
+    const files = this.revisions[revision];
+    if (!files)
+      throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' not found`, { revision });
+    return new MemoryReader(files, revision, this.revisions);
+  }
+}

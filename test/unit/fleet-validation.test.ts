@@ -1,0 +1,192 @@
+// Broken fleets: each must be rejected with a message naming file, line, column and path.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatProblem } from '../../schema/src/problem.js';
+import { validateFleet } from '../../builder/src/validate/validate-fleet.js';
+import { fleetFiles, simpleCompose } from '../helpers/fleet-builder.js';
+import { MemoryReader } from '../helpers/memory-reader.js';
+
+const good = () =>
+  fleetFiles(
+    '  - name: app\n    stack: stacks/app\n    target: { labels: { role: gw } }',
+    { gw1: 'labels: { role: gw }\n' },
+    { 'stacks/app': simpleCompose },
+  );
+
+async function problems(files: Record<string, string>): Promise<string[]> {
+  const report = await validateFleet(new MemoryReader(files));
+  return report.problems.map(
+    (p) => formatProblem(p) + (p.devices ? ` [${p.devices.join(',')}]` : ''),
+  );
+}
+
+describe('ferry validate on broken fleets', () => {
+  it('accepts the good fleet', async () => {
+    assert.deepEqual(await problems(good()), []);
+  });
+
+  it('names an unsupported compose key with its line and column', async () => {
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml':
+        'services:\n  app:\n    image: r/app:1\n    container_name: fixed\n',
+    };
+    const [problem] = await problems(files);
+    assert.match(
+      problem ?? '',
+      /^stacks\/app\/compose\.yaml:4:5 services\.app\.container_name: 'container_name' is not supported by Ferry/,
+    );
+  });
+
+  it('names an unknown deployment field', async () => {
+    const files = {
+      ...good(),
+      'fleet.yaml': good()['fleet.yaml']!.replace('    target:', '    replicas: 3\n    target:'),
+    };
+    assert.match(
+      (await problems(files))[0] ?? '',
+      /^fleet\.yaml:6:5 deployments\[0\]\.replicas: unknown field 'replicas'/,
+    );
+  });
+
+  it('rejects duplicate keys', async () => {
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml': 'services:\n  app:\n    image: r/app:1\n    image: r/app:2\n',
+    };
+    assert.match(
+      (await problems(files))[0] ?? '',
+      /^stacks\/app\/compose\.yaml:4:5 Map keys must be unique/,
+    );
+  });
+
+  it('rejects an alias bomb without expanding it', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i += 1)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml': `x-bomb:\n  ${levels.join('\n  ')}\n${simpleCompose}`,
+    };
+    assert.match(
+      (await problems(files))[0] ?? '',
+      /^stacks\/app\/compose\.yaml:1:1 cannot load document: Excessive alias count/,
+    );
+  });
+
+  it('rejects an oversized file', async () => {
+    const files = {
+      ...good(),
+      'devices/gw1.yaml': `labels: { role: gw }\n# ${'x'.repeat(1024 * 1024)}\n`,
+    };
+    assert.match(
+      (await problems(files))[0] ?? '',
+      /^devices\/gw1\.yaml:1:1 file is larger than 1048576 bytes/,
+    );
+  });
+
+  it('rejects a stack path that leaves the repository', async () => {
+    const files = {
+      ...good(),
+      'fleet.yaml': good()['fleet.yaml']!.replace('stack: stacks/app', 'stack: ../..'),
+    };
+    assert.match(
+      (await problems(files))[0] ?? '',
+      /^fleet\.yaml:5:12 deployments\[0\]\.stack: stack '\.\.\/\.\.' is outside the repository/,
+    );
+  });
+
+  it('rejects an env_file outside the repository and a missing one', async () => {
+    const compose =
+      'services:\n  app:\n    image: r/app:1\n    env_file: [../../../etc/passwd, missing.env]\n';
+    const found = await problems({ ...good(), 'stacks/app/compose.yaml': compose });
+    assert.match(
+      found[0] ?? '',
+      /^stacks\/app\/compose\.yaml:4:16 services\.app\.env_file\[0\]: env file '\.\.\/\.\.\/\.\.\/etc\/passwd' is outside the repository/,
+    );
+    assert.match(found[1] ?? '', /services\.app\.env_file\[1\]: env file 'missing\.env' not found/);
+  });
+
+  it('reads env files inside the repository, environment winning', async () => {
+    const compose =
+      'services:\n  app:\n    image: r/app:1\n    env_file: app.env\n    environment: { B: from-compose }\n';
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml': compose,
+      'stacks/app/app.env': '# settings\nA=1\nB="2"\nexport C=3\n',
+    };
+    const { resolveDevice } = await import('../../daemon/src/desired/resolve-device.js');
+    const { load } = await import('../helpers/fleet-builder.js');
+    const state = resolveDevice(await load(files), 'gw1').state;
+    assert.deepEqual(state?.deployments[0]?.services[0]?.environment, {
+      A: '1',
+      B: 'from-compose',
+      C: '3',
+    });
+  });
+
+  it('reports bad YAML with its position', async () => {
+    const files = { ...good(), 'devices/gw1.yaml': 'labels: { role: gw\n' };
+    assert.match((await problems(files))[0] ?? '', /^devices\/gw1\.yaml:\d+:\d+ /);
+  });
+
+  it('reports schema type errors and wrong enum values', async () => {
+    const compose =
+      'services:\n  app:\n    image: r/app:1\n    restart: sometimes\n    privileged: "yes"\n';
+    const found = await problems({ ...good(), 'stacks/app/compose.yaml': compose });
+    assert.deepEqual(found, [
+      'stacks/app/compose.yaml:4:14 services.app.restart: must be one of: no, always, on-failure, unless-stopped',
+      'stacks/app/compose.yaml:5:17 services.app.privileged: must be a boolean',
+    ]);
+  });
+
+  it('names a missing variable and the devices it fails for', async () => {
+    const compose = 'services:\n  app:\n    image: r/app:${TAG}\n';
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml': compose,
+      'devices/gw2.yaml': 'labels: { role: gw }\n',
+    };
+    assert.deepEqual(await problems(files), [
+      'stacks/app/compose.yaml:3:12 services.app.image: variable TAG is not set for this device [gw1,gw2]',
+    ]);
+  });
+
+  it('reports undeclared volumes and networks and unknown dependencies', async () => {
+    const compose =
+      'services:\n  app:\n    image: r/app:1\n    volumes: ["data:/data"]\n    networks: [backend]\n    depends_on: [db]\n';
+    const found = await problems({ ...good(), 'stacks/app/compose.yaml': compose });
+    assert.equal(found.length, 3);
+    assert.match(found.join('\n'), /volume 'data' is not declared/);
+    assert.match(found.join('\n'), /network 'backend' is not declared/);
+    assert.match(found.join('\n'), /service 'db' is not in this stack/);
+  });
+
+  it('reports duplicate deployment names and a stack without compose.yaml', async () => {
+    const fleet = good()['fleet.yaml']!;
+    const files = {
+      ...good(),
+      'fleet.yaml': `${fleet}\n  - name: app\n    stack: stacks/none\n    target: { devices: [gw1] }\n`,
+    };
+    const found = await problems(files);
+    assert.match(
+      found.join('\n'),
+      /fleet\.yaml:\d+:\d+ deployments\[1\]\.name: deployment name 'app' is used twice/,
+    );
+    assert.match(
+      found.join('\n'),
+      /stacks\/none\/compose\.yaml:1:1 no compose\.yaml in stack 'stacks\/none'/,
+    );
+  });
+
+  it('rejects a device label that is not a string, suggesting nothing is silently converted', async () => {
+    const files = { ...good(), 'devices/gw1.yaml': 'labels: { role: gw, floor: 1 }\n' };
+    assert.deepEqual(await problems(files), [
+      'devices/gw1.yaml:1:28 labels.floor: must be a string',
+    ]);
+  });
+});
