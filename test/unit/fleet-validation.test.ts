@@ -166,6 +166,14 @@ describe('ferry validate on broken fleets', () => {
     assert.match(found.join('\n'), /service 'db' is not in this stack/);
   });
 
+  it('reports a depends_on cycle, naming it', async () => {
+    const compose =
+      'services:\n  a:\n    image: r/a:1\n    depends_on: [b]\n  b:\n    image: r/b:1\n    depends_on: [a]\n';
+    assert.deepEqual(await problems({ ...good(), 'stacks/app/compose.yaml': compose }), [
+      'stacks/app/compose.yaml:1:1 services: dependency cycle: a -> b -> a [gw1]',
+    ]);
+  });
+
   it('reports duplicate deployment names and a stack without compose.yaml', async () => {
     const fleet = good()['fleet.yaml']!;
     const files = {

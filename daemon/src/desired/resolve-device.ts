@@ -3,6 +3,7 @@ import type { Problem } from '../../../schema/src/problem.js';
 import type { DesiredDeployment, DesiredState, DeviceFacts } from './desired-state.js';
 import { parseDuration } from './duration.js';
 import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
+import { dependencyOrder } from './dependency-order.js';
 import { interpolateDocument } from './interpolate-document.js';
 import { normalizeService, type StackContext } from './normalize-service.js';
 import { ProblemSink } from './problem-sink.js';
@@ -96,6 +97,11 @@ function resolveDeployment(
   const services = Object.entries(compose.services).map(([name, raw]) =>
     normalizeService(name, raw, context, sink),
   );
+  try {
+    dependencyOrder(services);
+  } catch (error) {
+    sink.add(['services'], (error as Error).message, true);
+  }
   if (deployment.tenant !== undefined) {
     const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
     for (const service of services) {

@@ -1,0 +1,77 @@
+// The steps a plan is made of: plain data, executed in order by the apply stage.
+import type {
+  DependencyCondition,
+  DesiredNetwork,
+  DesiredService,
+  DesiredVolume,
+} from '../desired/desired-state.js';
+
+export type Step =
+  | {
+      readonly action: 'createNetwork';
+      readonly deployment: string;
+      readonly network: DesiredNetwork;
+      readonly engineName: string;
+    }
+  | {
+      readonly action: 'createVolume';
+      readonly deployment: string;
+      readonly volume: DesiredVolume;
+      readonly engineName: string;
+    }
+  | { readonly action: 'pullImage'; readonly image: string }
+  | {
+      readonly action: 'createContainer';
+      readonly deployment: string;
+      readonly service: DesiredService;
+      readonly engineName: string;
+    }
+  | {
+      readonly action: 'startContainer';
+      readonly deployment: string;
+      readonly service: string;
+      readonly engineName: string;
+    }
+  | {
+      readonly action: 'waitFor';
+      readonly deployment: string;
+      readonly service: string;
+      readonly engineName: string;
+      readonly condition: DependencyCondition | 'update_healthy';
+      readonly timeoutMs: number;
+    }
+  | {
+      readonly action: 'stopContainer';
+      readonly deployment: string;
+      readonly service: string;
+      readonly containerId: string;
+    }
+  | {
+      readonly action: 'removeContainer';
+      readonly deployment: string;
+      readonly service: string;
+      readonly containerId: string;
+    }
+  | {
+      readonly action: 'renameContainer';
+      readonly deployment: string;
+      readonly service: string;
+      readonly engineName: string;
+      readonly to: string;
+    }
+  | { readonly action: 'removeNetwork'; readonly deployment: string; readonly engineName: string };
+
+export type ServiceAction = 'create' | 'recreate' | 'remove' | 'unchanged' | 'start';
+
+/** What the plan does to each service, for status and `ferryd once --json`. */
+export interface ServicePlan {
+  readonly deployment: string;
+  readonly service: string;
+  readonly action: ServiceAction;
+  readonly order?: 'start-first' | 'stop-first';
+}
+
+export interface Plan {
+  readonly steps: readonly Step[];
+  readonly services: readonly ServicePlan[];
+}
