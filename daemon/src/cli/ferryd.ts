@@ -3,8 +3,13 @@ import { Command } from 'commander';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
+import { destination, pino } from 'pino';
+import { createPassContext } from '../agent/agent-context.js';
+import { Daemon } from '../agent/daemon.js';
+import { reconcilePass } from '../agent/reconcile-pass.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import { FERRY_VERSION } from '../version.js';
+import { printStatus } from './print-status.js';
 
 /** Exit code for a configuration ferryd cannot start with (DESIGN.md section 6). */
 const EXIT_BAD_CONFIG = 2;
@@ -21,6 +26,65 @@ program
   .action(async (options: { config: string }) => {
     const config = await loadDaemonConfig(options.config, new SchemaValidator());
     console.log(JSON.stringify(config, null, 2));
+  });
+
+const DEFAULT_CONFIG = '/etc/ferry/ferryd.yaml';
+
+program
+  .command('run')
+  .description('run the daemon: poll the fleet repository and reconcile on every change')
+  .option('--config <FILE>', 'path to ferryd.yaml', DEFAULT_CONFIG)
+  .action(async (options: { config: string }) => {
+    const validator = new SchemaValidator();
+    const config = await loadDaemonConfig(options.config, validator);
+    const logger = pino({ name: 'ferryd', base: { device: config.device.id } });
+    const daemon = new Daemon(config, validator, logger);
+    await daemon.start();
+    await new Promise<void>((resolve) => {
+      const stop = () => void daemon.stop().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  });
+
+program
+  .command('once')
+  .description('run one reconcile pass; exit 0 when converged, 1 when not, 2 on a bad config')
+  .option('--config <FILE>', 'path to ferryd.yaml', DEFAULT_CONFIG)
+  .option('--json', 'print the pass summary as one JSON line (logs go to stderr)')
+  .action(async (options: { config: string; json?: boolean }) => {
+    const validator = new SchemaValidator();
+    const config = await loadDaemonConfig(options.config, validator);
+    const logger = pino(
+      { name: 'ferryd', base: { device: config.device.id }, level: options.json ? 'warn' : 'info' },
+      destination(2),
+    );
+    const report = await reconcilePass(createPassContext(config, validator, logger));
+    if (options.json) console.log(JSON.stringify(report));
+    else
+      printStatus({
+        device: report.device,
+        appliedRevision: report.converged ? report.revision : null,
+        lastPass: report,
+      });
+    process.exitCode = report.converged ? 0 : 1;
+  });
+
+program
+  .command('status')
+  .description('ask a running ferryd for its status (GET /status)')
+  .option('--api <URL>', 'the daemon API', 'http://127.0.0.1:7780')
+  .option('--json', 'print the raw status JSON')
+  .action(async (options: { api: string; json?: boolean }) => {
+    const response = await fetch(new URL('/status', options.api)).catch((error: Error) => {
+      throw new FerryError(
+        'FERRY_USAGE',
+        `no ferryd answering at ${options.api}: ${error.message}`,
+      );
+    });
+    const status = (await response.json()) as Parameters<typeof printStatus>[0];
+    if (options.json) console.log(JSON.stringify(status, null, 2));
+    else printStatus(status);
   });
 
 try {

@@ -4,7 +4,7 @@ import type { DesiredDeployment, DesiredService, DesiredState } from '../desired
 import { dependencyOrder } from '../desired/dependency-order.js';
 import type { EngineState, ManagedContainer } from './engine-state.js';
 import { engineName } from './labels.js';
-import type { Plan, ServicePlan, Step } from './steps.js';
+import type { ContainerContext, Plan, ServicePlan, Step } from './steps.js';
 
 export interface PlanInput {
   readonly current: EngineState;
@@ -80,6 +80,20 @@ function planDeployment(
       steps.push({ action: 'createVolume', deployment: deployment.name, volume, engineName: name });
   }
 
+  const context: ContainerContext = {
+    device: input.desired.device,
+    revision: deployment.stackRevision,
+    ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
+    networks: Object.fromEntries(
+      deployment.networks.map((n) => [n.name, engineName(ns, n.engineName)]),
+    ),
+    volumes: Object.fromEntries(
+      deployment.volumes.map((v) => [v.name, engineName(ns, v.engineName)]),
+    ),
+    containers: Object.fromEntries(
+      deployment.services.map((s) => [s.name, engineName(ns, s.containerName)]),
+    ),
+  };
   const waitsFor = conditionsWaitedOn(deployment.services);
   const gates: Step[] = [];
   for (const service of dependencyOrder(deployment.services)) {
@@ -123,7 +137,7 @@ function planDeployment(
     }));
     if (!primary) {
       steps.push(
-        { action: 'createContainer', ...base, service, engineName: name },
+        { action: 'createContainer', ...base, service, engineName: name, context },
         { action: 'startContainer', ...base, engineName: name },
         ...dependents,
       );
@@ -135,7 +149,7 @@ function planDeployment(
     if (order === 'stop-first') {
       steps.push(
         ...removal(primary),
-        { action: 'createContainer', ...base, service, engineName: name },
+        { action: 'createContainer', ...base, service, engineName: name, context },
         { action: 'startContainer', ...base, engineName: name },
         ...dependents,
       );
@@ -144,7 +158,7 @@ function planDeployment(
       // The new container must pass its health gate before the old one is stopped.
       const next = `${name}${NEXT_SUFFIX}`;
       steps.push(
-        { action: 'createContainer', ...base, service, engineName: next },
+        { action: 'createContainer', ...base, service, engineName: next, context },
         { action: 'startContainer', ...base, engineName: next },
         {
           action: 'waitFor',

@@ -25,6 +25,8 @@ export type Step =
       readonly deployment: string;
       readonly service: DesiredService;
       readonly engineName: string;
+      /** What the container is labelled with and attached to, in engine names. */
+      readonly context: ContainerContext;
     }
   | {
       readonly action: 'startContainer';
@@ -74,4 +76,17 @@ export interface ServicePlan {
 export interface Plan {
   readonly steps: readonly Step[];
   readonly services: readonly ServicePlan[];
+}
+
+/** Deployment-level facts a container is created with. */
+export interface ContainerContext {
+  readonly device: string;
+  readonly revision: string | null;
+  readonly tenant?: string;
+  /** Stack network name -> engine network name. */
+  readonly networks: Readonly<Record<string, string>>;
+  /** Stack volume name -> engine volume name. */
+  readonly volumes: Readonly<Record<string, string>>;
+  /** Engine container name of each service of the deployment (for network_mode service:). */
+  readonly containers: Readonly<Record<string, string>>;
 }

@@ -1,0 +1,69 @@
+// Wires a validated DaemonConfig to the real side effects: engine, git source, state, logger.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { DockerEngine, type RegistryCredentials } from '../apply/docker-engine.js';
+import { systemClock } from '../apply/wait-for.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import type { DeviceFacts } from '../desired/desired-state.js';
+import { GitSource } from '../source/git-source.js';
+import { StateFile } from '../state/state-file.js';
+import type { PassContext } from './reconcile-pass.js';
+
+/** Docker's architecture names for Node's. */
+const ARCH: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+};
+
+export function deviceFacts(config: DaemonConfig): DeviceFacts {
+  return {
+    arch: config.device.arch ?? ARCH[process.arch] ?? process.arch,
+    os: config.device.os ?? 'linux',
+  };
+}
+
+/** The registry host of an image reference (`docker.io` when it names none). */
+export function registryHost(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  return image.includes('/') &&
+    (first.includes('.') || first.includes(':') || first === 'localhost')
+    ? first
+    : 'docker.io';
+}
+
+export function createPassContext(
+  config: DaemonConfig,
+  validator: SchemaValidator,
+  logger: Logger,
+): PassContext {
+  const engine = new DockerEngine(config.engine.socket);
+  const credentialsFor = async (image: string): Promise<RegistryCredentials | undefined> => {
+    const host = registryHost(image);
+    const auth = config.registry.auth[host];
+    if (!auth?.username) return undefined;
+    const file = auth.passwordFile ?? auth.tokenFile;
+    const password = file ? (await readFile(file, 'utf8')).trim() : '';
+    return { username: auth.username, password, serveraddress: host };
+  };
+  return {
+    config,
+    engine,
+    source: new GitSource({
+      url: config.source.url,
+      branch: config.source.branch,
+      path: config.source.path,
+      gitdir: join(config.state.dir, 'fleet.git'),
+      ...(config.source.auth ? { auth: config.source.auth } : {}),
+    }),
+    stateFile: new StateFile(config.state.dir),
+    validator,
+    logger,
+    execute: { engine, device: config.device.id, logger, clock: systemClock, credentialsFor },
+    facts: deviceFacts(config),
+    now: () => new Date(),
+  };
+}

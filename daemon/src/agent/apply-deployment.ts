@@ -1,0 +1,99 @@
+// Applies one deployment's plan; on failure rolls it back to its last known good version.
+import type { Logger } from 'pino';
+import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
+import type { DockerEngine } from '../apply/docker-engine.js';
+import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
+import { planReconcile } from '../plan/plan-reconcile.js';
+import type { ServicePlan } from '../plan/steps.js';
+import type { DeploymentRecord } from '../state/state-file.js';
+import type { DeploymentStatus } from './pass-report.js';
+
+export interface DeploymentOutcome {
+  readonly status: DeploymentStatus;
+  readonly reason?: string;
+  readonly services: readonly ServicePlan[];
+}
+
+interface Inputs {
+  readonly desired: DesiredState;
+  readonly deployment: DesiredDeployment;
+  readonly record: DeploymentRecord | undefined;
+  readonly namespace: string;
+  readonly engine: DockerEngine;
+  readonly execute: ExecuteContext;
+  readonly logger: Logger;
+}
+
+/** Plans and applies `deployment` alone; every other deployment is held untouched. */
+async function applyOnly(inputs: Inputs, deployment: DesiredDeployment | undefined, name: string) {
+  const current = await inputs.engine.snapshot(inputs.desired.device);
+  const others = new Set([
+    ...current.containers.map((c) => c.deployment),
+    ...inputs.desired.deployments.map((d) => d.name),
+  ]);
+  others.delete(name);
+  const plan = planReconcile({
+    current,
+    desired: { ...inputs.desired, deployments: deployment ? [deployment] : [] },
+    namespace: inputs.namespace,
+    localImages: await inputs.engine.localImages(),
+    hold: others,
+  });
+  await executeSteps(plan.steps, inputs.execute);
+  return plan;
+}
+
+export async function applyDeployment(inputs: Inputs): Promise<DeploymentOutcome> {
+  const { deployment, logger } = inputs;
+  let plan;
+  try {
+    plan = await applyOnly(inputs, deployment, deployment.name);
+  } catch (error) {
+    if (!(error instanceof StepFailedError)) throw error;
+    const reason = error.reason;
+    logger.error(
+      {
+        event: 'deployment.failed',
+        deployment: deployment.name,
+        revision: deployment.stackRevision,
+        reason,
+      },
+      'update failed',
+    );
+    if (!deployment.update.rollback) return { status: 'failed', reason, services: [] };
+    const good = inputs.record?.lastKnownGood?.deployment;
+    try {
+      // With no good version to go back to, the failed containers are removed.
+      await applyOnly(inputs, good, deployment.name);
+    } catch (rollbackError) {
+      const detail = rollbackError instanceof Error ? rollbackError.message : String(rollbackError);
+      logger.error(
+        { event: 'rollback.failed', deployment: deployment.name, reason: detail },
+        'rollback failed',
+      );
+      return { status: 'failed', reason: `${reason}; rollback failed: ${detail}`, services: [] };
+    }
+    logger.warn(
+      {
+        event: 'deployment.rolled_back',
+        deployment: deployment.name,
+        to: inputs.record?.lastKnownGood?.revision ?? null,
+        reason,
+      },
+      'rolled back',
+    );
+    return { status: 'rolled-back', reason, services: [] };
+  }
+  const changed = plan.steps.length > 0;
+  if (changed)
+    logger.info(
+      {
+        event: 'deployment.updated',
+        deployment: deployment.name,
+        revision: deployment.stackRevision,
+        services: plan.services,
+      },
+      'deployment updated',
+    );
+  return { status: changed ? 'updated' : 'unchanged', services: plan.services };
+}

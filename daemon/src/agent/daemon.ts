@@ -1,0 +1,179 @@
+// `ferryd run`: reconcile passes on an interval (with jitter, and exponential backoff on errors),
+// the local API, and live reload of ferryd.yaml.
+import { readFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { loadDaemonConfig, type DaemonConfig } from '../config/daemon-config.js';
+import { ApiServer } from '../report/api-server.js';
+import type { DaemonStatus } from '../report/daemon-status.js';
+import { FERRY_VERSION } from '../version.js';
+import { createPassContext } from './agent-context.js';
+import type { PassReport } from './pass-report.js';
+import { reconcilePass } from './reconcile-pass.js';
+
+/** Longest wait between passes while the source or engine keeps failing. */
+export const MAX_BACKOFF_MS = 5 * 60 * 1000;
+/** Poll intervals spread by ±10% so a fleet does not hit the git server in step. */
+const JITTER = 0.1;
+
+export class Daemon {
+  #config: DaemonConfig;
+  #status: DaemonStatus;
+  #api: ApiServer | undefined;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  #stopped = false;
+  #failures = 0;
+  #loop: Promise<void> | undefined;
+
+  constructor(
+    config: DaemonConfig,
+    private readonly validator: SchemaValidator,
+    private readonly logger: Logger,
+  ) {
+    this.#config = config;
+    this.#status = {
+      device: config.device.id,
+      version: FERRY_VERSION,
+      appliedRevision: null,
+      syncErrors: 0,
+      passes: 0,
+      bytesDownloaded: 0,
+      containers: {},
+    };
+  }
+
+  get status(): DaemonStatus {
+    return this.#status;
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const token = this.#config.api.tokenFile
+      ? (await readFile(this.#config.api.tokenFile, 'utf8')).trim()
+      : undefined;
+    this.#api = new ApiServer({ status: () => this.#status, syncNow: () => this.syncNow() }, token);
+    const address = await this.#api.start(this.#config.api.listen);
+    this.#watcher = watch(this.#config.file, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+    });
+    this.#watcher.on('all', () => void this.#reloadConfig());
+    this.logger.info(
+      {
+        event: 'daemon.started',
+        device: this.#config.device.id,
+        api: address,
+        source: this.#config.source.url,
+      },
+      'ferryd started',
+    );
+    this.#loop = this.#run();
+    return address;
+  }
+
+  /** Runs a pass now (POST /sync), or as soon as the current one ends. */
+  syncNow(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.syncNow();
+    await this.#watcher?.close();
+    await this.#api?.stop();
+    await this.#loop;
+    this.logger.info({ event: 'daemon.stopped' }, 'ferryd stopped');
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const report = await this.#pass();
+      const delay = this.#nextDelay(report);
+      this.#status = { ...this.#status, nextPassAt: new Date(Date.now() + delay).toISOString() };
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#timer = setTimeout(resolve, delay);
+      });
+    }
+  }
+
+  async #pass(): Promise<PassReport | undefined> {
+    const context = createPassContext(this.#config, this.validator, this.logger);
+    try {
+      const report = await reconcilePass(context);
+      const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
+      const containers: Record<string, number> = {};
+      for (const c of snapshot?.containers ?? [])
+        containers[c.state] = (containers[c.state] ?? 0) + 1;
+      const failed = report.errors.length > 0;
+      this.#status = {
+        ...this.#status,
+        appliedRevision: report.converged ? report.revision : this.#status.appliedRevision,
+        lastPass: report,
+        lastSyncAt: report.finishedAt,
+        syncErrors: this.#status.syncErrors + (failed ? 1 : 0),
+        passes: this.#status.passes + 1,
+        bytesDownloaded: this.#status.bytesDownloaded + report.bytesDownloaded,
+        containers,
+      };
+      this.logger.info(
+        {
+          event: 'pass.finished',
+          revision: report.revision,
+          converged: report.converged,
+          errors: report.errors,
+        },
+        'reconcile pass finished',
+      );
+      return report;
+    } catch (error) {
+      this.#status = {
+        ...this.#status,
+        syncErrors: this.#status.syncErrors + 1,
+        passes: this.#status.passes + 1,
+      };
+      this.logger.error({ event: 'pass.crashed', err: error }, 'reconcile pass failed');
+      return undefined;
+    }
+  }
+
+  #nextDelay(report: PassReport | undefined): number {
+    const interval = this.#config.source.intervalMs;
+    const sourceFailed =
+      !report || (report.errors.length > 0 && report.deployments.length === 0 && !report.rejected);
+    this.#failures = sourceFailed ? this.#failures + 1 : 0;
+    const base = sourceFailed ? Math.min(interval * 2 ** this.#failures, MAX_BACKOFF_MS) : interval;
+    return Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
+  }
+
+  async #reloadConfig(): Promise<void> {
+    try {
+      const config = await loadDaemonConfig(
+        this.#config.file,
+        this.validator,
+        this.#config.device.id,
+      );
+      if (config.api.listen !== this.#config.api.listen)
+        this.logger.warn(
+          { event: 'config.restart_needed', field: 'api.listen' },
+          'api.listen changes need a restart',
+        );
+      this.#config = { ...config, api: this.#config.api };
+      this.#status = { ...this.#status, device: config.device.id };
+      this.logger.info({ event: 'config.reloaded', file: config.file }, 'configuration reloaded');
+      this.syncNow();
+    } catch (error) {
+      this.logger.error(
+        {
+          event: 'config.rejected',
+          file: this.#config.file,
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        'new configuration rejected; keeping the old one',
+      );
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// What one reconcile pass did: the summary `ferryd once --json` prints and `/status` serves.
+import type { Problem } from '../../../schema/src/problem.js';
+
+export type DeploymentStatus =
+  | 'unchanged'
+  | 'updated'
+  | 'rolled-back'
+  | 'failed'
+  | 'waiting-window'
+  | 'held-after-failure'
+  | 'removed';
+
+export interface ServiceReport {
+  readonly name: string;
+  readonly action: string;
+  readonly image: string;
+  readonly state: string;
+}
+
+export interface DeploymentReport {
+  readonly name: string;
+  readonly status: DeploymentStatus;
+  readonly revision: string | null;
+  readonly reason?: string;
+  readonly services: readonly ServiceReport[];
+}
+
+export interface PassReport {
+  readonly device: string;
+  readonly revision: string | null;
+  readonly converged: boolean;
+  readonly deployments: readonly DeploymentReport[];
+  readonly bytesDownloaded: number;
+  readonly layers: { readonly downloaded: number; readonly reused: number };
+  readonly errors: readonly string[];
+  /** Set when the fleet at `revision` was refused (invalid, or not resolvable for this device). */
+  readonly rejected?: { readonly revision: string; readonly problems: readonly Problem[] };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}

@@ -1,0 +1,247 @@
+// One reconcile pass: source -> desired -> plan -> apply -> report. The daemon loop and
+// `ferryd once` both run exactly this.
+import type { Logger } from 'pino';
+import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import type { DockerEngine } from '../apply/docker-engine.js';
+import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
+import type { LoadedFleet } from '../desired/fleet-model.js';
+import { loadFleet } from '../desired/load-fleet.js';
+import { resolveDevice } from '../desired/resolve-device.js';
+import { planReconcile } from '../plan/plan-reconcile.js';
+import type { GitSource } from '../source/git-source.js';
+import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-file.js';
+import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
+import { insideWindow } from './maintenance-window.js';
+import type { DeploymentReport, PassReport } from './pass-report.js';
+
+/** A revision that failed and was rolled back is retried after this long, or on a new commit. */
+export const FAILED_RETRY_MS = 60 * 60 * 1000;
+
+export interface PassContext {
+  readonly config: DaemonConfig;
+  readonly engine: DockerEngine;
+  readonly source: GitSource;
+  readonly stateFile: StateFile;
+  readonly validator: SchemaValidator;
+  readonly logger: Logger;
+  readonly execute: ExecuteContext;
+  readonly facts: DeviceFacts;
+  readonly now: () => Date;
+}
+
+export async function reconcilePass(context: PassContext): Promise<PassReport> {
+  const startedAt = context.now().toISOString();
+  const device = context.config.device.id;
+  const finish = (
+    report: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'>,
+  ): PassReport => ({
+    device,
+    ...report,
+    bytesDownloaded: 0,
+    layers: { downloaded: 0, reused: 0 },
+    startedAt,
+    finishedAt: context.now().toISOString(),
+  });
+
+  let revision: string;
+  let fleet: LoadedFleet;
+  try {
+    revision = (await context.source.sync()).revision;
+  } catch (error) {
+    return finish({
+      revision: null,
+      converged: false,
+      deployments: [],
+      errors: [messageOf(error)],
+    });
+  }
+  try {
+    fleet = await loadAt(context, revision);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError))
+      return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
+    context.logger.error(
+      { event: 'revision.rejected', revision, problems: error.problems },
+      'fleet invalid at this revision; keeping what runs',
+    );
+    return finish({
+      revision,
+      converged: false,
+      deployments: [],
+      errors: [error.message],
+      rejected: { revision, problems: error.problems },
+    });
+  }
+  const resolved = resolveDevice(fleet, device, context.facts);
+  if (!resolved.state) {
+    const rejected = new InvalidInputError(resolved.problems);
+    context.logger.error(
+      { event: 'revision.rejected', revision, problems: resolved.problems },
+      'fleet does not resolve for this device; keeping what runs',
+    );
+    return finish({
+      revision,
+      converged: false,
+      deployments: [],
+      errors: [rejected.message],
+      rejected: { revision, problems: resolved.problems },
+    });
+  }
+  return applyDesired(context, resolved.state, revision, finish);
+}
+
+async function loadAt(context: PassContext, revision: string): Promise<LoadedFleet> {
+  try {
+    return await loadFleet(await context.source.reader(revision), context.validator);
+  } catch (error) {
+    // A rollout.previous older than our shallow history: fetch more once, then try again.
+    const needsHistory =
+      error instanceof InvalidInputError &&
+      error.problems.some((p) => p.path.endsWith('rollout.previous'));
+    if (!needsHistory) throw error;
+    await context.source.deepen();
+    return loadFleet(await context.source.reader(revision), context.validator);
+  }
+}
+
+async function applyDesired(
+  context: PassContext,
+  desired: DesiredState,
+  revision: string,
+  finish: (
+    r: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'>,
+  ) => PassReport,
+): Promise<PassReport> {
+  const { engine, config, logger } = context;
+  const state = await context.stateFile.read();
+  const now = context.now();
+  const held = new Map<string, DeploymentReport['status']>();
+  for (const deployment of desired.deployments) {
+    const failed = state.deployments[deployment.name]?.failed;
+    if (
+      failed &&
+      failed.revision === deployment.stackRevision &&
+      now.getTime() - Date.parse(failed.at) < FAILED_RETRY_MS
+    ) {
+      held.set(deployment.name, 'held-after-failure');
+    } else if (
+      deployment.window &&
+      !insideWindow(deployment.window.cron, deployment.window.durationMs, now)
+    ) {
+      held.set(deployment.name, 'waiting-window');
+    }
+  }
+
+  // Download first, for held deployments too (windows gate applying, not downloading); a missing
+  // image stops the pass before anything running is touched.
+  const before = await engine.snapshot(desired.device);
+  const pulls = planReconcile({
+    current: before,
+    desired,
+    namespace: config.engine.namespace,
+    localImages: await engine.localImages(),
+  }).steps.filter((s) => s.action === 'pullImage');
+  try {
+    await executeSteps(pulls, context.execute);
+  } catch (error) {
+    const reason = error instanceof StepFailedError ? error.reason : messageOf(error);
+    logger.error(
+      { event: 'download.failed', revision, reason },
+      'download failed; keeping what runs',
+    );
+    return finish({ revision, converged: false, deployments: [], errors: [reason] });
+  }
+
+  const records: Record<string, DeploymentRecord> = { ...state.deployments };
+  const outcomes = new Map<string, DeploymentOutcome>();
+  for (const deployment of desired.deployments) {
+    const status = held.get(deployment.name);
+    if (status) {
+      outcomes.set(deployment.name, {
+        status,
+        services: [],
+        ...(status === 'held-after-failure'
+          ? { reason: records[deployment.name]?.failed?.reason ?? '' }
+          : {}),
+      });
+      continue;
+    }
+    const record = records[deployment.name];
+    const outcome = await applyDeployment({
+      desired,
+      deployment,
+      record,
+      namespace: config.engine.namespace,
+      engine,
+      execute: context.execute,
+      logger,
+    });
+    outcomes.set(deployment.name, outcome);
+    const at = context.now().toISOString();
+    if (outcome.status === 'updated' || outcome.status === 'unchanged') {
+      records[deployment.name] = {
+        lastKnownGood: { revision: deployment.stackRevision, deployment, at },
+      };
+    } else {
+      const attempts =
+        (record?.failed?.revision === deployment.stackRevision ? record.failed.attempts : 0) + 1;
+      records[deployment.name] = {
+        ...record,
+        failed: { revision: deployment.stackRevision, reason: outcome.reason ?? '', at, attempts },
+      };
+    }
+  }
+
+  // Deployments that left this device's desired state.
+  const current = await engine.snapshot(desired.device);
+  const leaving = planReconcile({
+    current,
+    desired,
+    namespace: config.engine.namespace,
+    localImages: new Set(),
+    hold: new Set(desired.deployments.map((d) => d.name)),
+  });
+  const removed = [...new Set(leaving.services.map((s) => s.deployment))];
+  await executeSteps(leaving.steps, context.execute);
+  for (const name of removed) delete records[name];
+
+  const converged = [...outcomes.values()].every(
+    (o) => o.status === 'updated' || o.status === 'unchanged',
+  );
+  const next: DaemonState = {
+    version: 1,
+    appliedRevision: converged ? revision : state.appliedRevision,
+    deployments: records,
+  };
+  await context.stateFile.write(next);
+  const final = await engine.snapshot(desired.device);
+  const deployments: DeploymentReport[] = desired.deployments.map((deployment) => {
+    const outcome = outcomes.get(deployment.name);
+    return {
+      name: deployment.name,
+      status: outcome?.status ?? 'unchanged',
+      revision: deployment.stackRevision,
+      ...(outcome?.reason ? { reason: outcome.reason } : {}),
+      services: final.containers
+        .filter((c) => c.deployment === deployment.name)
+        .map((c) => ({
+          name: c.service,
+          action: outcome?.services.find((s) => s.service === c.service)?.action ?? 'unchanged',
+          image: c.image,
+          state: c.state,
+        })),
+    };
+  });
+  for (const name of removed) deployments.push({ name, status: 'removed', revision, services: [] });
+  const errors = [...outcomes.entries()]
+    .filter(([, o]) => o.reason && o.status !== 'held-after-failure')
+    .map(([name, o]) => `${name}: ${o.reason}`);
+  return finish({ revision, converged, deployments, errors });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof FerryError || error instanceof Error ? error.message : String(error);
+}

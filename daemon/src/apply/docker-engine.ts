@@ -1,0 +1,168 @@
+// The Docker engine as ferryd uses it, through dockerode. Everything here filters on Ferry's
+// labels: an object without `ferry.managed=true` is never listed, so it is never touched.
+import Docker from 'dockerode';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
+import { LABEL } from '../plan/labels.js';
+
+export interface ContainerStatus {
+  readonly state: ContainerState;
+  readonly health?: 'starting' | 'healthy' | 'unhealthy';
+  readonly exitCode: number;
+  readonly restartCount: number;
+  readonly lastHealthOutput?: string;
+}
+
+export interface RegistryCredentials {
+  readonly username: string;
+  readonly password: string;
+  readonly serveraddress: string;
+}
+
+export class DockerEngine {
+  readonly docker: Docker;
+
+  constructor(socketPath: string) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping().catch((error: Error) => {
+      throw new FerryError('FERRY_ENGINE', `Docker engine not reachable: ${error.message}`);
+    });
+  }
+
+  /** Ferry-managed containers, networks and volumes of one device. */
+  async snapshot(device: string): Promise<EngineState> {
+    const filters = JSON.stringify({
+      label: [`${LABEL.managed}=true`, `${LABEL.device}=${device}`],
+    });
+    const [containers, networks, volumes] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listNetworks({ filters }),
+      this.docker.listVolumes({ filters }),
+    ]);
+    return {
+      containers: containers.map((c): ManagedContainer => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        deployment: c.Labels[LABEL.deployment] ?? '',
+        service: c.Labels[LABEL.service] ?? '',
+        configHash: c.Labels[LABEL.configHash] ?? '',
+        revision: c.Labels[LABEL.revision] ?? '',
+        image: c.Labels[LABEL.image] ?? c.Image,
+        state: c.State as ContainerState,
+      })),
+      networks: networks.map((n) => ({
+        name: n.Name,
+        deployment: n.Labels?.[LABEL.deployment] ?? '',
+      })),
+      volumes: (volumes.Volumes ?? []).map((v) => ({
+        name: v.Name,
+        deployment: v.Labels?.[LABEL.deployment] ?? '',
+      })),
+    };
+  }
+
+  /** Every reference (repo:tag and repo@digest) the engine can run without pulling. */
+  async localImages(): Promise<Set<string>> {
+    const images = await this.docker.listImages();
+    return new Set(images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]));
+  }
+
+  async pull(image: string, credentials?: RegistryCredentials): Promise<void> {
+    // Engine 20.10 wants an X-Registry-Auth header even for anonymous pulls.
+    const stream = await this.docker.pull(image, { authconfig: credentials ?? {} });
+    const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (error, output) =>
+        error ? reject(error) : resolve(output as { error?: string }[]),
+      ),
+    );
+    const failed = events.find((e) => e.error);
+    if (failed) throw new FerryError('FERRY_REGISTRY', `pull ${image}: ${failed.error}`, { image });
+  }
+
+  async createContainer(
+    options: Docker.ContainerCreateOptions,
+    extraNetworks: readonly string[],
+  ): Promise<void> {
+    const container = await this.docker.createContainer(options);
+    for (const network of extraNetworks) {
+      const alias = options.Labels?.[LABEL.service];
+      await this.docker
+        .getNetwork(network)
+        .connect({
+          Container: container.id,
+          ...(alias ? { EndpointConfig: { Aliases: [alias] } } : {}),
+        });
+    }
+  }
+
+  async start(name: string): Promise<void> {
+    await this.docker.getContainer(name).start();
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .stop()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
+      });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+
+  async rename(name: string, to: string): Promise<void> {
+    await this.docker.getContainer(name).rename({ name: to });
+  }
+
+  async status(name: string): Promise<ContainerStatus> {
+    const info = await this.docker.getContainer(name).inspect();
+    const log = info.State.Health?.Log ?? [];
+    const last = log[log.length - 1];
+    return {
+      state: info.State.Status as ContainerState,
+      ...(info.State.Health
+        ? { health: info.State.Health.Status as NonNullable<ContainerStatus['health']> }
+        : {}),
+      exitCode: info.State.ExitCode,
+      restartCount: info.RestartCount,
+      ...(last ? { lastHealthOutput: last.Output.trim() } : {}),
+    };
+  }
+
+  async createNetwork(
+    name: string,
+    labels: Record<string, string>,
+    internal: boolean,
+  ): Promise<void> {
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Internal: internal,
+      Labels: labels,
+      CheckDuplicate: true,
+    });
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker
+      .getNetwork(name)
+      .remove()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+}

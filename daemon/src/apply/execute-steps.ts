@@ -1,0 +1,85 @@
+// Runs a plan's steps against the engine, one executor per step kind, in order. The first failure
+// stops the run and is thrown with the step it happened at; the caller decides on rollback.
+import type { Logger } from 'pino';
+import { FerryError } from '../../../schema/src/errors.js';
+import { LABEL } from '../plan/labels.js';
+import type { Step } from '../plan/steps.js';
+import { containerSpec, extraNetworks } from './container-spec.js';
+import type { DockerEngine, RegistryCredentials } from './docker-engine.js';
+import { waitFor, type Clock } from './wait-for.js';
+
+export interface ExecuteContext {
+  readonly engine: DockerEngine;
+  readonly device: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly credentialsFor: (image: string) => Promise<RegistryCredentials | undefined>;
+}
+
+export class StepFailedError extends FerryError {
+  constructor(
+    readonly step: Step,
+    readonly reason: string,
+  ) {
+    super('FERRY_ENGINE', `${step.action} failed: ${reason}`, { step: step.action, reason });
+    this.name = 'StepFailedError';
+  }
+}
+
+type Executors = {
+  [A in Step['action']]: (
+    step: Extract<Step, { action: A }>,
+    context: ExecuteContext,
+  ) => Promise<void>;
+};
+
+const ownedBy = (context: ExecuteContext, deployment: string) => ({
+  [LABEL.managed]: 'true',
+  [LABEL.device]: context.device,
+  [LABEL.deployment]: deployment,
+});
+
+const executors: Executors = {
+  pullImage: async (step, c) => c.engine.pull(step.image, await c.credentialsFor(step.image)),
+  createNetwork: (step, c) =>
+    c.engine.createNetwork(step.engineName, ownedBy(c, step.deployment), step.network.internal),
+  createVolume: (step, c) => c.engine.createVolume(step.engineName, ownedBy(c, step.deployment)),
+  createContainer: (step, c) =>
+    c.engine.createContainer(
+      containerSpec(step.engineName, step.service, step.context, step.deployment),
+      extraNetworks(step.service, step.context),
+    ),
+  startContainer: (step, c) => c.engine.start(step.engineName),
+  waitFor: (step, c) => waitFor(step, c.engine, c.clock),
+  stopContainer: (step, c) => c.engine.stop(step.containerId),
+  removeContainer: (step, c) => c.engine.remove(step.containerId),
+  renameContainer: (step, c) => c.engine.rename(step.engineName, step.to),
+  removeNetwork: (step, c) => c.engine.removeNetwork(step.engineName),
+};
+
+export async function executeSteps(steps: readonly Step[], context: ExecuteContext): Promise<void> {
+  for (const step of steps) {
+    const run = executors[step.action] as (s: Step, c: ExecuteContext) => Promise<void>;
+    context.logger.debug({ event: 'step.start', step: describe(step) }, 'step');
+    try {
+      await run(step, context);
+    } catch (error) {
+      const reason =
+        error instanceof Error
+          ? error.message.replace(/^\(HTTP code \d+\) \w+ - /, '')
+          : String(error);
+      context.logger.warn({ event: 'step.failed', step: describe(step), reason }, 'step failed');
+      throw new StepFailedError(step, reason);
+    }
+  }
+}
+
+function describe(step: Step): string {
+  const target =
+    'engineName' in step
+      ? step.engineName
+      : 'containerId' in step
+        ? step.containerId.slice(0, 12)
+        : step.image;
+  return `${step.action} ${target}`;
+}

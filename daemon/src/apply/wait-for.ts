@@ -1,0 +1,66 @@
+// Waiting on a container: its dependents' conditions and the update health gate.
+import { FerryError } from '../../../schema/src/errors.js';
+import type { Step } from '../plan/steps.js';
+import type { DockerEngine } from './docker-engine.js';
+
+/** Without a healthcheck, "healthy" means running, not restarting, for this long. */
+export const STABLE_RUNNING_MS = 2_000;
+const POLL_MS = 250;
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+type WaitStep = Extract<Step, { action: 'waitFor' }>;
+
+/** Resolves when the condition holds; throws FERRY_ENGINE with the reason when it cannot. */
+export async function waitFor(step: WaitStep, engine: DockerEngine, clock: Clock): Promise<void> {
+  const deadline = clock.now() + step.timeoutMs;
+  let runningSince: number | undefined;
+  let restarts: number | undefined;
+  const fail = (reason: string): never => {
+    throw new FerryError('FERRY_ENGINE', `${step.service}: ${reason}`, {
+      service: step.service,
+      container: step.engineName,
+    });
+  };
+  for (;;) {
+    const status = await engine.status(step.engineName);
+    if (step.condition === 'service_completed_successfully') {
+      if (status.state === 'exited') {
+        if (status.exitCode === 0) return;
+        fail(`exited with code ${status.exitCode}`);
+      }
+    } else if (status.health !== undefined) {
+      if (status.health === 'healthy') return;
+      if (status.health === 'unhealthy')
+        fail(
+          `failed its healthcheck${status.lastHealthOutput ? `: ${status.lastHealthOutput}` : ''}`,
+        );
+    } else if (status.state === 'running') {
+      restarts ??= status.restartCount;
+      if (status.restartCount !== restarts) fail('restarted while starting');
+      runningSince ??= clock.now();
+      if (clock.now() - runningSince >= STABLE_RUNNING_MS) return;
+    }
+    if (status.state === 'restarting') fail(`keeps restarting (last exit code ${status.exitCode})`);
+    if (
+      (status.state === 'exited' || status.state === 'dead') &&
+      step.condition !== 'service_completed_successfully'
+    ) {
+      fail(`exited with code ${status.exitCode}`);
+    }
+    if (clock.now() >= deadline) {
+      fail(
+        `not healthy within ${Math.round(step.timeoutMs / 1000)}s (state ${status.state}${status.health ? `, health ${status.health}` : ''})`,
+      );
+    }
+    await clock.sleep(POLL_MS);
+  }
+}

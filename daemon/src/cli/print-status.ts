@@ -1,0 +1,34 @@
+// Human-readable status of a device (`ferryd status`, `ferryd once` without --json).
+import { formatProblem } from '../../../schema/src/problem.js';
+import type { PassReport } from '../agent/pass-report.js';
+
+export interface StatusView {
+  readonly device: string;
+  readonly appliedRevision: string | null;
+  readonly lastPass?: PassReport;
+  readonly nextPassAt?: string;
+}
+
+export function printStatus(status: StatusView): void {
+  const pass = status.lastPass;
+  console.log(
+    `device ${status.device}: applied ${status.appliedRevision?.slice(0, 12) ?? 'nothing yet'}`,
+  );
+  if (!pass) return;
+  console.log(
+    `last pass ${pass.finishedAt}: revision ${pass.revision?.slice(0, 12) ?? '-'}, ${pass.converged ? 'converged' : 'not converged'}`,
+  );
+  for (const deployment of pass.deployments) {
+    console.log(
+      `  ${deployment.name.padEnd(24)} ${deployment.status}${deployment.reason ? `: ${deployment.reason}` : ''}`,
+    );
+    for (const service of deployment.services)
+      console.log(
+        `    ${service.name.padEnd(22)} ${service.state.padEnd(10)} ${service.action.padEnd(10)} ${service.image}`,
+      );
+  }
+  for (const problem of pass.rejected?.problems ?? [])
+    console.log(`  rejected: ${formatProblem(problem)}`);
+  for (const error of pass.errors) if (!pass.rejected) console.log(`  error: ${error}`);
+  if (status.nextPassAt) console.log(`next pass ${status.nextPassAt}`);
+}

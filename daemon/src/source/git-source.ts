@@ -1,0 +1,133 @@
+// The fleet repository as ferryd sees it: a cheap remote check (one ref advertisement), a shallow
+// single-branch fetch only when the branch moved, and readers for any fetched commit.
+import * as fs from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { AuthConfig } from '../config/daemon-config.js';
+import { GitTreeReader } from './git-tree-reader.js';
+
+export interface GitSourceOptions {
+  readonly url: string;
+  readonly branch: string;
+  /** Fleet root inside the repository. */
+  readonly path: string;
+  readonly auth?: AuthConfig;
+  /** Local bare repository ferryd fetches into (inside the state dir). */
+  readonly gitdir: string;
+}
+
+export interface SyncResult {
+  readonly revision: string;
+  /** False when the remote branch had not moved and nothing was fetched. */
+  readonly fetched: boolean;
+}
+
+/** How many commits a deepening fetch adds when `rollout.previous` is older than what we have. */
+const DEEPEN_BY = 50;
+
+export class GitSource {
+  #known: string | undefined;
+
+  constructor(readonly options: GitSourceOptions) {}
+
+  async #onAuth(): Promise<{ username: string; password: string } | undefined> {
+    const auth = this.options.auth;
+    if (!auth) return undefined;
+    const file = auth.passwordFile ?? auth.tokenFile;
+    const password = file ? (await readFile(file, 'utf8')).trim() : '';
+    return { username: auth.username ?? (auth.tokenFile ? 'token' : ''), password };
+  }
+
+  async #authArgs() {
+    const credentials = await this.#onAuth();
+    return credentials ? { onAuth: () => credentials } : {};
+  }
+
+  /** The commit the remote branch points at: one small request. */
+  async remoteHead(): Promise<string> {
+    const ref = `refs/heads/${this.options.branch}`;
+    const refs = await git
+      .listServerRefs({
+        http,
+        url: this.options.url,
+        prefix: ref,
+        protocolVersion: 2,
+        ...(await this.#authArgs()),
+      })
+      .catch((error: Error) => {
+        throw new FerryError('FERRY_SOURCE', `cannot reach ${this.options.url}: ${error.message}`, {
+          url: this.options.url,
+        });
+      });
+    const head = refs.find((r) => r.ref === ref);
+    if (!head)
+      throw new FerryError(
+        'FERRY_SOURCE',
+        `branch '${this.options.branch}' not found at ${this.options.url}`,
+      );
+    return head.oid;
+  }
+
+  /** Fetches the branch when it moved; returns the commit to apply. */
+  async sync(): Promise<SyncResult> {
+    const head = await this.remoteHead();
+    if (head === this.#known || (await this.#has(head))) {
+      this.#known = head;
+      return { revision: head, fetched: false };
+    }
+    await this.#fetch({ depth: 1 });
+    this.#known = head;
+    return { revision: head, fetched: true };
+  }
+
+  /** Fetches more history, for a `rollout.previous` older than the shallow clone. */
+  async deepen(): Promise<void> {
+    await this.#fetch({ depth: DEEPEN_BY, relative: true });
+  }
+
+  reader(revision: string): Promise<GitTreeReader> {
+    return GitTreeReader.open({ gitdir: this.options.gitdir, root: this.options.path }, revision);
+  }
+
+  async #has(oid: string): Promise<boolean> {
+    return git
+      .readCommit({ fs, gitdir: this.options.gitdir, oid })
+      .then(() => true)
+      .catch(() => false);
+  }
+
+  async #fetch(depth: { depth: number; relative?: boolean }): Promise<void> {
+    const { gitdir, url, branch } = this.options;
+    await mkdir(gitdir, { recursive: true });
+    if (!fs.existsSync(`${gitdir}/HEAD`))
+      await git.init({ fs, gitdir, bare: true, defaultBranch: branch });
+    // `force` keeps the remote in step with ferryd.yaml when source.url is edited.
+    await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
+    const result = await git
+      .fetch({
+        fs,
+        http,
+        gitdir,
+        remote: 'origin',
+        ref: branch,
+        singleBranch: true,
+        tags: false,
+        ...depth,
+        ...(await this.#authArgs()),
+      })
+      .catch((error: Error) => {
+        throw new FerryError('FERRY_SOURCE', `fetch from ${url} failed: ${error.message}`, { url });
+      });
+    if (result.fetchHead) {
+      await git.writeRef({
+        fs,
+        gitdir,
+        ref: `refs/remotes/origin/${branch}`,
+        value: result.fetchHead,
+        force: true,
+      });
+    }
+  }
+}

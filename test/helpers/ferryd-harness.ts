@@ -1,0 +1,139 @@
+// Drives the real ferryd against the real engine, registry and git server: test images pushed
+// to the registry, fleet repositories on the git server, ferryd.yaml files, and clean-up.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PassReport } from '../../daemon/src/agent/pass-report.js';
+import { buildImage, docker, pushImage } from './images.js';
+import { runCli, type CliResult } from './run-cli.js';
+import { testEnv } from './test-env.js';
+
+let counter = 0;
+/** A device id of its own for each test, so tests never see each other's containers. */
+export function uniqueDevice(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}
+
+/**
+ * Builds an image from the test base with the given Dockerfile lines (after FROM), pushes it and
+ * returns its pinned reference `repo@sha256:...`.
+ */
+export async function pushTestImage(
+  repository: string,
+  lines: string[],
+  files: Record<string, string> = {},
+): Promise<string> {
+  const context = await mkdtemp(join(tmpdir(), 'ferry-image-'));
+  await writeFile(
+    join(context, 'Dockerfile'),
+    [`FROM ${testEnv.baseImage}`, ...lines].join('\n') + '\n',
+  );
+  for (const [name, content] of Object.entries(files))
+    await writeFile(join(context, name), content);
+  const tag = `${testEnv.registry}/${repository}:t${process.pid}-${++counter}`;
+  await buildImage(context, tag);
+  await pushImage(tag);
+  const digests = (await docker.getImage(tag).inspect()).RepoDigests;
+  const pinned = digests.find((d) => d.startsWith(`${testEnv.registry}/${repository}@`));
+  if (!pinned) throw new Error(`no digest recorded for ${tag}`);
+  return pinned;
+}
+
+/** Writes a fleet (files relative to the work tree) into a repository work tree. */
+export async function writeFleet(workTree: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(workTree, path, '..'), { recursive: true });
+    await writeFile(join(workTree, path), content);
+  }
+}
+
+export interface FerrydSetup {
+  readonly device: string;
+  readonly configFile: string;
+  readonly stateDir: string;
+  readonly apiPort: number;
+}
+
+let nextPort = 17_780 + (process.pid % 1000) * 5;
+export async function ferrydConfig(device: string, url: string, extra = ''): Promise<FerrydSetup> {
+  const dir = await mkdtemp(join(tmpdir(), `ferryd-${device}-`));
+  const stateDir = join(dir, 'state');
+  const apiPort = nextPort++;
+  const configFile = join(dir, 'ferryd.yaml');
+  await writeFile(
+    configFile,
+    `device: { id: ${device} }\nsource: { url: "${url}", interval: 1s }\nengine: { namespace: ${device} }\nstate: { dir: ${stateDir} }\napi: { listen: "127.0.0.1:${apiPort}" }\n${extra}`,
+  );
+  return { device, configFile, stateDir, apiPort };
+}
+
+export async function ferrydOnce(
+  setup: FerrydSetup,
+): Promise<{ result: CliResult; report: PassReport }> {
+  const result = await runCli('ferryd', ['once', '--config', setup.configFile, '--json'], {
+    timeoutMs: 180_000,
+  });
+  const last = result.stdout.trim().split('\n').at(-1) ?? '';
+  let report: PassReport;
+  try {
+    report = JSON.parse(last) as PassReport;
+  } catch {
+    throw new Error(
+      `ferryd once printed no JSON summary (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  return { result, report };
+}
+
+export interface ContainerView {
+  readonly id: string;
+  readonly name: string;
+  readonly state: string;
+  readonly labels: Record<string, string>;
+  readonly env: string[];
+}
+
+/** The device's managed containers, as `docker ps -a` would show them, by name. */
+export async function deviceContainers(device: string): Promise<Map<string, ContainerView>> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`ferry.device=${device}`] }),
+  });
+  const out = new Map<string, ContainerView>();
+  for (const c of list) {
+    const info = await docker.getContainer(c.Id).inspect();
+    out.set(info.Name.replace(/^\//, ''), {
+      id: c.Id,
+      name: info.Name.replace(/^\//, ''),
+      state: info.State.Status,
+      labels: info.Config.Labels,
+      env: info.Config.Env,
+    });
+  }
+  return out;
+}
+
+/** Removes everything a device's ferryd created (containers, networks, volumes). */
+export async function cleanDevice(device: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`ferry.device=${device}`] });
+  for (const c of await docker.listContainers({ all: true, filters }))
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters }))
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
+}
+
+export function fleetYaml(deployments: string): string {
+  return `apiVersion: ferry/v1\nkind: Fleet\ndeployments:\n${deployments}`;
+}
