@@ -1,0 +1,148 @@
+// A bad commit never takes down what a gateway runs: invalid fleets, missing images and
+// unhealthy updates leave (or bring back) the last good containers, and say why.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cleanDevice, deviceContainers, ferrydConfig, ferrydOnce, fleetYaml, pushTestImage, uniqueDevice, writeFleet, type FerrydSetup } from '../helpers/ferryd-harness.js';
+import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { repoRoot } from '../helpers/run-cli.js';
+import { testEnv } from '../helpers/test-env.js';
+
+let image: string;
+before(async () => {
+  image = await pushTestImage('ferry-test/app', ['RUN mkdir -p /www && echo ok > /www/index.html', 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]']);
+});
+
+async function fleetFor(name: string, device: string, compose: string, deploymentExtra = '') {
+  const repo = await createFleetRepo(name, `${repoRoot}/fleet-examples/bms/apps`);
+  await writeFleet(repo.workTree, {
+    'fleet.yaml': fleetYaml(`  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n    update: { healthTimeout: 8s }\n${deploymentExtra}`),
+    'stacks/svc/compose.yaml': compose,
+  });
+  return repo;
+}
+
+const healthy = (env: string, more = '') =>
+  `services:\n  app:\n    image: IMAGE\n    environment: { V: "${env}" }\n    healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], interval: 1s, retries: 2 }\n${more}`;
+
+describe('bad commits keep the old containers running', () => {
+  const device = uniqueDevice('bad');
+  let repo: FleetRepo;
+  let setup: FerrydSetup;
+  let runningId: string | undefined;
+  before(async () => {
+    repo = await fleetFor('bad', device, healthy('1').replace('IMAGE', image));
+    setup = await ferrydConfig(device, repo.url);
+    await repo.commit('good');
+    const { result } = await ferrydOnce(setup);
+    assert.equal(result.code, 0, result.stdout);
+    runningId = (await deviceContainers(device)).get(`${device}-svc-app`)?.id;
+  });
+  after(async () => {
+    await cleanDevice(device);
+    await repo.remove();
+  });
+
+  const assertStillRunning = async () => {
+    const app = (await deviceContainers(device)).get(`${device}-svc-app`);
+    assert.equal(app?.id, runningId, 'the same container');
+    assert.equal(app?.state, 'running');
+  };
+
+  it('rejects unparseable YAML, naming file and line', async () => {
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': 'services:\n  app:\n    image: [unclosed\n' });
+    const commit = await repo.commit('broken yaml');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 1);
+    assert.equal(report.rejected?.revision, commit);
+    assert.equal(report.rejected?.problems[0]?.file, 'stacks/svc/compose.yaml');
+    assert.ok((report.rejected?.problems[0]?.line ?? 0) >= 3);
+    await assertStillRunning();
+  });
+
+  it('rejects a schema error, naming the field', async () => {
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': healthy('2').replace('IMAGE', image) + '    container_name: fixed\n' });
+    await repo.commit('unsupported key');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 1);
+    assert.match(report.errors[0] ?? '', /stacks\/svc\/compose\.yaml:\d+:5 services\.app\.container_name: 'container_name' is not supported/);
+    await assertStillRunning();
+  });
+
+  it('reports a missing image and touches nothing', async () => {
+    const missing = `${testEnv.registry}/ferry-test/does-not-exist@sha256:${'0'.repeat(64)}`;
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': healthy('3').replace('IMAGE', missing) });
+    await repo.commit('missing image');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 1);
+    assert.match(report.errors.join('\n'), /does-not-exist/);
+    await assertStillRunning();
+  });
+});
+
+describe('health-gated updates', () => {
+  const device = uniqueDevice('health');
+  let repo: FleetRepo;
+  let setup: FerrydSetup;
+  before(async () => {
+    repo = await fleetFor('health', device, healthy('good').replace('IMAGE', image));
+    setup = await ferrydConfig(device, repo.url);
+    await repo.commit('good');
+    assert.equal((await ferrydOnce(setup)).result.code, 0);
+  });
+  after(async () => {
+    await cleanDevice(device);
+    await repo.remove();
+  });
+
+  it('rolls an update that fails its healthcheck back to the last good version, and says why', async () => {
+    const good = (await deviceContainers(device)).get(`${device}-svc-app`);
+    const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': failing });
+    const bad = await repo.commit('unhealthy update');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 1);
+    const deployment = report.deployments.find((d) => d.name === 'svc');
+    assert.equal(deployment?.status, 'rolled-back');
+    assert.match(deployment?.reason ?? '', /failed its healthcheck/);
+    const containers = await deviceContainers(device);
+    assert.deepEqual([...containers.keys()], [`${device}-svc-app`]);
+    const app = containers.get(`${device}-svc-app`);
+    assert.equal(app?.state, 'running');
+    assert.equal(app?.labels['ferry.config-hash'], good?.labels['ferry.config-hash'], 'the good version runs again');
+    assert.ok(app?.env.includes('V=good'));
+
+    // The same bad revision is not retried in a loop.
+    const again = await ferrydOnce(setup);
+    assert.equal(again.report.revision, bad);
+    assert.equal(again.report.deployments[0]?.status, 'held-after-failure');
+    assert.equal((await deviceContainers(device)).get(`${device}-svc-app`)?.id, app?.id);
+  });
+});
+
+describe('update order', () => {
+  const device = uniqueDevice('port');
+  const port = 20_000 + (process.pid % 10_000);
+  let repo: FleetRepo;
+  let setup: FerrydSetup;
+  after(async () => {
+    await cleanDevice(device);
+    await repo.remove();
+  });
+
+  it('falls back to stop-first when a start-first update reuses a host port', async () => {
+    const compose = (v: string) => healthy(v, `    ports: ["127.0.0.1:${port}:8080"]\n`).replace('IMAGE', image);
+    // The deployment keeps the default update order, start-first.
+    repo = await fleetFor('port', device, compose('1'));
+    setup = await ferrydConfig(device, repo.url);
+    await repo.commit('v1');
+    assert.equal((await ferrydOnce(setup)).result.code, 0);
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': compose('2') });
+    await repo.commit('v2');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(report.deployments[0]?.services[0]?.action, 'recreate');
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal((await response.text()).trim(), 'ok');
+    assert.ok((await deviceContainers(device)).get(`${device}-svc-app`)?.env.includes('V=2'));
+  });
+});
