@@ -2,20 +2,35 @@
 // unhealthy updates leave (or bring back) the last good containers, and say why.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cleanDevice, deviceContainers, ferrydConfig, ferrydOnce, fleetYaml, pushTestImage, uniqueDevice, writeFleet, type FerrydSetup } from '../helpers/ferryd-harness.js';
+import {
+  cleanDevice,
+  deviceContainers,
+  ferrydConfig,
+  ferrydOnce,
+  fleetYaml,
+  pushTestImage,
+  uniqueDevice,
+  writeFleet,
+  type FerrydSetup,
+} from '../helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';
 
 let image: string;
 before(async () => {
-  image = await pushTestImage('ferry-test/app', ['RUN mkdir -p /www && echo ok > /www/index.html', 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]']);
+  image = await pushTestImage('ferry-test/app', [
+    'RUN mkdir -p /www && echo ok > /www/index.html',
+    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
+  ]);
 });
 
 async function fleetFor(name: string, device: string, compose: string, deploymentExtra = '') {
   const repo = await createFleetRepo(name, `${repoRoot}/fleet-examples/bms/apps`);
   await writeFleet(repo.workTree, {
-    'fleet.yaml': fleetYaml(`  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n    update: { healthTimeout: 8s }\n${deploymentExtra}`),
+    'fleet.yaml': fleetYaml(
+      `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n    update: { healthTimeout: 8s }\n${deploymentExtra}`,
+    ),
     'stacks/svc/compose.yaml': compose,
   });
   return repo;
@@ -49,7 +64,9 @@ describe('bad commits keep the old containers running', () => {
   };
 
   it('rejects unparseable YAML, naming file and line', async () => {
-    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': 'services:\n  app:\n    image: [unclosed\n' });
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml': 'services:\n  app:\n    image: [unclosed\n',
+    });
     const commit = await repo.commit('broken yaml');
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 1);
@@ -60,17 +77,25 @@ describe('bad commits keep the old containers running', () => {
   });
 
   it('rejects a schema error, naming the field', async () => {
-    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': healthy('2').replace('IMAGE', image) + '    container_name: fixed\n' });
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml':
+        healthy('2').replace('IMAGE', image) + '    container_name: fixed\n',
+    });
     await repo.commit('unsupported key');
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 1);
-    assert.match(report.errors[0] ?? '', /stacks\/svc\/compose\.yaml:\d+:5 services\.app\.container_name: 'container_name' is not supported/);
+    assert.match(
+      report.errors[0] ?? '',
+      /stacks\/svc\/compose\.yaml:\d+:5 services\.app\.container_name: 'container_name' is not supported/,
+    );
     await assertStillRunning();
   });
 
   it('reports a missing image and touches nothing', async () => {
     const missing = `${testEnv.registry}/ferry-test/does-not-exist@sha256:${'0'.repeat(64)}`;
-    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': healthy('3').replace('IMAGE', missing) });
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml': healthy('3').replace('IMAGE', missing),
+    });
     await repo.commit('missing image');
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 1);
@@ -108,7 +133,11 @@ describe('health-gated updates', () => {
     assert.deepEqual([...containers.keys()], [`${device}-svc-app`]);
     const app = containers.get(`${device}-svc-app`);
     assert.equal(app?.state, 'running');
-    assert.equal(app?.labels['ferry.config-hash'], good?.labels['ferry.config-hash'], 'the good version runs again');
+    assert.equal(
+      app?.labels['ferry.config-hash'],
+      good?.labels['ferry.config-hash'],
+      'the good version runs again',
+    );
     assert.ok(app?.env.includes('V=good'));
 
     // The same bad revision is not retried in a loop.
@@ -130,7 +159,8 @@ describe('update order', () => {
   });
 
   it('falls back to stop-first when a start-first update reuses a host port', async () => {
-    const compose = (v: string) => healthy(v, `    ports: ["127.0.0.1:${port}:8080"]\n`).replace('IMAGE', image);
+    const compose = (v: string) =>
+      healthy(v, `    ports: ["127.0.0.1:${port}:8080"]\n`).replace('IMAGE', image);
     // The deployment keeps the default update order, start-first.
     repo = await fleetFor('port', device, compose('1'));
     setup = await ferrydConfig(device, repo.url);

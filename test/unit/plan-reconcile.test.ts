@@ -223,9 +223,12 @@ describe('planReconcile on a running device', () => {
     });
     assert.deepEqual(
       result.services.map((s) => `${s.service}:${s.action}`),
-      ['db:unchanged', 'web:unchanged'],
+      ['db:unchanged', 'web:recreate'],
     );
-    assert.deepEqual(brief(result.steps), ['rename app-web-next -> app-web']);
+    assert.deepEqual(brief(result.steps), [
+      'rename app-web-next -> app-web',
+      'waitFor app-web update_healthy',
+    ]);
   });
 
   it('finishes an update interrupted after the new container passed its gate', () => {
@@ -240,6 +243,7 @@ describe('planReconcile on a running device', () => {
       'stopContainer id-app-web',
       'removeContainer id-app-web',
       'rename app-web-next -> app-web',
+      'waitFor app-web update_healthy',
     ]);
   });
 

@@ -89,12 +89,10 @@ export class DockerEngine {
     const container = await this.docker.createContainer(options);
     for (const network of extraNetworks) {
       const alias = options.Labels?.[LABEL.service];
-      await this.docker
-        .getNetwork(network)
-        .connect({
-          Container: container.id,
-          ...(alias ? { EndpointConfig: { Aliases: [alias] } } : {}),
-        });
+      await this.docker.getNetwork(network).connect({
+        Container: container.id,
+        ...(alias ? { EndpointConfig: { Aliases: [alias] } } : {}),
+      });
     }
   }
 

@@ -111,9 +111,20 @@ function planDeployment(
     const base = { deployment: deployment.name, service: service.name };
 
     if (primary && matches(primary)) {
-      if (primary.name !== name)
+      if (primary.name !== name) {
+        // A `-next` container adopted after a crash has not been seen healthy yet: gate it.
         steps.push({ action: 'renameContainer', ...base, engineName: primary.name, to: name });
-      if (primary.state === 'created') {
+        if (primary.state === 'created')
+          steps.push({ action: 'startContainer', ...base, engineName: name });
+        gates.push({
+          action: 'waitFor',
+          ...base,
+          engineName: name,
+          condition: 'update_healthy',
+          timeoutMs: deployment.update.healthTimeoutMs,
+        });
+        services.push({ ...base, action: 'recreate' });
+      } else if (primary.state === 'created') {
         steps.push({ action: 'startContainer', ...base, engineName: name });
         services.push({ ...base, action: 'start' });
       } else {

@@ -1,0 +1,127 @@
+// `ferryd run` as a long-running process: its API, a crash in the middle of an update, and a
+// configuration edit picked up without a restart.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  cleanDevice,
+  deviceContainers,
+  ferrydConfig,
+  ferrydOnce,
+  fleetYaml,
+  pushTestImage,
+  uniqueDevice,
+  writeFleet,
+  type FerrydSetup,
+} from '../helpers/ferryd-harness.js';
+import { FerrydProcess } from '../helpers/ferryd-process.js';
+import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { repoRoot } from '../helpers/run-cli.js';
+
+let image: string;
+const device = uniqueDevice('daemon');
+const repos: FleetRepo[] = [];
+let setup: FerrydSetup;
+let daemon: FerrydProcess | undefined;
+
+async function fleetRepo(name: string, deployment: string, compose: string): Promise<FleetRepo> {
+  const repo = await createFleetRepo(name, `${repoRoot}/fleet-examples/bms/apps`);
+  repos.push(repo);
+  await writeFleet(repo.workTree, {
+    'fleet.yaml': fleetYaml(
+      `  - name: ${deployment}\n    stack: stacks/${deployment}\n    target: { devices: [${device}] }\n    update: { healthTimeout: 30s }\n`,
+    ),
+    [`stacks/${deployment}/compose.yaml`]: compose,
+  });
+  return repo;
+}
+
+/** The new version takes `delay` seconds to become healthy: long enough to kill ferryd meanwhile. */
+const slowStack = (version: string, delay: number) => `services:
+  app:
+    image: ${image}
+    command: ["sh", "-c", "sleep ${delay}; touch /tmp/ready; exec httpd -f -p 8080 -h /www"]
+    environment: { VERSION: "${version}" }
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 30 }
+`;
+
+before(async () => {
+  image = await pushTestImage('ferry-test/app', [
+    'RUN mkdir -p /www && echo ok > /www/index.html',
+    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
+  ]);
+});
+
+after(async () => {
+  await daemon?.stop('SIGKILL');
+  await cleanDevice(device);
+  await Promise.all(repos.map((r) => r.remove()));
+});
+
+describe('ferryd run', () => {
+  it('converges and serves /healthz, /status, /metrics and POST /sync', async () => {
+    const repo = await fleetRepo('daemon', 'slow', slowStack('1', 0));
+    const first = await repo.commit('v1');
+    setup = await ferrydConfig(device, repo.url);
+    daemon = new FerrydProcess(setup);
+    await daemon.waitFor('v1 applied', (s) => s.appliedRevision === first);
+    assert.equal((await fetch(`${daemon.api}/healthz`)).status, 200);
+    const metrics = await (await fetch(`${daemon.api}/metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(`ferry_applied_revision_info\\{device="${device}",revision="${first}"\\} 1`),
+    );
+    assert.match(metrics, /ferry_containers\{device="[^"]+",state="running"\} 1/);
+    assert.match(metrics, /ferry_sync_errors_total\{device="[^"]+"\} 0/);
+    const passes = (await daemon.status())?.passes ?? 0;
+    assert.equal((await fetch(`${daemon.api}/sync`, { method: 'POST' })).status, 202);
+    await daemon.waitFor('a pass after POST /sync', (s) => s.passes > passes, 10_000);
+    assert.match(daemon.logs, /"event":"deployment.updated"/);
+  });
+
+  it('converges after being killed with SIGKILL in the middle of an update', async () => {
+    const repo = repos[0]!;
+    await writeFleet(repo.workTree, { 'stacks/slow/compose.yaml': slowStack('2', 6) });
+    const second = await repo.commit('v2, slow to become healthy');
+    await fetch(`${daemon!.api}/sync`, { method: 'POST' });
+    const deadline = Date.now() + 30_000;
+    while (!(await deviceContainers(device)).has(`${device}-slow-app-next`)) {
+      assert.ok(Date.now() < deadline, 'the start-first update began');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await daemon!.stop('SIGKILL');
+
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(report.revision, second);
+    const containers = await deviceContainers(device);
+    assert.deepEqual(
+      [...containers.keys()],
+      [`${device}-slow-app`],
+      'one container, no duplicate or orphan',
+    );
+    assert.ok(containers.get(`${device}-slow-app`)?.env.includes('VERSION=2'));
+    assert.equal(containers.get(`${device}-slow-app`)?.state, 'running');
+  });
+
+  it('picks up an edit of ferryd.yaml without a restart', async () => {
+    daemon = new FerrydProcess(setup);
+    await daemon.waitFor('converged again', (s) => s.lastPass?.converged === true);
+    const other = await fleetRepo('other', 'other', slowStack('other', 0));
+    const otherCommit = await other.commit('another fleet');
+    const config = await readFile(setup.configFile, 'utf8');
+    await writeFile(setup.configFile, config.replace(repos[0]!.url, other.url));
+    await daemon.waitFor('the other fleet applied', (s) => s.appliedRevision === otherCommit);
+    assert.match(daemon.logs, /"event":"config.reloaded"/);
+    assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}-other-app`]);
+
+    await writeFile(setup.configFile, 'source: { url: 42 }\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.match(daemon.logs, /"event":"config.rejected"/);
+    assert.equal(
+      (await daemon.status())?.appliedRevision,
+      otherCommit,
+      'a bad edit keeps the running configuration',
+    );
+  });
+});
