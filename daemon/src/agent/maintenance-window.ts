@@ -18,7 +18,3 @@ export function insideWindow(cron: string, durationMs: number, now: Date): boole
     void task.destroy();
   }
 }
-
-export function validCron(cron: string): boolean {
-  return validate(cron);
-}

@@ -1,5 +1,6 @@
 // Reads a fleet repository (any FleetReader), parses and validates every file once, and returns
 // frozen, typed data for the resolver, or every problem found.
+import { validate as validCron } from 'node-cron';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
@@ -108,6 +109,9 @@ function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
         `deployment name '${deployment.name}' is used twice`,
       );
     names.add(deployment.name);
+    if (deployment.window && !validCron(deployment.window.cron)) {
+      sink.add(['deployments', index, 'window', 'cron'], `'${deployment.window.cron}' is not a cron expression`);
+    }
     const stackPath = repoPath(deployment.stack);
     if (stackPath === undefined) {
       sink.add(
