@@ -2,7 +2,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { docker } from '../helpers/images.js';
-import { cleanDevice, deviceContainers, ferrydConfig, ferrydOnce, fleetYaml, pushTestImage, uniqueDevice, writeFleet } from '../helpers/ferryd-harness.js';
+import {
+  cleanDevice,
+  deviceContainers,
+  ferrydConfig,
+  ferrydOnce,
+  fleetYaml,
+  pushTestImage,
+  uniqueDevice,
+  writeFleet,
+} from '../helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
 
@@ -18,9 +27,14 @@ describe('maintenance windows', () => {
     const image = await pushTestImage('ferry-test/window', ['CMD ["sleep", "3600"]']);
     await docker.getImage(image).remove({ force: true });
     const fleet = (cron: string) =>
-      fleetYaml(`  - name: job\n    stack: stacks/job\n    target: { devices: [${device}] }\n    window: { cron: "${cron}", duration: 2m }\n`);
+      fleetYaml(
+        `  - name: job\n    stack: stacks/job\n    target: { devices: [${device}] }\n    window: { cron: "${cron}", duration: 2m }\n`,
+      );
     repo = await createFleetRepo('window', `${repoRoot}/fleet-examples/bms/apps`);
-    await writeFleet(repo.workTree, { 'fleet.yaml': fleet('0 0 1 1 *'), 'stacks/job/compose.yaml': `services:\n  job:\n    image: ${image}\n` });
+    await writeFleet(repo.workTree, {
+      'fleet.yaml': fleet('0 0 1 1 *'),
+      'stacks/job/compose.yaml': `services:\n  job:\n    image: ${image}\n`,
+    });
     await repo.commit('outside the window (midnight, January 1st)');
     const setup = await ferrydConfig(device, repo.url);
 

@@ -27,8 +27,15 @@ describe('insideWindow', () => {
   });
 
   it('is rejected by validation with its position', async () => {
-    const files = fleetFiles('  - name: app\n    stack: stacks/app\n    target: { devices: [d] }\n    window: { cron: "61 * * * *", duration: 1h }', { d: 'labels: {}' }, { 'stacks/app': simpleCompose });
+    const files = fleetFiles(
+      '  - name: app\n    stack: stacks/app\n    target: { devices: [d] }\n    window: { cron: "61 * * * *", duration: 1h }',
+      { d: 'labels: {}' },
+      { 'stacks/app': simpleCompose },
+    );
     const report = await validateFleet(new MemoryReader(files));
-    assert.deepEqual(report.problems.map((p) => [p.path, p.line, p.message]), [['deployments[0].window.cron', 7, "'61 * * * *' is not a cron expression"]]);
+    assert.deepEqual(
+      report.problems.map((p) => [p.path, p.line, p.message]),
+      [['deployments[0].window.cron', 7, "'61 * * * *' is not a cron expression"]],
+    );
   });
 });

@@ -110,7 +110,10 @@ function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
       );
     names.add(deployment.name);
     if (deployment.window && !validCron(deployment.window.cron)) {
-      sink.add(['deployments', index, 'window', 'cron'], `'${deployment.window.cron}' is not a cron expression`);
+      sink.add(
+        ['deployments', index, 'window', 'cron'],
+        `'${deployment.window.cron}' is not a cron expression`,
+      );
     }
     const stackPath = repoPath(deployment.stack);
     if (stackPath === undefined) {
