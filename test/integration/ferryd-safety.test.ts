@@ -1,6 +1,8 @@
 // A bad commit never takes down what a gateway runs: invalid fleets, missing images and
 // unhealthy updates leave (or bring back) the last good containers, and say why.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   cleanDevice,
@@ -14,7 +16,7 @@ import {
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
-import { repoRoot } from '../helpers/run-cli.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';
 
 let image: string;
@@ -174,5 +176,54 @@ describe('update order', () => {
     const response = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal((await response.text()).trim(), 'ok');
     assert.ok((await deviceContainers(device)).get(`${device}-svc-app`)?.env.includes('V=2'));
+  });
+});
+
+describe('the fleet source', () => {
+  const device = uniqueDevice('source');
+  let repo: FleetRepo;
+  after(async () => {
+    await cleanDevice(device);
+    await repo.remove();
+  });
+
+  it('reads a repository behind basic auth with the password from a file, never logging it', async () => {
+    repo = await createFleetRepo('private-fleet', `${repoRoot}/fleet-examples/bms/apps`, {
+      auth: true,
+    });
+    await writeFleet(repo.workTree, {
+      'fleet.yaml': fleetYaml(
+        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
+      ),
+      'stacks/svc/compose.yaml': healthy('1').replace('IMAGE', image),
+    });
+    await repo.commit('private');
+    const setup = await ferrydConfig(device, repo.url);
+    const passwordFile = join(setup.stateDir, '..', 'git-password');
+    await writeFile(passwordFile, `${testEnv.gitUser.password}\n`);
+    const config = await readFile(setup.configFile, 'utf8');
+    await writeFile(
+      setup.configFile,
+      config.replace(
+        'interval: 1s }',
+        `interval: 1s, auth: { username: ${testEnv.gitUser.username}, passwordFile: ${passwordFile} } }`,
+      ),
+    );
+    const run = await runCli('ferryd', ['once', '--config', setup.configFile]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.ok(
+      !(run.stdout + run.stderr).includes(testEnv.gitUser.password),
+      'the password never appears in output',
+    );
+
+    // Offline: the source cannot be reached; the device keeps running what it has.
+    await writeFile(setup.configFile, config.replace(repo.url, 'http://127.0.0.1:9/fleet.git'));
+    const offline = await ferrydOnce(setup);
+    assert.equal(offline.result.code, 1);
+    assert.match(
+      offline.report.errors[0] ?? '',
+      /cannot reach http:\/\/127\.0\.0\.1:9\/fleet\.git/,
+    );
+    assert.equal((await deviceContainers(device)).get(`${device}-svc-app`)?.state, 'running');
   });
 });

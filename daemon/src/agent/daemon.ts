@@ -10,12 +10,8 @@ import type { DaemonStatus } from '../report/daemon-status.js';
 import { FERRY_VERSION } from '../version.js';
 import { createPassContext } from './agent-context.js';
 import type { PassReport } from './pass-report.js';
+import { nextPollDelay } from './poll-delay.js';
 import { reconcilePass } from './reconcile-pass.js';
-
-/** Longest wait between passes while the source or engine keeps failing. */
-export const MAX_BACKOFF_MS = 5 * 60 * 1000;
-/** Poll intervals spread by ±10% so a fleet does not hit the git server in step. */
-const JITTER = 0.1;
 
 export class Daemon {
   #config: DaemonConfig;
@@ -141,12 +137,12 @@ export class Daemon {
   }
 
   #nextDelay(report: PassReport | undefined): number {
-    const interval = this.#config.source.intervalMs;
+    // Back off while the source (or the pass itself) fails; a rejected commit is not a failure
+    // of the source, and polling on at the normal pace is how its fix arrives.
     const sourceFailed =
       !report || (report.errors.length > 0 && report.deployments.length === 0 && !report.rejected);
     this.#failures = sourceFailed ? this.#failures + 1 : 0;
-    const base = sourceFailed ? Math.min(interval * 2 ** this.#failures, MAX_BACKOFF_MS) : interval;
-    return Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
+    return nextPollDelay(this.#config.source.intervalMs, this.#failures, Math.random());
   }
 
   async #reloadConfig(): Promise<void> {
