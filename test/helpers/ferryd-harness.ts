@@ -40,6 +40,14 @@ export async function pushTestImage(
   return pinned;
 }
 
+/** A tiny web app (busybox httpd answering `ok` on :8080), pushed and pinned. */
+export function pushWebAppImage(): Promise<string> {
+  return pushTestImage('ferry-test/app', [
+    'RUN mkdir -p /www && echo ok > /www/index.html',
+    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
+  ]);
+}
+
 /** Writes a fleet (files relative to the work tree) into a repository work tree. */
 export async function writeFleet(workTree: string, files: Record<string, string>): Promise<void> {
   for (const [path, content] of Object.entries(files)) {

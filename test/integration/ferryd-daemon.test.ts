@@ -9,7 +9,7 @@ import {
   ferrydConfig,
   ferrydOnce,
   fleetYaml,
-  pushTestImage,
+  pushWebAppImage,
   uniqueDevice,
   writeFleet,
   type FerrydSetup,
@@ -46,10 +46,7 @@ const slowStack = (version: string, delay: number) => `services:
 `;
 
 before(async () => {
-  image = await pushTestImage('ferry-test/app', [
-    'RUN mkdir -p /www && echo ok > /www/index.html',
-    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-  ]);
+  image = await pushWebAppImage();
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ import {
   ferrydConfig,
   ferrydOnce,
   fleetYaml,
-  pushTestImage,
+  pushWebAppImage,
   uniqueDevice,
   writeFleet,
   type FerrydSetup,
@@ -36,10 +36,7 @@ ${withWorker ? `  worker:\n    image: ${image}\n    command: ["sleep", "3600"]\n
 `;
 
 before(async () => {
-  image = await pushTestImage('ferry-test/app', [
-    'RUN mkdir -p /www && echo ok > /www/index.html',
-    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-  ]);
+  image = await pushWebAppImage();
   repo = await createFleetRepo('reconcile', `${repoRoot}/fleet-examples/bms/devices`);
   await rm(`${repo.workTree}/floor-0.yaml`);
   await writeFleet(repo.workTree, {

@@ -10,7 +10,7 @@ import {
   ferrydConfig,
   ferrydOnce,
   fleetYaml,
-  pushTestImage,
+  pushWebAppImage,
   uniqueDevice,
   writeFleet,
   type FerrydSetup,
@@ -21,10 +21,7 @@ import { testEnv } from '../helpers/test-env.js';
 
 let image: string;
 before(async () => {
-  image = await pushTestImage('ferry-test/app', [
-    'RUN mkdir -p /www && echo ok > /www/index.html',
-    'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-  ]);
+  image = await pushWebAppImage();
 });
 
 async function fleetFor(name: string, device: string, compose: string, deploymentExtra = '') {

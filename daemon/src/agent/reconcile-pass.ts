@@ -2,6 +2,7 @@
 // `ferryd once` both run exactly this.
 import type { Logger } from 'pino';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import type { Problem } from '../../../schema/src/problem.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import type { DockerEngine } from '../apply/docker-engine.js';
 import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
@@ -58,38 +59,29 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
       errors: [messageOf(error)],
     });
   }
-  try {
-    fleet = await loadAt(context, revision);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError))
-      return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
+  // A revision that does not load or resolve is refused whole; what runs stays as it is.
+  const reject = (problems: readonly Problem[]): PassReport => {
     context.logger.error(
-      { event: 'revision.rejected', revision, problems: error.problems },
-      'fleet invalid at this revision; keeping what runs',
+      { event: 'revision.rejected', revision, problems },
+      'fleet refused at this revision; keeping what runs',
     );
+    const error = new InvalidInputError(problems);
     return finish({
       revision,
       converged: false,
       deployments: [],
       errors: [error.message],
-      rejected: { revision, problems: error.problems },
+      rejected: { revision, problems },
     });
+  };
+  try {
+    fleet = await loadAt(context, revision);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return reject(error.problems);
+    return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
   }
   const resolved = resolveDevice(fleet, device, context.facts);
-  if (!resolved.state) {
-    const rejected = new InvalidInputError(resolved.problems);
-    context.logger.error(
-      { event: 'revision.rejected', revision, problems: resolved.problems },
-      'fleet does not resolve for this device; keeping what runs',
-    );
-    return finish({
-      revision,
-      converged: false,
-      deployments: [],
-      errors: [rejected.message],
-      rejected: { revision, problems: resolved.problems },
-    });
-  }
+  if (!resolved.state) return reject(resolved.problems);
   return applyDesired(context, resolved.state, revision, finish);
 }
 

@@ -1,5 +1,5 @@
 // Parsers for the Compose short syntaxes Ferry supports (ports, volumes, key=value lists).
-import type { Mount, PortMapping } from './desired-state.js';
+import type { DesiredService, Healthcheck, Mount, PortMapping } from './desired-state.js';
 
 type Parsed<T> = { ok: T } | { error: string };
 
@@ -141,4 +141,53 @@ export function splitWords(command: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+export function healthcheck(
+  value: unknown,
+  duration: (field: string, v: unknown) => number | undefined,
+): Healthcheck | undefined {
+  if (value === undefined) return undefined;
+  const spec = value as {
+    test?: string | string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+    disable?: boolean;
+  };
+  if (spec.disable === true) return { test: ['NONE'] };
+  if (spec.test === undefined) return undefined;
+  const test = Array.isArray(spec.test) ? spec.test : ['CMD-SHELL', spec.test];
+  return {
+    test,
+    ...optional('intervalMs', duration('healthcheck', spec.interval)),
+    ...optional('timeoutMs', duration('healthcheck', spec.timeout)),
+    ...optional('retries', spec.retries),
+    ...optional('startPeriodMs', duration('healthcheck', spec.start_period)),
+  };
+}
+
+export function ulimits(value: unknown): DesiredService['ulimits'] {
+  const out: Record<string, { soft: number; hard: number }> = {};
+  for (const [name, limit] of Object.entries(
+    (value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {},
+  )) {
+    out[name] = typeof limit === 'number' ? { soft: limit, hard: limit } : limit;
+  }
+  return out;
+}
+
+export function logging(value: unknown): DesiredService['logging'] {
+  if (value === undefined) return undefined;
+  const spec = value as { driver?: string; options?: Record<string, unknown> };
+  return {
+    driver: spec.driver ?? 'json-file',
+    options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** `{ key: value }` when value is defined, else `{}`: for spreading optional fields. */
+export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

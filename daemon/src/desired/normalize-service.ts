@@ -1,13 +1,16 @@
 // One Compose service (already schema-checked and interpolated) -> a DesiredService.
-import { keyValues, parseMount, parsePort, splitWords } from './compose-fields.js';
+import {
+  healthcheck,
+  keyValues,
+  logging,
+  optional,
+  parseMount,
+  parsePort,
+  splitWords,
+  ulimits,
+} from './compose-fields.js';
 import { configHash } from './config-hash.js';
-import type {
-  DependencyCondition,
-  DesiredService,
-  Healthcheck,
-  Mount,
-  PortMapping,
-} from './desired-state.js';
+import type { DependencyCondition, DesiredService, Mount, PortMapping } from './desired-state.js';
 import { parseByteSize, parseDuration } from './duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
@@ -114,10 +117,6 @@ export function normalizeService(
     ...service,
     configHash: configHash({ deployment: stack.deployment, tenant: stack.tenant, ...runtime }),
   };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function listOf<T>(
@@ -245,31 +244,6 @@ function serviceNetworks(
   return names.length > 0 ? [...names].sort() : ['default'];
 }
 
-function healthcheck(
-  value: unknown,
-  duration: (field: string, v: unknown) => number | undefined,
-): Healthcheck | undefined {
-  if (value === undefined) return undefined;
-  const spec = value as {
-    test?: string | string[];
-    interval?: string;
-    timeout?: string;
-    retries?: number;
-    start_period?: string;
-    disable?: boolean;
-  };
-  if (spec.disable === true) return { test: ['NONE'] };
-  if (spec.test === undefined) return undefined;
-  const test = Array.isArray(spec.test) ? spec.test : ['CMD-SHELL', spec.test];
-  return {
-    test,
-    ...optional('intervalMs', duration('healthcheck', spec.interval)),
-    ...optional('timeoutMs', duration('healthcheck', spec.timeout)),
-    ...optional('retries', spec.retries),
-    ...optional('startPeriodMs', duration('healthcheck', spec.start_period)),
-  };
-}
-
 function dependsOn(
   value: unknown,
   self: string,
@@ -309,23 +283,4 @@ function labels(
       );
   }
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v ?? '']));
-}
-
-function ulimits(value: unknown): DesiredService['ulimits'] {
-  const out: Record<string, { soft: number; hard: number }> = {};
-  for (const [name, limit] of Object.entries(
-    (value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {},
-  )) {
-    out[name] = typeof limit === 'number' ? { soft: limit, hard: limit } : limit;
-  }
-  return out;
-}
-
-function logging(value: unknown): DesiredService['logging'] {
-  if (value === undefined) return undefined;
-  const spec = value as { driver?: string; options?: Record<string, unknown> };
-  return {
-    driver: spec.driver ?? 'json-file',
-    options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])),
-  };
 }
