@@ -9,6 +9,7 @@ export type FerryErrorCode =
   | 'FERRY_SOURCE'
   | 'FERRY_ENGINE'
   | 'FERRY_REGISTRY'
+  | 'FERRY_DISK'
   | 'FERRY_USAGE';
 
 export class FerryError extends Error {

@@ -24,8 +24,12 @@ after(async () => {
 
 describe('maintenance windows', () => {
   it('downloads outside the window, applies inside it', async () => {
-    const image = await pushTestImage('ferry-test/window', ['CMD ["sleep", "3600"]']);
-    await docker.getImage(image).remove({ force: true });
+    const image = await pushTestImage('ferry-test/window', [
+      'RUN echo "window $RANDOM" > /window-marker',
+      'CMD ["sleep", "3600"]',
+    ]);
+    const imageId = (await docker.getImage(image).inspect()).Id;
+    await docker.getImage(imageId).remove({ force: true });
     const fleet = (cron: string) =>
       fleetYaml(
         `  - name: job\n    stack: stacks/job\n    target: { devices: [${device}] }\n    window: { cron: "${cron}", duration: 2m }\n`,
@@ -42,7 +46,8 @@ describe('maintenance windows', () => {
     assert.equal(outside.result.code, 1, 'not converged while waiting for the window');
     assert.equal(outside.report.deployments[0]?.status, 'waiting-window');
     assert.equal((await deviceContainers(device)).size, 0, 'nothing applied');
-    assert.ok(await docker.getImage(image).inspect(), 'but the image is already downloaded');
+    assert.ok(outside.report.bytesDownloaded > 0, 'but the image is already downloaded');
+    assert.ok(await docker.getImage(imageId).inspect());
 
     await writeFleet(repo.workTree, { 'fleet.yaml': fleet('* * * * *') });
     await repo.commit('a window that is always open');

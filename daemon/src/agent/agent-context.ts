@@ -7,6 +7,10 @@ import { DockerEngine, type RegistryCredentials } from '../apply/docker-engine.j
 import { systemClock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DeviceFacts } from '../desired/desired-state.js';
+import { BlobStore } from '../fetch/blob-store.js';
+import { ImageCache } from '../fetch/image-cache.js';
+import { ImageFetcher } from '../fetch/image-fetcher.js';
+import { RegistryClient } from '../fetch/registry-client.js';
 import { GitSource } from '../source/git-source.js';
 import { StateFile } from '../state/state-file.js';
 import type { PassContext } from './reconcile-pass.js';
@@ -49,9 +53,40 @@ export function createPassContext(
     const password = file ? (await readFile(file, 'utf8')).trim() : '';
     return { username: auth.username, password, serveraddress: host };
   };
+  const imageCache = new ImageCache(config.state.dir);
+  const facts = deviceFacts(config);
+  const client = new RegistryClient({
+    credentials: async (host) => {
+      const found = await credentialsFor(`${host}/x`);
+      return found ? { username: found.username, password: found.password } : undefined;
+    },
+    insecure: config.registry.insecure,
+    mirrors: config.registry.mirrors,
+    logger,
+  });
+  const fetcher = new ImageFetcher({
+    docker: engine.docker,
+    client,
+    blobs: new BlobStore(join(config.state.dir, 'blobs')),
+    cache: imageCache,
+    logger,
+    stateDir: config.state.dir,
+    reserveBytes: config.state.reserveBytes,
+    parallel: config.registry.parallelDownloads,
+    ...(config.registry.maxBytesPerSecond
+      ? { maxBytesPerSecond: config.registry.maxBytesPerSecond }
+      : {}),
+  });
   return {
     config,
     engine,
+    fetcher,
+    imageCache,
+    platform: {
+      os: facts.os ?? 'linux',
+      architecture: facts.arch ?? 'amd64',
+      ...(config.device.variant ? { variant: config.device.variant } : {}),
+    },
     source: new GitSource({
       url: config.source.url,
       branch: config.source.branch,
@@ -63,7 +98,7 @@ export function createPassContext(
     validator,
     logger,
     execute: { engine, device: config.device.id, logger, clock: systemClock, credentialsFor },
-    facts: deviceFacts(config),
+    facts,
     now: () => new Date(),
   };
 }

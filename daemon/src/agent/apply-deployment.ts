@@ -22,6 +22,8 @@ interface Inputs {
   readonly engine: DockerEngine;
   readonly execute: ExecuteContext;
   readonly logger: Logger;
+  /** References the engine can run without downloading (Ferry's imports included). */
+  readonly localImages: ReadonlySet<string>;
 }
 
 /** Plans and applies `deployment` alone; every other deployment is held untouched. */
@@ -36,7 +38,7 @@ async function applyOnly(inputs: Inputs, deployment: DesiredDeployment | undefin
     current,
     desired: { ...inputs.desired, deployments: deployment ? [deployment] : [] },
     namespace: inputs.namespace,
-    localImages: await inputs.engine.localImages(),
+    localImages: new Set([...inputs.localImages, ...(await inputs.engine.localImages())]),
     hold: others,
   });
   await executeSteps(plan.steps, inputs.execute);

@@ -5,13 +5,16 @@ import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import type { DockerEngine } from '../apply/docker-engine.js';
-import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
+import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
 import type { LoadedFleet } from '../desired/fleet-model.js';
 import { loadFleet } from '../desired/load-fleet.js';
 import { resolveDevice } from '../desired/resolve-device.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
+import type { ImageCache } from '../fetch/image-cache.js';
+import { removeUnusedImages, type FetchStats, type ImageFetcher } from '../fetch/image-fetcher.js';
+import type { Platform } from '../fetch/resolve-image.js';
 import type { GitSource } from '../source/git-source.js';
 import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-file.js';
 import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
@@ -30,19 +33,25 @@ export interface PassContext {
   readonly logger: Logger;
   readonly execute: ExecuteContext;
   readonly facts: DeviceFacts;
+  readonly platform: Platform;
+  readonly fetcher: ImageFetcher;
+  readonly imageCache: ImageCache;
   readonly now: () => Date;
 }
+
+type Finish = (
+  report: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'> &
+    Partial<Pick<PassReport, 'bytesDownloaded' | 'layers'>>,
+) => PassReport;
 
 export async function reconcilePass(context: PassContext): Promise<PassReport> {
   const startedAt = context.now().toISOString();
   const device = context.config.device.id;
-  const finish = (
-    report: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'>,
-  ): PassReport => ({
+  const finish: Finish = (report) => ({
     device,
-    ...report,
     bytesDownloaded: 0,
     layers: { downloaded: 0, reused: 0 },
+    ...report,
     startedAt,
     finishedAt: context.now().toISOString(),
   });
@@ -103,9 +112,7 @@ async function applyDesired(
   context: PassContext,
   desired: DesiredState,
   revision: string,
-  finish: (
-    r: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'>,
-  ) => PassReport,
+  finish: Finish,
 ): Promise<PassReport> {
   const { engine, config, logger } = context;
   const state = await context.stateFile.read();
@@ -128,24 +135,22 @@ async function applyDesired(
   }
 
   // Download first, for held deployments too (windows gate applying, not downloading); a missing
-  // image stops the pass before anything running is touched.
-  const before = await engine.snapshot(desired.device);
-  const pulls = planReconcile({
-    current: before,
-    desired,
-    namespace: config.engine.namespace,
-    localImages: await engine.localImages(),
-  }).steps.filter((s) => s.action === 'pullImage');
+  // image, a registry failure or too little disk stops the pass before anything running is touched.
+  let fetched: FetchStats;
   try {
-    await executeSteps(pulls, context.execute);
+    const references = desired.deployments.flatMap((d) => d.services.map((s) => s.image));
+    fetched = await context.fetcher.fetch(references, context.platform);
   } catch (error) {
-    const reason = error instanceof StepFailedError ? error.reason : messageOf(error);
+    const reason = messageOf(error);
     logger.error(
       { event: 'download.failed', revision, reason },
       'download failed; keeping what runs',
     );
     return finish({ revision, converged: false, deployments: [], errors: [reason] });
   }
+  const stats = { bytesDownloaded: fetched.bytesDownloaded, layers: fetched.layers };
+  const execute: ExecuteContext = { ...context.execute, imageIds: fetched.imageIds };
+  const localImages = new Set(fetched.imageIds.keys());
 
   const records: Record<string, DeploymentRecord> = { ...state.deployments };
   const outcomes = new Map<string, DeploymentOutcome>();
@@ -168,8 +173,9 @@ async function applyDesired(
       record,
       namespace: config.engine.namespace,
       engine,
-      execute: context.execute,
+      execute,
       logger,
+      localImages,
     });
     outcomes.set(deployment.name, outcome);
     const at = context.now().toISOString();
@@ -197,7 +203,7 @@ async function applyDesired(
     hold: new Set(desired.deployments.map((d) => d.name)),
   });
   const removed = [...new Set(leaving.services.map((s) => s.deployment))];
-  await executeSteps(leaving.steps, context.execute);
+  await executeSteps(leaving.steps, execute);
   for (const name of removed) delete records[name];
 
   const converged = [...outcomes.values()].every(
@@ -209,6 +215,17 @@ async function applyDesired(
     deployments: records,
   };
   await context.stateFile.write(next);
+  // Keep the images of what should run and of every last known good version (rollback needs them).
+  const keep = new Set([
+    ...desired.deployments.flatMap((d) => d.services.map((s) => s.image)),
+    ...Object.values(records).flatMap(
+      (r) => r.lastKnownGood?.deployment.services.map((s) => s.image) ?? [],
+    ),
+  ]);
+  await removeUnusedImages(engine.docker, context.imageCache, keep, logger).catch(
+    (error: unknown) =>
+      logger.warn({ event: 'gc.failed', reason: messageOf(error) }, 'image clean-up failed'),
+  );
   const final = await engine.snapshot(desired.device);
   const deployments: DeploymentReport[] = desired.deployments.map((deployment) => {
     const outcome = outcomes.get(deployment.name);
@@ -231,7 +248,7 @@ async function applyDesired(
   const errors = [...outcomes.entries()]
     .filter(([, o]) => o.reason && o.status !== 'held-after-failure')
     .map(([name, o]) => `${name}: ${o.reason}`);
-  return finish({ revision, converged, deployments, errors });
+  return finish({ revision, converged, deployments, errors, ...stats });
 }
 
 function messageOf(error: unknown): string {

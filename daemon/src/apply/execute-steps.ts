@@ -14,6 +14,8 @@ export interface ExecuteContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly credentialsFor: (image: string) => Promise<RegistryCredentials | undefined>;
+  /** Image reference -> local image ID, for images Ferry imported (they have no repo digest). */
+  readonly imageIds?: ReadonlyMap<string, string>;
 }
 
 export class StepFailedError extends FerryError {
@@ -46,7 +48,11 @@ const executors: Executors = {
   createVolume: (step, c) => c.engine.createVolume(step.engineName, ownedBy(c, step.deployment)),
   createContainer: (step, c) =>
     c.engine.createContainer(
-      containerSpec(step.engineName, step.service, step.context, step.deployment),
+      {
+        ...containerSpec(step.engineName, step.service, step.context, step.deployment),
+        // Imported images have no repo digest on the engine: create from the image ID.
+        Image: c.imageIds?.get(step.service.image) ?? step.service.image,
+      },
       extraNetworks(step.service, step.context),
     ),
   startContainer: (step, c) => c.engine.start(step.engineName),

@@ -33,9 +33,11 @@ export interface DaemonConfig {
     readonly insecure: readonly string[];
     readonly caFile?: string;
     readonly maxBytesPerSecond?: number;
+    readonly parallelDownloads: number;
   };
   readonly engine: { readonly socket: string; readonly namespace: string };
-  readonly state: { readonly dir: string };
+  /** reserveBytes: free space ferryd never downloads into (the disk guard). */
+  readonly state: { readonly dir: string; readonly reserveBytes: number };
   readonly api: { readonly listen: string; readonly tokenFile?: string };
 }
 
@@ -65,7 +67,7 @@ export async function loadDaemonConfig(
     file,
     device: { ...raw.device, id: raw.device?.id ?? defaultId },
     source: { ...source, intervalMs: parseDuration(interval) ?? 30_000 },
-    registry: { auth: {}, mirrors: {}, insecure: [], ...raw.registry },
+    registry: { auth: {}, mirrors: {}, insecure: [], parallelDownloads: 3, ...raw.registry },
     engine: raw.engine,
     state: raw.state,
     api: raw.api,

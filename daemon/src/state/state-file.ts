@@ -1,8 +1,7 @@
-// ferryd's state on disk: written atomically (write to a temporary file, fsync, rename, fsync the
-// folder), so a crash at any point leaves either the old or the new state, never half of one.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// ferryd's state on disk (state.dir/state.json), written atomically.
+import { join } from 'node:path';
 import type { DesiredDeployment } from '../desired/desired-state.js';
+import { readJson, writeJsonAtomic } from './atomic-json.js';
 
 export interface DeploymentRecord {
   /** The last version of this deployment that passed its health gate. */
@@ -36,31 +35,11 @@ export class StateFile {
   }
 
   async read(): Promise<DaemonState> {
-    const text = await readFile(this.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (text === undefined) return EMPTY_STATE;
-    const parsed = JSON.parse(text) as DaemonState;
-    return parsed.version === 1 ? parsed : EMPTY_STATE;
+    const parsed = await readJson<DaemonState>(this.path);
+    return parsed?.version === 1 ? parsed : EMPTY_STATE;
   }
 
-  async write(state: DaemonState): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    const file = await open(temporary, 'w');
-    try {
-      await file.writeFile(JSON.stringify(state, null, 2));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, this.path);
-    const folder = await open(dirname(this.path), 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+  write(state: DaemonState): Promise<void> {
+    return writeJsonAtomic(this.path, state);
   }
 }

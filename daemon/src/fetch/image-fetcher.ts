@@ -1,0 +1,207 @@
+// The fetch stage: for each desired image, resolve it at the registry, diff its layers against
+// the engine's, download only the missing blobs (bounded parallelism, resumable), verify them,
+// and import each image with a thin `docker load`.
+import { statfs } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { BlobStore } from './blob-store.js';
+import type { ImageCache } from './image-cache.js';
+import { bytesToFetch, diffLayers, localChainIds, type LayerNeed } from './layer-diff.js';
+import type { RegistryClient } from './registry-client.js';
+import { resolveImage, type Platform, type RemoteImage } from './resolve-image.js';
+import { ferryTag, loadThinImage } from './thin-image-load.js';
+
+/** Unpacked layers take about this many times their compressed size on the engine's disk. */
+const UNPACK_FACTOR = 3;
+
+export interface FetchStats {
+  readonly bytesDownloaded: number;
+  readonly layers: { readonly downloaded: number; readonly reused: number };
+  /** Reference -> image ID, for every image the engine now has. */
+  readonly imageIds: ReadonlyMap<string, string>;
+}
+
+export interface FetcherOptions {
+  readonly docker: Docker;
+  readonly client: RegistryClient;
+  readonly blobs: BlobStore;
+  readonly cache: ImageCache;
+  readonly logger: Logger;
+  readonly stateDir: string;
+  readonly reserveBytes: number;
+  readonly parallel: number;
+  readonly maxBytesPerSecond?: number;
+}
+
+export class ImageFetcher {
+  constructor(private readonly options: FetcherOptions) {}
+
+  /** Image IDs of cached references the engine still has (no network). */
+  async localImageIds(): Promise<Map<string, string>> {
+    const ids = new Set((await this.options.docker.listImages()).map((i) => i.Id));
+    const out = new Map<string, string>();
+    for (const [reference, image] of Object.entries(await this.options.cache.all())) {
+      if (ids.has(image.configDigest)) out.set(reference, image.configDigest);
+    }
+    return out;
+  }
+
+  async fetch(references: readonly string[], platform: Platform): Promise<FetchStats> {
+    const { docker, client, blobs, logger } = this.options;
+    const imageIds = await this.localImageIds();
+    const wanted = [...new Set(references)].filter((r) => !imageIds.has(r));
+    const cached = await this.options.cache.all();
+    let reused = [...new Set(references)]
+      .filter((r) => imageIds.has(r))
+      .reduce((n, r) => n + (cached[r]?.layers ?? 0), 0);
+    if (wanted.length === 0)
+      return { bytesDownloaded: 0, layers: { downloaded: 0, reused }, imageIds };
+
+    const remote: RemoteImage[] = [];
+    for (const reference of wanted) remote.push(await resolveImage(client, reference, platform));
+    const present = localChainIds(await this.#engineLayers());
+    const plans = remote.map((image) => ({ image, needs: diffLayers(image.layers, present) }));
+    const missing = uniqueMissing(plans.flatMap((p) => p.needs));
+    reused += plans.reduce((n, p) => n + p.needs.filter((l) => l.present).length, 0);
+    let remaining = bytesToFetch(missing);
+    for (const need of missing) remaining -= await blobs.bytesOnDisk(need.digest);
+    await this.#guardDisk(remaining);
+    logger.info(
+      {
+        event: 'download.planned',
+        images: wanted.length,
+        layers: missing.length,
+        bytes: remaining,
+      },
+      'downloading missing layers',
+    );
+
+    let bytesDownloaded = 0;
+    const downloadOne = async (need: LayerNeed) => {
+      const image = plans.find((p) => p.needs.includes(need))!.image;
+      await blobs.download(client, image.ref, need, {
+        onBytes: (n) => (bytesDownloaded += n),
+        ...(this.options.maxBytesPerSecond
+          ? { maxBytesPerSecond: this.options.maxBytesPerSecond }
+          : {}),
+      });
+      await blobs.verifyDiffId(need.digest, need.diffId);
+      logger.info(
+        { event: 'layer.downloaded', digest: need.digest, size: need.size },
+        'layer downloaded',
+      );
+    };
+    await inParallel(missing, this.options.parallel, downloadOne);
+
+    for (const { image, needs } of plans) {
+      await loadThinImage(docker, image, needs, blobs);
+      await this.options.cache.set(image.reference, {
+        configDigest: image.configDigest,
+        manifestDigest: image.manifestDigest,
+        tag: ferryTag(image),
+        layers: image.layers.length,
+      });
+      imageIds.set(image.reference, image.configDigest);
+      logger.info(
+        { event: 'image.loaded', image: image.reference, id: image.configDigest },
+        'image loaded',
+      );
+    }
+    for (const need of missing) await blobs.remove(need.digest);
+    return { bytesDownloaded, layers: { downloaded: missing.length, reused }, imageIds };
+  }
+
+  async #engineLayers(): Promise<string[][]> {
+    const { docker } = this.options;
+    const images = await docker.listImages();
+    const layers: string[][] = [];
+    for (const image of images) {
+      const info = await docker
+        .getImage(image.Id)
+        .inspect()
+        .catch(() => undefined);
+      if (info?.RootFS?.Layers) layers.push(info.RootFS.Layers);
+    }
+    return layers;
+  }
+
+  /** Refuses, before downloading anything, when the download would eat into the reserve. */
+  async #guardDisk(bytes: number): Promise<void> {
+    const { docker, stateDir, reserveBytes } = this.options;
+    const engineRoot =
+      ((await docker.info()) as { DockerRootDir?: string }).DockerRootDir ?? '/var/lib/docker';
+    for (const [path, needed] of [
+      [stateDir, bytes],
+      [engineRoot, bytes * UNPACK_FACTOR],
+    ] as const) {
+      const fs = await statfs(path).catch(() => undefined);
+      if (!fs) continue;
+      const free = fs.bavail * fs.bsize;
+      if (free - needed < reserveBytes) {
+        const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+        throw new FerryError(
+          'FERRY_DISK',
+          `not enough disk in ${path}: the update needs ${mib(needed)}, ${mib(free)} free, ${mib(reserveBytes)} reserved`,
+          { path, needed, free, reserveBytes },
+        );
+      }
+    }
+  }
+}
+
+function uniqueMissing(needs: readonly LayerNeed[]): LayerNeed[] {
+  const byDigest = new Map<string, LayerNeed>();
+  for (const need of needs)
+    if (!need.present && !byDigest.has(need.digest)) byDigest.set(need.digest, need);
+  return [...byDigest.values()];
+}
+
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Removes images Ferry fetched that no desired or last-known-good deployment references. An
+ * image still used by a container is left (the engine refuses to remove it without force).
+ */
+export async function removeUnusedImages(
+  docker: Docker,
+  cache: ImageCache,
+  keep: ReadonlySet<string>,
+  logger: Logger,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await cache.all();
+  const keptIds = new Set(
+    Object.entries(entries)
+      .filter(([r]) => keep.has(r))
+      .map(([, e]) => e.configDigest),
+  );
+  for (const [reference, entry] of Object.entries(entries)) {
+    if (keep.has(reference)) continue;
+    if (!keptIds.has(entry.configDigest)) {
+      const gone = await docker
+        .getImage(entry.configDigest)
+        .remove()
+        .then(() => true)
+        .catch((error: { statusCode?: number }) => error.statusCode === 404);
+      if (!gone) continue;
+    }
+    await cache.delete(reference);
+    removed.push(reference);
+    logger.info(
+      { event: 'image.removed', image: reference, id: entry.configDigest },
+      'unused image removed',
+    );
+  }
+  return removed;
+}

@@ -1,0 +1,281 @@
+// An OCI distribution client on Node's fetch. Written here rather than taken from a library:
+// none on npm is maintained, speaks both auth flows, resumes blobs with Range and lets us count
+// every byte. Loopback registries (127.0.0.0/8, as Docker does) and hosts listed as insecure are
+// spoken to over plain HTTP, every other one over HTTPS.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { ImageReference } from './image-reference.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+import {
+  basicAuthorization,
+  fetchToken,
+  parseChallenge,
+  TokenCache,
+  type Credentials,
+} from './registry-auth.js';
+
+export interface RegistryClientOptions {
+  readonly credentials?: (host: string) => Promise<Credentials | undefined>;
+  readonly insecure?: readonly string[];
+  /** Per upstream host, mirror base URLs tried first; upstream stays the fallback. */
+  readonly mirrors?: Readonly<Record<string, readonly string[]>>;
+  readonly retries?: number;
+  readonly logger?: Logger;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FetchedManifest {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly bytes: Buffer;
+}
+
+const MAX_REDIRECTS = 5;
+
+function isLoopback(host: string): boolean {
+  const name = host.replace(/:\d+$/, '');
+  return name === 'localhost' || name.startsWith('127.') || name === '[::1]';
+}
+
+export class RegistryClient {
+  readonly #tokens = new TokenCache();
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Base URLs for a registry host: mirrors first, then the registry itself. */
+  baseUrls(host: string): string[] {
+    const insecure = isLoopback(host) || (this.options.insecure ?? []).includes(host);
+    const upstream = `${insecure ? 'http' : 'https'}://${host === 'docker.io' ? 'registry-1.docker.io' : host}`;
+    return [...(this.options.mirrors?.[host] ?? []), upstream];
+  }
+
+  /**
+   * One registry request for `repository` on `host`, with auth, redirects, retries (network
+   * errors and 5xx, exponential backoff) and mirror fallback. The response is not consumed.
+   */
+  async request(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    path: string,
+    init: RequestInit & { push?: boolean } = {},
+  ): Promise<Response> {
+    const bases = this.baseUrls(ref.host);
+    let lastError: unknown;
+    for (const [index, base] of bases.entries()) {
+      const isMirror = index < bases.length - 1;
+      try {
+        const response = await this.#withRetries(() => this.#authorised(ref, base, path, init));
+        if (isMirror && (response.status === 404 || response.status >= 500)) {
+          await response.body?.cancel();
+          continue;
+        }
+        return response;
+      } catch (error) {
+        lastError = error;
+        if (!isMirror) break;
+        this.options.logger?.warn(
+          { event: 'registry.mirror_failed', mirror: base, reason: String(error) },
+          'mirror failed; trying the next',
+        );
+      }
+    }
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new FerryError('FERRY_REGISTRY', `registry ${ref.host} unreachable: ${reason}`, {
+      host: ref.host,
+    });
+  }
+
+  async #withRetries(attempt: () => Promise<Response>): Promise<Response> {
+    const retries = this.options.retries ?? 4;
+    for (let n = 0; ; n += 1) {
+      try {
+        const response = await attempt();
+        if (response.status < 500 || n >= retries) return response;
+        await response.body?.cancel();
+      } catch (error) {
+        if (n >= retries) throw error;
+      }
+      await this.#sleep(250 * 2 ** n);
+    }
+  }
+
+  async #authorised(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    base: string,
+    path: string,
+    init: RequestInit & { push?: boolean },
+  ): Promise<Response> {
+    const scope = `repository:${ref.repository}:${init.push ? 'pull,push' : 'pull'}`;
+    const key = `${base}|${scope}`;
+    const send = (authorization?: string) => this.#follow(`${base}${path}`, init, authorization);
+    let response = await send(this.#tokens.get(key));
+    if (response.status !== 401) return response;
+    const challenge = parseChallenge(response.headers.get('www-authenticate'));
+    await response.body?.cancel();
+    const credentials = await this.options.credentials?.(ref.host);
+    let header: string | undefined;
+    let expiresIn = 3600;
+    if (challenge?.scheme === 'basic') {
+      if (!credentials)
+        throw new FerryError(
+          'FERRY_REGISTRY',
+          `registry ${ref.host} needs credentials (registry.auth)`,
+          { host: ref.host },
+        );
+      header = basicAuthorization(credentials);
+    } else if (challenge?.scheme === 'bearer') {
+      const token = await fetchToken(challenge, challenge.params.scope ?? scope, credentials);
+      header = `Bearer ${token.token}`;
+      expiresIn = token.expiresIn ?? 60;
+    }
+    if (header) {
+      this.#tokens.set(key, header, expiresIn);
+      response = await send(header);
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `registry ${ref.host} refused the credentials for ${ref.repository}`,
+        { host: ref.host },
+      );
+    }
+    return response;
+  }
+
+  /** Follows redirects by hand so Authorization never leaks to another host (blob storage, CDN). */
+  async #follow(
+    url: string,
+    init: RequestInit,
+    authorization: string | undefined,
+  ): Promise<Response> {
+    let current = new URL(url);
+    const origin = current.origin;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
+      const headers = new Headers(init.headers);
+      if (authorization && current.origin === origin) headers.set('authorization', authorization);
+      const response = await fetch(current, { ...init, headers, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        current = new URL(location, current);
+        continue;
+      }
+      return response;
+    }
+    throw new FerryError('FERRY_REGISTRY', `too many redirects from ${url}`);
+  }
+
+  /** GET a manifest or index; a pinned digest is verified against the bytes received. */
+  async getManifest(ref: ImageReference, reference: string): Promise<FetchedManifest> {
+    const response = await this.request(ref, `/v2/${ref.repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `manifest ${ref.host}/${ref.repository}@${reference}: HTTP ${response.status}`,
+        { status: response.status },
+      );
+    }
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (reference.startsWith('sha256:') && digest !== reference) {
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `manifest ${ref.repository}@${reference} does not match its digest (got ${digest})`,
+      );
+    }
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    return { mediaType, digest, bytes };
+  }
+
+  /** GET a blob, from byte `start` on (HTTP Range) when resuming. */
+  async getBlob(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    digest: string,
+    start = 0,
+  ): Promise<Response> {
+    const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
+    const response = await this.request(ref, `/v2/${ref.repository}/blobs/${digest}`, { headers });
+    if (response.status !== 200 && response.status !== 206) {
+      await response.body?.cancel();
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `blob ${digest.slice(0, 19)}: HTTP ${response.status}`,
+        { status: response.status },
+      );
+    }
+    return response;
+  }
+
+  async hasBlob(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    digest: string,
+  ): Promise<boolean> {
+    const response = await this.request(ref, `/v2/${ref.repository}/blobs/${digest}`, {
+      method: 'HEAD',
+      push: true,
+    });
+    return response.ok;
+  }
+
+  /** Monolithic blob upload (POST then PUT with the digest). */
+  async pushBlob(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    digest: string,
+    bytes: Buffer,
+  ): Promise<void> {
+    if (await this.hasBlob(ref, digest)) return;
+    const start = await this.request(ref, `/v2/${ref.repository}/blobs/uploads/`, {
+      method: 'POST',
+      push: true,
+    });
+    await start.body?.cancel();
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location)
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `blob upload to ${ref.repository}: HTTP ${start.status}`,
+      );
+    const upload = new URL(location, this.baseUrls(ref.host).at(-1));
+    upload.searchParams.set('digest', digest);
+    const put = await this.request(ref, `${upload.pathname}${upload.search}`, {
+      method: 'PUT',
+      push: true,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    await put.body?.cancel();
+    if (put.status !== 201)
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `blob upload of ${digest.slice(0, 19)}: HTTP ${put.status}`,
+      );
+  }
+
+  async putManifest(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    reference: string,
+    mediaType: string,
+    bytes: Buffer,
+  ): Promise<string> {
+    const response = await this.request(ref, `/v2/${ref.repository}/manifests/${reference}`, {
+      method: 'PUT',
+      push: true,
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    });
+    await response.body?.cancel();
+    if (response.status !== 201)
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `manifest push to ${ref.repository}:${reference}: HTTP ${response.status}`,
+      );
+    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
+}
