@@ -114,6 +114,9 @@ function toProblem(name: SchemaName, yaml: YamlFile, error: ErrorObject): Proble
       break;
     case 'type':
       message = `must be ${describeTypes(String(params.type))}`;
+      // A commit id like 1234567 or 12e4567 or a label like floor: 1 reads as a number in YAML.
+      if (String(params.type).includes('string') && typeof error.data !== 'string')
+        message += ' (quote the value)';
       break;
     case 'enum':
       message = `must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}`;

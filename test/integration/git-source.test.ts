@@ -84,7 +84,7 @@ describe('fleet from a git commit over HTTP', () => {
       fleetPath,
       fleetText.replace(
         '      labels: { role: floor-gateway }\n',
-        `      labels: { role: floor-gateway }\n    rollout: { percent: 50, previous: ${first.slice(0, 10)} }\n`,
+        `      labels: { role: floor-gateway }\n    rollout: { percent: 50, previous: "${first.slice(0, 10)}" }\n`,
       ),
     );
     const second = await repo.commit('v2 to half the floors');

@@ -191,10 +191,21 @@ describe('ferry validate on broken fleets', () => {
     );
   });
 
+  it('asks for quotes when a commit id reads as a number', async () => {
+    const fleet = good()['fleet.yaml']!.replace(
+      '    target:',
+      '    rollout: { percent: 10, previous: 12e4567 }\n    target:',
+    );
+    const found = await problems({ ...good(), 'fleet.yaml': fleet });
+    assert.deepEqual(found, [
+      'fleet.yaml:6:39 deployments[0].rollout.previous: must be a string (quote the value)',
+    ]);
+  });
+
   it('rejects a device label that is not a string, suggesting nothing is silently converted', async () => {
     const files = { ...good(), 'devices/gw1.yaml': 'labels: { role: gw, floor: 1 }\n' };
     assert.deepEqual(await problems(files), [
-      'devices/gw1.yaml:1:28 labels.floor: must be a string',
+      'devices/gw1.yaml:1:28 labels.floor: must be a string (quote the value)',
     ]);
   });
 });
