@@ -247,6 +247,25 @@ describe('registry authentication and platforms', () => {
     assert.match(refused.report.errors.join('\n'), /needs credentials/);
   });
 
+  it('tries mirrors first and falls back to the registry itself', async () => {
+    const mirror = new RegistryProxy();
+    const mirrorHost = await mirror.start();
+    try {
+      const image = await pushSyntheticImage({ repository: 'ferry-test/mirrored', tag: unique('m'), layers: [{ files: { m: incompressible(20_000) } }] });
+      const viaMirror = await gateway('mirror', (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://${mirrorHost}"] } }\n`);
+      assert.equal((await viaMirror.deploy(image.reference)).result.code, 0);
+      assert.ok(mirror.blobBytes >= image.layers.at(-1)!.size, 'the layer came through the mirror');
+
+      const other = await pushSyntheticImage({ repository: 'ferry-test/mirrored', tag: unique('m'), layers: [{ files: { m: incompressible(20_000) } }] });
+      const deadMirror = await gateway('nomirror', (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://127.0.0.1:9"] } }\n`);
+      const { result, report } = await deadMirror.deploy(other.reference);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.ok(report.bytesDownloaded >= other.layers.at(-1)!.size);
+    } finally {
+      await mirror.stop();
+    }
+  });
+
   it("resolves an amd64 + arm64 index to the device's platform", async () => {
     const { reference, images } = await pushSyntheticIndex(
       { repository: 'ferry-test/multiarch', tag: unique('i') },

@@ -67,7 +67,11 @@ export class RegistryClient {
     for (const [index, base] of bases.entries()) {
       const isMirror = index < bases.length - 1;
       try {
-        const response = await this.#withRetries(() => this.#authorised(ref, base, path, init));
+        // A failing mirror is skipped at once; the registry itself gets the retries.
+        const response = await this.#withRetries(
+          () => this.#authorised(ref, base, path, init),
+          isMirror ? 0 : undefined,
+        );
         if (isMirror && (response.status === 404 || response.status >= 500)) {
           await response.body?.cancel();
           continue;
@@ -88,8 +92,10 @@ export class RegistryClient {
     });
   }
 
-  async #withRetries(attempt: () => Promise<Response>): Promise<Response> {
-    const retries = this.options.retries ?? 4;
+  async #withRetries(
+    attempt: () => Promise<Response>,
+    retries = this.options.retries ?? 4,
+  ): Promise<Response> {
     for (let n = 0; ; n += 1) {
       try {
         const response = await attempt();
