@@ -82,6 +82,8 @@ export interface ImageSpec {
   readonly gzipLevel?: number;
   readonly architecture?: string;
   readonly cmd?: readonly string[];
+  /** The config's creation time: a rebuild changes it even when no layer content changes. */
+  readonly created?: string;
   readonly credentials?: Credentials;
 }
 
@@ -103,6 +105,7 @@ async function pushManifest(
     JSON.stringify({
       architecture: spec.architecture ?? 'amd64',
       os: 'linux',
+      ...(spec.created ? { created: spec.created } : {}),
       config: { Cmd: spec.cmd ?? ['sleep', '3600'], Env: ['PATH=/bin'] },
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     }),

@@ -251,13 +251,27 @@ describe('registry authentication and platforms', () => {
     const mirror = new RegistryProxy();
     const mirrorHost = await mirror.start();
     try {
-      const image = await pushSyntheticImage({ repository: 'ferry-test/mirrored', tag: unique('m'), layers: [{ files: { m: incompressible(20_000) } }] });
-      const viaMirror = await gateway('mirror', (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://${mirrorHost}"] } }\n`);
+      const image = await pushSyntheticImage({
+        repository: 'ferry-test/mirrored',
+        tag: unique('m'),
+        layers: [{ files: { m: incompressible(20_000) } }],
+      });
+      const viaMirror = await gateway(
+        'mirror',
+        (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://${mirrorHost}"] } }\n`,
+      );
       assert.equal((await viaMirror.deploy(image.reference)).result.code, 0);
       assert.ok(mirror.blobBytes >= image.layers.at(-1)!.size, 'the layer came through the mirror');
 
-      const other = await pushSyntheticImage({ repository: 'ferry-test/mirrored', tag: unique('m'), layers: [{ files: { m: incompressible(20_000) } }] });
-      const deadMirror = await gateway('nomirror', (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://127.0.0.1:9"] } }\n`);
+      const other = await pushSyntheticImage({
+        repository: 'ferry-test/mirrored',
+        tag: unique('m'),
+        layers: [{ files: { m: incompressible(20_000) } }],
+      });
+      const deadMirror = await gateway(
+        'nomirror',
+        (c) => `${c}registry: { mirrors: { "${testEnv.registry}": ["http://127.0.0.1:9"] } }\n`,
+      );
       const { result, report } = await deadMirror.deploy(other.reference);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.ok(report.bytesDownloaded >= other.layers.at(-1)!.size);

@@ -2,26 +2,47 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import { bytesToFetch, chainIds, diffLayers, localChainIds } from '../../daemon/src/fetch/layer-diff.js';
+import {
+  bytesToFetch,
+  chainIds,
+  diffLayers,
+  localChainIds,
+} from '../../daemon/src/fetch/layer-diff.js';
 import { parseChallenge, TokenCache } from '../../daemon/src/fetch/registry-auth.js';
 import { selectPlatform } from '../../daemon/src/fetch/resolve-image.js';
 
 const id = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
-const layer = (n: number, size = 100) => ({ digest: `sha256:${'c'.repeat(63)}${n}`, size, mediaType: 'gzip', diffId: id(n) });
+const layer = (n: number, size = 100) => ({
+  digest: `sha256:${'c'.repeat(63)}${n}`,
+  size,
+  mediaType: 'gzip',
+  diffId: id(n),
+});
 
 describe('chain IDs and the layer diff', () => {
   it('computes chain IDs as the OCI spec defines them', () => {
     const [first, second] = chainIds([id(1), id(2)]);
     assert.equal(first, id(1));
-    assert.equal(second, `sha256:${createHash('sha256').update(`${id(1)} ${id(2)}`).digest('hex')}`);
+    assert.equal(
+      second,
+      `sha256:${createHash('sha256')
+        .update(`${id(1)} ${id(2)}`)
+        .digest('hex')}`,
+    );
   });
 
   it('marks a layer present only when its whole chain is present', () => {
     const local = localChainIds([[id(1), id(2)]]);
     const needs = diffLayers([layer(1), layer(2), layer(3)], local);
-    assert.deepEqual(needs.map((n) => n.present), [true, true, false]);
+    assert.deepEqual(
+      needs.map((n) => n.present),
+      [true, true, false],
+    );
     // The same content on another base is a different chain: it must come again.
-    assert.deepEqual(diffLayers([layer(9), layer(2)], local).map((n) => n.present), [false, false]);
+    assert.deepEqual(
+      diffLayers([layer(9), layer(2)], local).map((n) => n.present),
+      [false, false],
+    );
   });
 
   it('compares by content: a layer compressed differently is still present', () => {
@@ -39,10 +60,25 @@ describe('chain IDs and the layer diff', () => {
 describe('image references', () => {
   it('reads host, repository, tag and digest', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
-    assert.deepEqual(parseImageReference(`127.0.0.1:5101/bms/collector@${digest}`), { host: '127.0.0.1:5101', repository: 'bms/collector', digest });
-    assert.deepEqual(parseImageReference('registry.example.com/app:1.2'), { host: 'registry.example.com', repository: 'app', tag: '1.2' });
-    assert.deepEqual(parseImageReference('busybox'), { host: 'docker.io', repository: 'library/busybox' });
-    assert.deepEqual(parseImageReference('localhost/x/y:z'), { host: 'localhost', repository: 'x/y', tag: 'z' });
+    assert.deepEqual(parseImageReference(`127.0.0.1:5101/bms/collector@${digest}`), {
+      host: '127.0.0.1:5101',
+      repository: 'bms/collector',
+      digest,
+    });
+    assert.deepEqual(parseImageReference('registry.example.com/app:1.2'), {
+      host: 'registry.example.com',
+      repository: 'app',
+      tag: '1.2',
+    });
+    assert.deepEqual(parseImageReference('busybox'), {
+      host: 'docker.io',
+      repository: 'library/busybox',
+    });
+    assert.deepEqual(parseImageReference('localhost/x/y:z'), {
+      host: 'localhost',
+      repository: 'x/y',
+      tag: 'z',
+    });
   });
 
   it('rejects malformed digests and repositories', () => {
@@ -53,11 +89,23 @@ describe('image references', () => {
 
 describe('registry auth challenges and tokens', () => {
   it('parses Bearer and Basic challenges', () => {
-    assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="registry",scope="repository:a/b:pull"'), {
-      scheme: 'bearer',
-      params: { realm: 'https://auth.example/token', service: 'registry', scope: 'repository:a/b:pull' },
+    assert.deepEqual(
+      parseChallenge(
+        'Bearer realm="https://auth.example/token",service="registry",scope="repository:a/b:pull"',
+      ),
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.example/token',
+          service: 'registry',
+          scope: 'repository:a/b:pull',
+        },
+      },
+    );
+    assert.deepEqual(parseChallenge('Basic realm="r"'), {
+      scheme: 'basic',
+      params: { realm: 'r' },
     });
-    assert.deepEqual(parseChallenge('Basic realm="r"'), { scheme: 'basic', params: { realm: 'r' } });
     assert.equal(parseChallenge('Negotiate abc'), undefined);
     assert.equal(parseChallenge(null), undefined);
   });
@@ -75,13 +123,27 @@ describe('registry auth challenges and tokens', () => {
 });
 
 describe('platform selection', () => {
-  const entry = (architecture: string, variant?: string) => ({ mediaType: 'm', digest: `${architecture}${variant ?? ''}`, size: 1, platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) } });
+  const entry = (architecture: string, variant?: string) => ({
+    mediaType: 'm',
+    digest: `${architecture}${variant ?? ''}`,
+    size: 1,
+    platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) },
+  });
   const manifests = [entry('amd64'), entry('arm', 'v6'), entry('arm', 'v7'), entry('arm64', 'v8')];
 
   it('matches os and architecture, and the variant when given', () => {
-    assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'amd64' })?.digest, 'amd64');
-    assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'arm', variant: 'v7' })?.digest, 'armv7');
-    assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'arm64' })?.digest, 'arm64v8');
+    assert.equal(
+      selectPlatform(manifests, { os: 'linux', architecture: 'amd64' })?.digest,
+      'amd64',
+    );
+    assert.equal(
+      selectPlatform(manifests, { os: 'linux', architecture: 'arm', variant: 'v7' })?.digest,
+      'armv7',
+    );
+    assert.equal(
+      selectPlatform(manifests, { os: 'linux', architecture: 'arm64' })?.digest,
+      'arm64v8',
+    );
     assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'riscv64' }), undefined);
   });
 });

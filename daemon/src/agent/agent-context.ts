@@ -9,7 +9,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DeviceFacts } from '../desired/desired-state.js';
 import { BlobStore } from '../fetch/blob-store.js';
 import { ImageCache } from '../fetch/image-cache.js';
-import { ImageFetcher } from '../fetch/image-fetcher.js';
+import { ImageFetcher, type DownloadProgress } from '../fetch/image-fetcher.js';
 import { RegistryClient } from '../fetch/registry-client.js';
 import { GitSource } from '../source/git-source.js';
 import { StateFile } from '../state/state-file.js';
@@ -43,6 +43,7 @@ export function createPassContext(
   config: DaemonConfig,
   validator: SchemaValidator,
   logger: Logger,
+  onProgress?: (progress: DownloadProgress) => void,
 ): PassContext {
   const engine = new DockerEngine(config.engine.socket);
   const credentialsFor = async (image: string): Promise<RegistryCredentials | undefined> => {
@@ -73,6 +74,7 @@ export function createPassContext(
     stateDir: config.state.dir,
     reserveBytes: config.state.reserveBytes,
     parallel: config.registry.parallelDownloads,
+    ...(onProgress ? { onProgress } : {}),
     ...(config.registry.maxBytesPerSecond
       ? { maxBytesPerSecond: config.registry.maxBytesPerSecond }
       : {}),

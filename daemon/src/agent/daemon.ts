@@ -97,7 +97,9 @@ export class Daemon {
   }
 
   async #pass(): Promise<PassReport | undefined> {
-    const context = createPassContext(this.#config, this.validator, this.logger);
+    const context = createPassContext(this.#config, this.validator, this.logger, (download) => {
+      this.#status = { ...this.#status, download };
+    });
     try {
       const report = await reconcilePass(context);
       const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
@@ -105,8 +107,9 @@ export class Daemon {
       for (const c of snapshot?.containers ?? [])
         containers[c.state] = (containers[c.state] ?? 0) + 1;
       const failed = report.errors.length > 0;
+      const { download: _done, ...rest } = this.#status;
       this.#status = {
-        ...this.#status,
+        ...rest,
         appliedRevision: report.converged ? report.revision : this.#status.appliedRevision,
         lastPass: report,
         lastSyncAt: report.finishedAt,

@@ -137,6 +137,7 @@ async function applyDesired(
   // Download first, for held deployments too (windows gate applying, not downloading); a missing
   // image, a registry failure or too little disk stops the pass before anything running is touched.
   let fetched: FetchStats;
+  const fetchStarted = Date.now();
   try {
     const references = desired.deployments.flatMap((d) => d.services.map((s) => s.image));
     fetched = await context.fetcher.fetch(references, context.platform);
@@ -148,6 +149,7 @@ async function applyDesired(
     );
     return finish({ revision, converged: false, deployments: [], errors: [reason] });
   }
+  const applyStarted = Date.now();
   const stats = { bytesDownloaded: fetched.bytesDownloaded, layers: fetched.layers };
   const execute: ExecuteContext = { ...context.execute, imageIds: fetched.imageIds };
   const localImages = new Set(fetched.imageIds.keys());
@@ -248,7 +250,8 @@ async function applyDesired(
   const errors = [...outcomes.entries()]
     .filter(([, o]) => o.reason && o.status !== 'held-after-failure')
     .map(([name, o]) => `${name}: ${o.reason}`);
-  return finish({ revision, converged, deployments, errors, ...stats });
+  const timings = { fetchMs: applyStarted - fetchStarted, applyMs: Date.now() - applyStarted };
+  return finish({ revision, converged, deployments, errors, ...stats, timings });
 }
 
 function messageOf(error: unknown): string {

@@ -10,6 +10,8 @@ export interface ContainerStatus {
   readonly health?: 'starting' | 'healthy' | 'unhealthy';
   readonly exitCode: number;
   readonly restartCount: number;
+  /** When the container (last) started, in ms since the epoch. */
+  readonly startedAt: number;
   readonly lastHealthOutput?: string;
 }
 
@@ -133,6 +135,7 @@ export class DockerEngine {
         : {}),
       exitCode: info.State.ExitCode,
       restartCount: info.RestartCount,
+      startedAt: Date.parse(info.State.StartedAt),
       ...(last ? { lastHealthOutput: last.Output.trim() } : {}),
     };
   }

@@ -22,7 +22,6 @@ type WaitStep = Extract<Step, { action: 'waitFor' }>;
 /** Resolves when the condition holds; throws FERRY_ENGINE with the reason when it cannot. */
 export async function waitFor(step: WaitStep, engine: DockerEngine, clock: Clock): Promise<void> {
   const deadline = clock.now() + step.timeoutMs;
-  let runningSince: number | undefined;
   let restarts: number | undefined;
   const fail = (reason: string): never => {
     throw new FerryError('FERRY_ENGINE', `${step.service}: ${reason}`, {
@@ -46,8 +45,9 @@ export async function waitFor(step: WaitStep, engine: DockerEngine, clock: Clock
     } else if (status.state === 'running') {
       restarts ??= status.restartCount;
       if (status.restartCount !== restarts) fail('restarted while starting');
-      runningSince ??= clock.now();
-      if (clock.now() - runningSince >= STABLE_RUNNING_MS) return;
+      // Counted from the engine's own start time, so gates checked one after another do not
+      // each wait the full period again.
+      if (clock.now() - status.startedAt >= STABLE_RUNNING_MS) return;
     }
     if (status.state === 'restarting') fail(`keeps restarting (last exit code ${status.exitCode})`);
     if (

@@ -9,7 +9,7 @@ import { Daemon } from '../agent/daemon.js';
 import { reconcilePass } from '../agent/reconcile-pass.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import { FERRY_VERSION } from '../version.js';
-import { printStatus } from './print-status.js';
+import { printStatus, terminalProgress } from './print-status.js';
 
 /** Exit code for a configuration ferryd cannot start with (DESIGN.md section 6). */
 const EXIT_BAD_CONFIG = 2;
@@ -59,7 +59,9 @@ program
       { name: 'ferryd', base: { device: config.device.id }, level: options.json ? 'warn' : 'info' },
       destination(2),
     );
-    const report = await reconcilePass(createPassContext(config, validator, logger));
+    const progress = process.stderr.isTTY ? terminalProgress(process.stderr) : undefined;
+    const report = await reconcilePass(createPassContext(config, validator, logger, progress));
+    if (progress) process.stderr.write('\n');
     if (options.json) console.log(JSON.stringify(report));
     else
       printStatus({

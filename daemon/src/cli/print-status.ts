@@ -32,3 +32,21 @@ export function printStatus(status: StatusView): void {
   for (const error of pass.errors) if (!pass.rejected) console.log(`  error: ${error}`);
   if (status.nextPassAt) console.log(`next pass ${status.nextPassAt}`);
 }
+
+/** A one-line download progress display for a terminal (carriage return, no scrolling). */
+export function terminalProgress(
+  stream: NodeJS.WriteStream,
+): (p: { bytes: number; totalBytes: number; layersDone: number; layers: number }) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 100 && p.layersDone < p.layers) return;
+    last = now;
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    const percent =
+      p.totalBytes > 0 ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : 100;
+    stream.write(
+      `\rdownloading ${mib(p.bytes)}/${mib(p.totalBytes)} MiB (${percent}%), layers ${p.layersDone}/${p.layers}   `,
+    );
+  };
+}

@@ -31,7 +31,6 @@ export interface DaemonConfig {
     readonly auth: Readonly<Record<string, AuthConfig>>;
     readonly mirrors: Readonly<Record<string, readonly string[]>>;
     readonly insecure: readonly string[];
-    readonly caFile?: string;
     readonly maxBytesPerSecond?: number;
     readonly parallelDownloads: number;
   };

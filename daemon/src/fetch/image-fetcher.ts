@@ -32,6 +32,15 @@ export interface FetcherOptions {
   readonly reserveBytes: number;
   readonly parallel: number;
   readonly maxBytesPerSecond?: number;
+  /** Download progress, for /status and a progress line on a terminal. */
+  readonly onProgress?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  readonly bytes: number;
+  readonly totalBytes: number;
+  readonly layersDone: number;
+  readonly layers: number;
 }
 
 export class ImageFetcher {
@@ -78,15 +87,28 @@ export class ImageFetcher {
     );
 
     let bytesDownloaded = 0;
+    let layersDone = 0;
+    const report = () =>
+      this.options.onProgress?.({
+        bytes: bytesDownloaded,
+        totalBytes: remaining,
+        layersDone,
+        layers: missing.length,
+      });
     const downloadOne = async (need: LayerNeed) => {
       const image = plans.find((p) => p.needs.includes(need))!.image;
       await blobs.download(client, image.ref, need, {
-        onBytes: (n) => (bytesDownloaded += n),
+        onBytes: (n) => {
+          bytesDownloaded += n;
+          report();
+        },
         ...(this.options.maxBytesPerSecond
           ? { maxBytesPerSecond: this.options.maxBytesPerSecond }
           : {}),
       });
       await blobs.verifyDiffId(need.digest, need.diffId);
+      layersDone += 1;
+      report();
       logger.info(
         { event: 'layer.downloaded', digest: need.digest, size: need.size },
         'layer downloaded',

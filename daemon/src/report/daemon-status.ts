@@ -12,6 +12,13 @@ export interface DaemonStatus {
   readonly bytesDownloaded: number;
   readonly containers: Readonly<Record<string, number>>;
   readonly nextPassAt?: string;
+  /** While images download: bytes so far and in all. */
+  readonly download?: {
+    readonly bytes: number;
+    readonly totalBytes: number;
+    readonly layersDone: number;
+    readonly layers: number;
+  };
 }
 
 function escape(value: string): string {
