@@ -7,6 +7,9 @@ import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
 import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
 import { FERRY_VERSION } from '../../../daemon/src/version.js';
+import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import { planMarkdown } from '../plan/format-plan.js';
+import { planRollout } from '../plan/plan-rollout.js';
 import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
 
@@ -63,6 +66,32 @@ program
       console.log(
         options.json ? JSON.stringify(result.state, null, 2) : printDesired(result.state),
       );
+    },
+  );
+
+program
+  .command('plan')
+  .description('per device: what a change from BASE to HEAD does and how many bytes it downloads')
+  .argument('<REPO>', 'a local clone of the fleet repository')
+  .requiredOption('--base <REV>', 'the revision devices run now')
+  .requiredOption('--head <REV>', 'the revision under review')
+  .option('--path <DIR>', 'fleet root inside the repository', '.')
+  .addOption(
+    new Option('--format <FORMAT>', 'output format')
+      .choices(['markdown', 'json'])
+      .default('markdown'),
+  )
+  .action(
+    async (repo: string, options: { base: string; head: string; path: string; format: string }) => {
+      const plan = await planRollout(
+        repo,
+        options.base,
+        options.head,
+        options.path,
+        new SchemaValidator(),
+        new RegistryClient(),
+      );
+      console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
     },
   );
 

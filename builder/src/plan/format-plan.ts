@@ -1,0 +1,41 @@
+// The rollout plan as Markdown for a pull-request comment.
+import type { RolloutPlan } from './plan-rollout.js';
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1048576).toFixed(2)} MiB`;
+}
+
+export function planMarkdown(plan: RolloutPlan): string {
+  const lines = [
+    `### Ferry rollout plan: \`${plan.base.slice(0, 8)}\` → \`${plan.head.slice(0, 8)}\``,
+    '',
+    '| device | changes | download |',
+    '| --- | --- | ---: |',
+  ];
+  for (const device of plan.devices) {
+    const changes =
+      device.changes.map((c) => `${c.change} ${c.deployment}/${c.service}`).join(', ') || 'none';
+    lines.push(
+      `| ${device.device} | ${changes} | ${size(device.downloadBytes)}${device.layers ? ` (${device.layers} layer${device.layers === 1 ? '' : 's'})` : ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    `**Fleet:** ${plan.totals.devicesChanging} of ${plan.devices.length} devices change; ${size(plan.totals.downloadBytes)} to download in all.`,
+  );
+  const rollouts = plan.devices.flatMap((d) => d.rollouts.map((r) => ({ device: d.device, ...r })));
+  if (rollouts.length > 0) {
+    lines.push(
+      '',
+      '**Staged rollouts** (a device takes head when its bucket is below the percentage):',
+      '',
+    );
+    for (const r of rollouts)
+      lines.push(
+        `- ${r.deployment} ${r.percent}%: ${r.device} (bucket ${r.bucket}) ${r.selected ? 'takes head' : 'keeps previous'}`,
+      );
+  }
+  return lines.join('\n');
+}
