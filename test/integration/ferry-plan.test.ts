@@ -19,7 +19,7 @@ const idle = uniqueDevice('idle');
 let repo: FleetRepo;
 after(async () => {
   await cleanDevice(device);
-  await repo.remove();
+  await repo?.remove();
 });
 
 describe('ferry plan', () => {

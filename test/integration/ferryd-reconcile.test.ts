@@ -57,7 +57,7 @@ after(async () => {
     .remove({ force: true })
     .catch(() => undefined);
   await cleanDevice(device);
-  await repo.remove();
+  await repo?.remove();
 });
 
 describe('ferryd once', () => {

@@ -53,7 +53,7 @@ describe('bad commits keep the old containers running', () => {
   });
   after(async () => {
     await cleanDevice(device);
-    await repo.remove();
+    await repo?.remove();
   });
 
   const assertStillRunning = async () => {
@@ -115,7 +115,7 @@ describe('health-gated updates', () => {
   });
   after(async () => {
     await cleanDevice(device);
-    await repo.remove();
+    await repo?.remove();
   });
 
   it('rolls an update that fails its healthcheck back to the last good version, and says why', async () => {
@@ -154,7 +154,7 @@ describe('update order', () => {
   let setup: FerrydSetup;
   after(async () => {
     await cleanDevice(device);
-    await repo.remove();
+    await repo?.remove();
   });
 
   it('falls back to stop-first when a start-first update reuses a host port', async () => {
@@ -181,7 +181,7 @@ describe('the fleet source', () => {
   let repo: FleetRepo;
   after(async () => {
     await cleanDevice(device);
-    await repo.remove();
+    await repo?.remove();
   });
 
   it('reads a repository behind basic auth with the password from a file, never logging it', async () => {

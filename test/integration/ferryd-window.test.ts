@@ -19,7 +19,7 @@ const device = uniqueDevice('window');
 let repo: FleetRepo;
 after(async () => {
   await cleanDevice(device);
-  await repo.remove();
+  await repo?.remove();
 });
 
 describe('maintenance windows', () => {

@@ -1,11 +1,11 @@
 // Wires a validated DaemonConfig to the real side effects: engine, git source, state, logger.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { DockerEngine, type RegistryCredentials } from '../apply/docker-engine.js';
 import { systemClock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
+import { readCredentials } from '../config/read-credentials.js';
 import type { DeviceFacts } from '../desired/desired-state.js';
 import { BlobStore } from '../fetch/blob-store.js';
 import { ImageCache } from '../fetch/image-cache.js';
@@ -46,21 +46,17 @@ export function createPassContext(
   onProgress?: (progress: DownloadProgress) => void,
 ): PassContext {
   const engine = new DockerEngine(config.engine.socket);
-  const credentialsFor = async (image: string): Promise<RegistryCredentials | undefined> => {
-    const host = registryHost(image);
+  // Registry credentials by host: for Ferry's own client, and for the engine's pull fallback.
+  const hostCredentials = async (host: string): Promise<RegistryCredentials | undefined> => {
     const auth = config.registry.auth[host];
     if (!auth?.username) return undefined;
-    const file = auth.passwordFile ?? auth.tokenFile;
-    const password = file ? (await readFile(file, 'utf8')).trim() : '';
-    return { username: auth.username, password, serveraddress: host };
+    return { ...(await readCredentials(auth)), serveraddress: host };
   };
+  const credentialsFor = (image: string) => hostCredentials(registryHost(image));
   const imageCache = new ImageCache(config.state.dir);
   const facts = deviceFacts(config);
   const client = new RegistryClient({
-    credentials: async (host) => {
-      const found = await credentialsFor(`${host}/x`);
-      return found ? { username: found.username, password: found.password } : undefined;
-    },
+    credentials: hostCredentials,
     insecure: config.registry.insecure,
     mirrors: config.registry.mirrors,
     logger,

@@ -1,11 +1,12 @@
 // The fleet repository as ferryd sees it: a cheap remote check (one ref advertisement), a shallow
 // single-branch fetch only when the branch moved, and readers for any fetched commit.
 import * as fs from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { AuthConfig } from '../config/daemon-config.js';
+import { readCredentials } from '../config/read-credentials.js';
 import { GitTreeReader } from './git-tree-reader.js';
 
 export interface GitSourceOptions {
@@ -32,17 +33,10 @@ export class GitSource {
 
   constructor(readonly options: GitSourceOptions) {}
 
-  async #onAuth(): Promise<{ username: string; password: string } | undefined> {
-    const auth = this.options.auth;
-    if (!auth) return undefined;
-    const file = auth.passwordFile ?? auth.tokenFile;
-    const password = file ? (await readFile(file, 'utf8')).trim() : '';
-    return { username: auth.username ?? (auth.tokenFile ? 'token' : ''), password };
-  }
-
   async #authArgs() {
-    const credentials = await this.#onAuth();
-    return credentials ? { onAuth: () => credentials } : {};
+    if (!this.options.auth) return {};
+    const credentials = await readCredentials(this.options.auth);
+    return { onAuth: () => credentials };
   }
 
   /** The commit the remote branch points at: one small request. */

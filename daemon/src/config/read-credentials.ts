@@ -1,0 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import type { AuthConfig } from './daemon-config.js';
+
+/**
+ * Username and secret of an `auth` block, the secret read from its file at the moment of use
+ * (so a rotated token is picked up) and never kept in the configuration or logged.
+ */
+export async function readCredentials(
+  auth: AuthConfig,
+): Promise<{ username: string; password: string }> {
+  const file = auth.passwordFile ?? auth.tokenFile;
+  const password = file ? (await readFile(file, 'utf8')).trim() : '';
+  return { username: auth.username ?? (auth.tokenFile ? 'token' : ''), password };
+}
