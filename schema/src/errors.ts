@@ -10,6 +10,7 @@ export type FerryErrorCode =
   | 'FERRY_ENGINE'
   | 'FERRY_REGISTRY'
   | 'FERRY_DISK'
+  | 'FERRY_BUILD'
   | 'FERRY_USAGE';
 
 export class FerryError extends Error {

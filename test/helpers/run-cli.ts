@@ -13,12 +13,13 @@ export interface CliResult {
 export function runCli(
   bin: 'ferry' | 'ferryd',
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${repoRoot}bin/${bin}.js`, ...args], {
       cwd: options.cwd ?? repoRoot,
       timeout: options.timeoutMs ?? 60_000,
+      env: { ...process.env, ...options.env },
     });
     let stdout = '';
     let stderr = '';

@@ -1,4 +1,4 @@
-// `ferry`: the repository side of Ferry (validate, resolve; build, plan and analyze to come).
+// `ferry`: the repository side of Ferry (validate, resolve, plan, build, analyze, builder).
 import { Command, Option } from 'commander';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';
@@ -12,6 +12,7 @@ import { planMarkdown } from '../plan/format-plan.js';
 import { planRollout } from '../plan/plan-rollout.js';
 import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
+import { buildCommand } from './build-command.js';
 
 const program = new Command('ferry')
   .description('Ferry: GitOps updates for fleets of container gateways (repository side)')
@@ -94,6 +95,8 @@ program
       console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
     },
   );
+
+program.addCommand(buildCommand());
 
 try {
   await program.parseAsync();

@@ -1,6 +1,4 @@
 // `ferry plan REPO --base A --head B`: per device, what changes and what it will download.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DesiredState } from '../../../daemon/src/desired/desired-state.js';
 import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
@@ -8,7 +6,7 @@ import { resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
 import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
-import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
+import { gitDirOf, GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
 import { InvalidInputError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { planDevice, type DevicePlan } from './device-changes.js';
@@ -18,11 +16,6 @@ export interface RolloutPlan {
   readonly head: string;
   readonly devices: readonly DevicePlan[];
   readonly totals: { readonly devicesChanging: number; readonly downloadBytes: number };
-}
-
-async function gitDirOf(repo: string): Promise<string> {
-  const dotGit = join(repo, '.git');
-  return (await stat(dotGit).catch(() => undefined))?.isDirectory() ? dotGit : repo;
 }
 
 function platformOf(fleet: LoadedFleet, device: string): Platform {

@@ -230,18 +230,27 @@ export class RegistryClient {
     return response.ok;
   }
 
-  /** Monolithic blob upload (POST then PUT with the digest). */
+  /**
+   * Monolithic blob upload (POST then PUT with the digest), skipped when the registry has the
+   * blob. With `mountFrom`, the registry is first asked to mount the blob from another repository
+   * of its own (no bytes sent); registries that cannot mount answer with a plain upload session.
+   */
   async pushBlob(
     ref: Pick<ImageReference, 'host' | 'repository'>,
     digest: string,
     bytes: Buffer,
-  ): Promise<void> {
-    if (await this.hasBlob(ref, digest)) return;
-    const start = await this.request(ref, `/v2/${ref.repository}/blobs/uploads/`, {
+    mountFrom?: string,
+  ): Promise<'present' | 'mounted' | 'uploaded'> {
+    if (await this.hasBlob(ref, digest)) return 'present';
+    const mount = mountFrom
+      ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`
+      : '';
+    const start = await this.request(ref, `/v2/${ref.repository}/blobs/uploads/${mount}`, {
       method: 'POST',
       push: true,
     });
     await start.body?.cancel();
+    if (start.status === 201 && mountFrom) return 'mounted';
     const location = start.headers.get('location');
     if (start.status !== 202 || !location)
       throw new FerryError(
@@ -262,6 +271,7 @@ export class RegistryClient {
         'FERRY_REGISTRY',
         `blob upload of ${digest.slice(0, 19)}: HTTP ${put.status}`,
       );
+    return 'uploaded';
   }
 
   async putManifest(

@@ -1,6 +1,8 @@
 // Reads the fleet from a commit of a local git repository with isomorphic-git: straight from the
 // object store, no checkout, so several revisions can be read side by side.
 import * as fs from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { FerryError } from '../../../schema/src/errors.js';
 import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
@@ -10,6 +12,12 @@ export interface GitLocation {
   readonly gitdir: string;
   /** Fleet root inside the repository ('.' for the top). */
   readonly root: string;
+}
+
+/** The git dir of a work tree (its `.git` folder) or of a bare repository (itself). */
+export async function gitDirOf(repo: string): Promise<string> {
+  const dotGit = join(repo, '.git');
+  return (await stat(dotGit).catch(() => undefined))?.isDirectory() ? dotGit : repo;
 }
 
 /** Resolves a commit, short commit, branch, tag or remote branch to a full commit id. */
