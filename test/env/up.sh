@@ -32,12 +32,36 @@ install_missing() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v curl >/dev/null || missing+=(curl)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  [ -x /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# arm64 containers run under qemu: the kernel needs binfmt_misc with qemu's (fix-binary)
+# handlers, and the arm64 base image needs an arm64 busybox, taken from Debian's arm64 package.
+enable_foreign_arch() {
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    need_root
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 >/dev/null
+  local target="$FERRY_TEST_HOME/arm64/busybox"
+  if [ ! -x "$target" ]; then
+    need_root
+    log "fetching an arm64 busybox"
+    dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+    apt-get update -qq
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null 2>&1 && dpkg-deb -x ./*.deb root)
+    mkdir -p "$(dirname "$target")"
+    cp "$tmp/root/bin/busybox" "$target"
+    rm -rf "$tmp"
   fi
 }
 
@@ -119,6 +143,7 @@ start_registry registry "$REGISTRY_PORT"
 start_registry registry-auth "$AUTH_REGISTRY_PORT" "$htpasswd_file"
 start_git_server
 import_base_image
+enable_foreign_arch
 
 cat >"$FERRY_TEST_HOME/env.sh" <<ENV
 export FERRY_TEST_HOME=$FERRY_TEST_HOME
