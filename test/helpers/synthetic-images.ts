@@ -85,6 +85,8 @@ export interface ImageSpec {
   /** The config's creation time: a rebuild changes it even when no layer content changes. */
   readonly created?: string;
   readonly credentials?: Credentials;
+  /** Leave out the busybox base layer (a squashed or FROM scratch image). */
+  readonly withoutBase?: boolean;
 }
 
 async function pushManifest(
@@ -94,7 +96,7 @@ async function pushManifest(
   const host = spec.registry ?? testEnv.registry;
   const ref = { host, repository: spec.repository };
   const tars = [
-    await baseLayerTar(),
+    ...(spec.withoutBase ? [] : [await baseLayerTar()]),
     ...(await Promise.all(spec.layers.map((l) => layerTar(l.files)))),
   ];
   const layers: (PushedLayer & { bytes: Buffer })[] = tars.map((t) => {

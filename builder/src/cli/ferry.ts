@@ -12,6 +12,8 @@ import { planMarkdown } from '../plan/format-plan.js';
 import { planRollout } from '../plan/plan-rollout.js';
 import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
+import { dockerCredentials } from '../config/docker-credentials.js';
+import { analyzeCommand } from './analyze-command.js';
 import { buildCommand } from './build-command.js';
 
 const program = new Command('ferry')
@@ -90,13 +92,14 @@ program
         options.head,
         options.path,
         new SchemaValidator(),
-        new RegistryClient(),
+        new RegistryClient({ credentials: dockerCredentials }),
       );
       console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
     },
   );
 
 program.addCommand(buildCommand());
+program.addCommand(analyzeCommand());
 
 try {
   await program.parseAsync();

@@ -1,0 +1,86 @@
+// `ferry analyze FLEET_DIR --stack NAME`: the stack's images as the registry holds them, for one
+// platform, and how much of them the services share.
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
+import { repoJoin } from '../../../daemon/src/desired/repo-path.js';
+import { keyValues } from '../../../daemon/src/desired/compose-fields.js';
+import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { finalBaseImage } from '../build/dockerfile-base.js';
+import { analyzeSharing, type ServiceImage, type StackSharing } from './layer-sharing.js';
+
+export interface StackAnalysis extends StackSharing {
+  readonly stack: string;
+  readonly platform: string;
+  /** Services whose image could not be analysed, with why. */
+  readonly skipped: readonly { readonly service: string; readonly reason: string }[];
+}
+
+interface ComposeService {
+  readonly image?: string;
+  readonly build?:
+    string | { context?: string; dockerfile?: string; args?: unknown; target?: string };
+}
+
+async function dockerfileBase(
+  dir: string,
+  stack: string,
+  build: NonNullable<ComposeService['build']>,
+): Promise<string | undefined> {
+  const spec = typeof build === 'string' ? { context: build } : build;
+  const context = repoJoin(stack, spec.context ?? '.');
+  const dockerfile = context && repoJoin(context, spec.dockerfile ?? 'Dockerfile');
+  if (!dockerfile) return undefined;
+  const text = await readFile(join(dir, dockerfile), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const args = Object.fromEntries(
+    Object.entries(keyValues(spec.args ?? {})).filter((e): e is [string, string] => e[1] !== null),
+  );
+  return finalBaseImage(text, args, spec.target);
+}
+
+export async function analyzeStack(
+  dir: string,
+  name: string,
+  platform: Platform,
+  validator: SchemaValidator,
+  registry: RegistryClient,
+): Promise<StackAnalysis> {
+  const fleet = await loadFleet(new DirectoryReader(dir), validator);
+  const path =
+    fleet.fleet.deployments.find((d) => d.name === name)?.stack ??
+    [...fleet.stacks.keys()].find((p) => p === name || p.split('/').at(-1) === name);
+  const stack = path && fleet.stacks.get(path);
+  if (!stack) {
+    const known = [...fleet.stacks.keys()].map((p) => p.split('/').at(-1)).join(', ');
+    throw new FerryError('FERRY_NOT_FOUND', `no stack '${name}' in ${dir} (stacks: ${known})`);
+  }
+  const services =
+    (stack.yaml.value as { services?: Record<string, ComposeService> }).services ?? {};
+  const images: ServiceImage[] = [];
+  const skipped: { service: string; reason: string }[] = [];
+  for (const [service, spec] of Object.entries(services)) {
+    if (!spec.image || spec.image.includes('$')) {
+      skipped.push({ service, reason: spec.image ? 'image uses ${VARIABLES}' : 'no image' });
+      continue;
+    }
+    try {
+      const resolved = await resolveImage(registry, spec.image, platform);
+      const base = spec.build ? await dockerfileBase(dir, stack.path, spec.build) : undefined;
+      images.push({
+        service,
+        image: spec.image,
+        layers: resolved.layers,
+        ...(base ? { base } : {}),
+      });
+    } catch (error) {
+      skipped.push({ service, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const platformText = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
+  return { stack: stack.path, platform: platformText, skipped, ...analyzeSharing(images) };
+}
