@@ -1,5 +1,6 @@
 // JSON Schema validation (ajv) of parsed YAML, turned into located, readable problems.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import builderSchema from '../builder.schema.json' with { type: 'json' };
 import composeSchema from '../compose.schema.json' with { type: 'json' };
 import deviceSchema from '../device.schema.json' with { type: 'json' };
 import ferrydSchema from '../ferryd.schema.json' with { type: 'json' };
@@ -7,13 +8,14 @@ import fleetSchema from '../fleet.schema.json' with { type: 'json' };
 import { formatPath, type Problem } from './problem.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 
-export type SchemaName = 'fleet' | 'device' | 'compose' | 'ferryd';
+export type SchemaName = 'fleet' | 'device' | 'compose' | 'ferryd' | 'builder';
 
 const schemas: Record<SchemaName, object> = {
   fleet: fleetSchema,
   device: deviceSchema,
   compose: composeSchema,
   ferryd: ferrydSchema,
+  builder: builderSchema,
 };
 
 /** Compiles each schema once per validator; create one and pass it where it is needed. */

@@ -15,6 +15,7 @@ import { validateFleet } from '../validate/validate-fleet.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 import { analyzeCommand } from './analyze-command.js';
 import { buildCommand } from './build-command.js';
+import { builderCommand } from './builder-command.js';
 
 const program = new Command('ferry')
   .description('Ferry: GitOps updates for fleets of container gateways (repository side)')
@@ -100,6 +101,7 @@ program
 
 program.addCommand(buildCommand());
 program.addCommand(analyzeCommand());
+program.addCommand(builderCommand());
 
 try {
   await program.parseAsync();

@@ -1,0 +1,48 @@
+// builder.yaml: read, validated against schema/builder.schema.json (filling defaults).
+import { readFile } from 'node:fs/promises';
+import type { AuthConfig } from '../../../daemon/src/config/daemon-config.js';
+import { parseDuration } from '../../../daemon/src/desired/duration.js';
+import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { parseYamlFile } from '../../../schema/src/yaml-file.js';
+
+export interface WatchedRepository {
+  readonly name: string;
+  readonly url: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly pinBranch?: string;
+  readonly platforms: readonly string[];
+  readonly author: string;
+  readonly auth?: AuthConfig;
+}
+
+export interface BuilderConfig {
+  readonly workDir: string;
+  readonly intervalMs: number;
+  readonly webhook?: { readonly listen: string; readonly tokenFile?: string };
+  readonly repositories: readonly WatchedRepository[];
+}
+
+export async function loadBuilderConfig(
+  file: string,
+  validator: SchemaValidator,
+): Promise<BuilderConfig> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`);
+  });
+  const yaml = parseYamlFile(file, text);
+  const problems = validator.validate('builder', yaml);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const raw = yaml.value as Omit<BuilderConfig, 'intervalMs'> & { interval: string };
+  const names = raw.repositories.map((r) => r.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) {
+    const at = yaml.locate(['repositories', names.lastIndexOf(twice), 'name']);
+    throw new InvalidInputError([
+      { file, ...at, path: 'repositories', message: `repository name '${twice}' is used twice` },
+    ]);
+  }
+  const { interval, ...rest } = raw;
+  return { ...rest, intervalMs: parseDuration(interval) ?? 30_000 };
+}

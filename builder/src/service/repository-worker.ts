@@ -1,0 +1,165 @@
+// One watched fleet repository in `ferry builder`: a full clone in the work dir (the source date
+// of a build context needs history), fetched when the branch moved, built, pinned, pushed back.
+import * as fs from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import type { Logger } from 'pino';
+import { readCredentials } from '../../../daemon/src/config/read-credentials.js';
+import { FerryError } from '../../../schema/src/errors.js';
+import { runBuild } from '../cli/build-command.js';
+import type { WatchedRepository } from './builder-config.js';
+
+export interface RepositoryStatus {
+  readonly name: string;
+  /** The last commit of the watched branch that was built. */
+  lastBuilt: string | null;
+  lastPinCommit: string | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  builds: number;
+}
+
+export class RepositoryWorker {
+  readonly status: RepositoryStatus;
+  readonly #dir: string;
+  readonly #stateFile: string;
+
+  constructor(
+    readonly repo: WatchedRepository,
+    workDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.#dir = join(workDir, repo.name);
+    this.#stateFile = join(workDir, `${repo.name}.state.json`);
+    this.status = {
+      name: repo.name,
+      lastBuilt: null,
+      lastPinCommit: null,
+      lastError: null,
+      consecutiveFailures: 0,
+      builds: 0,
+    };
+  }
+
+  async #auth() {
+    if (!this.repo.auth) return {};
+    const credentials = await readCredentials(this.repo.auth);
+    return { onAuth: () => credentials };
+  }
+
+  async #load(): Promise<void> {
+    const text = await readFile(this.#stateFile, 'utf8').catch(() => undefined);
+    if (text) Object.assign(this.status, JSON.parse(text) as Partial<RepositoryStatus>);
+  }
+
+  async #save(): Promise<void> {
+    await writeFile(this.#stateFile, JSON.stringify(this.status));
+  }
+
+  /** Clones or fetches the branch and checks out its head; returns that commit. */
+  async #update(): Promise<string> {
+    const { url, branch } = this.repo;
+    const dir = this.#dir;
+    const auth = await this.#auth();
+    const cloned = await fs.promises.stat(join(dir, '.git')).then(
+      () => true,
+      () => false,
+    );
+    try {
+      if (!cloned) {
+        await mkdir(dir, { recursive: true });
+        await git.clone({ fs, http, dir, url, ref: branch, singleBranch: true, ...auth });
+      } else {
+        await git.fetch({ fs, http, dir, url, ref: branch, singleBranch: true, ...auth });
+      }
+    } catch (error) {
+      throw new FerryError('FERRY_SOURCE', `cannot fetch ${url}: ${(error as Error).message}`);
+    }
+    const head = await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${branch}` });
+    await git.writeRef({ fs, dir, ref: `refs/heads/${branch}`, value: head, force: true });
+    await git.checkout({ fs, dir, ref: branch, force: true });
+    return head;
+  }
+
+  /** One round: build the branch's head if it is new. Never throws; failures back off. */
+  async poll(): Promise<void> {
+    if (this.status.builds === 0 && this.status.lastBuilt === null) await this.#load();
+    try {
+      const head = await this.#update();
+      if (head === this.status.lastBuilt) {
+        this.status.consecutiveFailures = 0;
+        return;
+      }
+      this.logger.info(
+        { event: 'builder.building', repo: this.repo.name, commit: head },
+        'building',
+      );
+      const { pinCommit, report } = await runBuild(
+        this.#dir,
+        {
+          path: this.repo.path,
+          revision: head,
+          push: true,
+          commit: true,
+          author: this.repo.author,
+          platform: [...this.repo.platforms],
+          cache: true,
+          ...(this.repo.pinBranch ? { branch: this.repo.pinBranch } : {}),
+        },
+        this.logger,
+      );
+      if (pinCommit) await this.#pushPins(pinCommit);
+      this.status.builds += 1;
+      // The pin commit is on the watched branch when no review branch is used: building it
+      // again would find nothing to pin, so it counts as built.
+      this.status.lastBuilt = pinCommit && !this.repo.pinBranch ? pinCommit : head;
+      this.status.lastPinCommit = pinCommit ?? this.status.lastPinCommit;
+      this.status.lastError = null;
+      this.status.consecutiveFailures = 0;
+      this.logger.info(
+        {
+          event: 'builder.built',
+          repo: this.repo.name,
+          commit: head,
+          pinCommit,
+          images: report.images.length,
+        },
+        pinCommit ? 'built and pinned' : 'built; pins unchanged',
+      );
+      await this.#save();
+    } catch (error) {
+      this.status.lastError = error instanceof Error ? error.message : String(error);
+      this.status.consecutiveFailures += 1;
+      this.logger.error(
+        {
+          event: 'builder.failed',
+          repo: this.repo.name,
+          reason: this.status.lastError,
+          failures: this.status.consecutiveFailures,
+        },
+        'build round failed; backing off',
+      );
+    }
+  }
+
+  async #pushPins(commit: string): Promise<void> {
+    const ref = this.repo.pinBranch ?? this.repo.branch;
+    const result = await git.push({
+      fs,
+      http,
+      dir: this.#dir,
+      url: this.repo.url,
+      ref,
+      remoteRef: `refs/heads/${ref}`,
+      force: ref !== this.repo.branch,
+      ...(await this.#auth()),
+    });
+    if (!result.ok)
+      throw new FerryError(
+        'FERRY_SOURCE',
+        `push of ${commit.slice(0, 12)} to ${ref} refused: ${result.error ?? 'unknown'}`,
+      );
+  }
+}

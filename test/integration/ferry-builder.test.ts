@@ -1,0 +1,116 @@
+// `ferry builder`: a pushed commit becomes a pinned commit on the fleet repository with no manual
+// step (first by polling, then by webhook); a repository it cannot reach backs off on its own.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { RepositoryStatus } from '../../builder/src/service/repository-worker.js';
+import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { repoRoot } from '../helpers/run-cli.js';
+
+const exec = promisify(execFile);
+const git = async (cwd: string, ...args: string[]) =>
+  (await exec('git', args, { cwd })).stdout.trim();
+const port = 17_300 + (process.pid % 500);
+const hooks = `http://127.0.0.1:${port}`;
+
+let repo: FleetRepo | undefined;
+let workDir: string | undefined;
+let child: ChildProcess | undefined;
+let logs = '';
+after(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await repo?.remove();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}; builder logs:\n${logs.slice(-4000)}`);
+}
+
+/** The remote main's head, once its message says it pins images. */
+async function remotePinCommit(work: string, after: string): Promise<string | undefined> {
+  await git(work, 'fetch', '--quiet', 'origin');
+  const head = await git(work, 'rev-parse', 'origin/main');
+  if (head === after) return undefined;
+  const message = await git(work, 'log', '-1', '--format=%s', 'origin/main');
+  return message.startsWith('ferry: pin') ? head : undefined;
+}
+
+describe('ferry builder', () => {
+  it('pins a pushed commit by itself, again on a webhook, and backs off on an unreachable repository', async () => {
+    repo = await createFleetRepo('builder', `${repoRoot}/fleet-examples/bms`);
+    const first = await repo.commit('bms fleet');
+    workDir = await mkdtemp(join(tmpdir(), 'ferry-builder-'));
+    const config = join(workDir, 'builder.yaml');
+    await writeFile(
+      config,
+      [
+        `workDir: ${join(workDir, 'work')}`,
+        'interval: 1h',
+        `webhook: { listen: "127.0.0.1:${port}" }`,
+        'repositories:',
+        `  - { name: bms, url: "${repo.url}" }`,
+        '  - { name: gone, url: "http://127.0.0.1:9/nothing.git" }',
+        '',
+      ].join('\n'),
+    );
+    child = spawn(process.execPath, [`${repoRoot}bin/ferry.js`, 'builder', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (c: Buffer) => (logs += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (logs += c.toString()));
+
+    // 1. Polling: the operator's commit is built and pinned on main, nobody touching anything.
+    const pinned = await waitFor('the first pin commit', () =>
+      remotePinCommit(repo!.workTree, first),
+    );
+    assert.equal(await git(repo.workTree, 'rev-parse', `${pinned}~1`), first);
+    const compose = await git(repo.workTree, 'show', `${pinned}:stacks/bms-collector/compose.yaml`);
+    assert.match(compose, /image: 127\.0\.0\.1:5101\/bms\/collector@sha256:[0-9a-f]{64}/);
+
+    // 2. Webhook: the next commit is built at once, though the poll interval is an hour.
+    await git(repo.workTree, 'pull', '--quiet', '--ff-only', 'origin', 'main');
+    const script = join(repo.workTree, 'apps/collector/collect.sh');
+    await writeFile(script, `${await readFile(script, 'utf8')}# tuned\n`);
+    const second = await repo.commit('collector: tuned');
+    const hook = await fetch(`${hooks}/hooks/bms`, { method: 'POST' });
+    assert.equal(hook.status, 202);
+    const repinned = await waitFor(
+      'the second pin commit',
+      () => remotePinCommit(repo!.workTree, second),
+      60_000,
+    );
+    assert.equal(await git(repo.workTree, 'rev-parse', `${repinned}~1`), second);
+    assert.match(
+      await git(repo.workTree, 'log', '-1', '--format=%B', repinned),
+      /^ferry: pin 1 image/,
+    );
+
+    // 3. The unreachable repository failed on its own and keeps backing off; the service is up.
+    const statuses = (await (await fetch(`${hooks}/status`)).json()) as RepositoryStatus[];
+    const gone = statuses.find((s) => s.name === 'gone')!;
+    assert.ok(gone.consecutiveFailures >= 1);
+    assert.match(gone.lastError ?? '', /cannot fetch http:\/\/127\.0\.0\.1:9\/nothing\.git/);
+    assert.equal(statuses.find((s) => s.name === 'bms')?.lastError, null);
+    assert.equal((await fetch(`${hooks}/hooks/nope`, { method: 'POST' })).status, 404);
+    assert.match(logs, /"event":"builder.failed"/);
+  });
+});
