@@ -1,23 +1,33 @@
 # ferryd, the gateway daemon. Multi-stage: the build stage compiles TypeScript; the runtime stage
-# holds only compiled code and production dependencies. BASE is any image with Node.js 20.
+# holds only the compiled daemon and its production dependencies. BASE is any image with Node.js
+# 20 and npm (the tests pass one made from the build machine's own Node.js).
+#
+#   docker build -t ferryd .
+#   docker run -d --name ferryd --restart unless-stopped --network host \
+#     -v /var/run/docker.sock:/var/run/docker.sock \
+#     -v /var/lib/ferry:/var/lib/ferry -v /etc/ferry:/etc/ferry:ro ferryd
 ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY schema/ schema/
-COPY daemon/ daemon/
-COPY builder/ builder/
-COPY bin/ bin/
-RUN npx tsc -p tsconfig.json --rootDir . --outDir dist && npm prune --omit=dev
+COPY . .
+# A checkout that already ran `npm ci` brings node_modules (build machines whose containers have
+# no registry access); otherwise install here.
+RUN [ -d node_modules ] || npm ci --ignore-scripts --no-audit --no-fund
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -exec rmdir {} +
 
 FROM ${BASE}
 WORKDIR /opt/ferry
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules/ node_modules/
-COPY --from=build /src/bin/ bin/
-COPY --from=build /src/dist/ dist/
+COPY --from=build /src/bin/ferryd.js bin/
+COPY --from=build /src/dist/daemon/ dist/daemon/
+COPY --from=build /src/dist/schema/ dist/schema/
 VOLUME ["/var/lib/ferry"]
+# The local API's default address (api.listen in ferryd.yaml).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:7780/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/opt/ferry/bin/ferryd.js"]
 CMD ["run", "--config", "/etc/ferry/ferryd.yaml"]

@@ -4,7 +4,8 @@
 #   - a Docker engine on /var/run/docker.sock,
 #   - two OCI registries on loopback (one open, one with basic auth),
 #   - a git HTTP server (git http-backend behind a small Node wrapper),
-#   - a tiny busybox base image, imported locally (no Docker Hub here).
+#   - a tiny busybox base image and a Node.js base image, imported locally (no Docker Hub here),
+#   - qemu for arm64 containers, and an arm64 busybox.
 # Whatever already answers is reused, so a second run takes a second or two.
 # Ports and paths are written to $FERRY_TEST_HOME/env.sh for humans; the test helpers use the
 # same defaults (test/helpers/test-env.ts).
@@ -134,6 +135,36 @@ import_base_image() {
   rm -rf "$root"
 }
 
+# A Node.js 20 base image for building the ferryd image (no Docker Hub here): this machine's own
+# node and npm with the shared libraries node links against, on busybox.
+NODE_BASE_IMAGE=ferry-test/node:20
+import_node_base() {
+  if docker image inspect "$NODE_BASE_IMAGE" >/dev/null 2>&1; then return; fi
+  log "importing $NODE_BASE_IMAGE from this machine's Node.js"
+  local root node
+  root=$(mktemp -d)
+  node=$(readlink -f "$(command -v node)")
+  mkdir -p "$root/bin" "$root/tmp" "$root/usr/bin" "$root/usr/lib/node_modules" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh ls cat echo sleep wget mkdir rm rmdir cp mv env test true find grep sed tar; do
+    ln -s busybox "$root/bin/$applet"
+  done
+  ln -s ../../bin/busybox "$root/usr/bin/env"
+  cp "$node" "$root/usr/bin/node"
+  ldd "$node" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  cp -a "$(dirname "$node")/../lib/node_modules/npm" "$root/usr/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/bin/npx"
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  chmod 1777 "$root/tmp"
+  tar -C "$root" --owner=0 --group=0 --numeric-owner -c . |
+    docker import --change 'ENV PATH=/usr/bin:/bin' --change 'CMD ["node"]' - "$NODE_BASE_IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
 install_missing
 mkdir -p "$FERRY_TEST_HOME"
 htpasswd_file="$FERRY_TEST_HOME/htpasswd"
@@ -143,6 +174,7 @@ start_registry registry "$REGISTRY_PORT"
 start_registry registry-auth "$AUTH_REGISTRY_PORT" "$htpasswd_file"
 start_git_server
 import_base_image
+import_node_base
 enable_foreign_arch
 
 cat >"$FERRY_TEST_HOME/env.sh" <<ENV
@@ -151,5 +183,6 @@ export FERRY_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT
 export FERRY_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
 export FERRY_TEST_GIT=http://127.0.0.1:$GIT_PORT
 export FERRY_TEST_BASE_IMAGE=$BASE_IMAGE
+export FERRY_TEST_NODE_IMAGE=$NODE_BASE_IMAGE
 ENV
 log "ready: engine, registries :$REGISTRY_PORT (open) :$AUTH_REGISTRY_PORT (basic auth), git :$GIT_PORT"
