@@ -70,6 +70,7 @@ export function createPassContext(
     stateDir: config.state.dir,
     reserveBytes: config.state.reserveBytes,
     parallel: config.registry.parallelDownloads,
+    ...(config.engine.isolateLayers ? { isolateLayers: true } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(config.registry.maxBytesPerSecond
       ? { maxBytesPerSecond: config.registry.maxBytesPerSecond }

@@ -34,7 +34,12 @@ export interface DaemonConfig {
     readonly maxBytesPerSecond?: number;
     readonly parallelDownloads: number;
   };
-  readonly engine: { readonly socket: string; readonly namespace: string };
+  readonly engine: {
+    readonly socket: string;
+    readonly namespace: string;
+    /** Simulated gateways sharing one engine: only this daemon's own images count as present. */
+    readonly isolateLayers?: boolean;
+  };
   /** reserveBytes: free space ferryd never downloads into (the disk guard). */
   readonly state: { readonly dir: string; readonly reserveBytes: number };
   readonly api: { readonly listen: string; readonly tokenFile?: string };

@@ -32,6 +32,11 @@ export interface FetcherOptions {
   readonly reserveBytes: number;
   readonly parallel: number;
   readonly maxBytesPerSecond?: number;
+  /**
+   * Count only the layers of images this daemon installed (its image cache) as present, as if
+   * the engine were its own: for several simulated gateways sharing one engine.
+   */
+  readonly isolateLayers?: boolean;
   /** Download progress, for /status and a progress line on a terminal. */
   readonly onProgress?: (progress: DownloadProgress) => void;
 }
@@ -136,7 +141,11 @@ export class ImageFetcher {
 
   async #engineLayers(): Promise<string[][]> {
     const { docker } = this.options;
-    const images = await docker.listImages();
+    let images = await docker.listImages();
+    if (this.options.isolateLayers) {
+      const own = new Set(Object.values(await this.options.cache.all()).map((i) => i.configDigest));
+      images = images.filter((image) => own.has(image.Id));
+    }
     const layers: string[][] = [];
     for (const image of images) {
       const info = await docker
