@@ -132,4 +132,17 @@ describe('command line basics', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*none\.yaml: ENOENT/);
   });
+
+  it('exits 2 on usage errors (unknown option or command, missing argument) in both programs', async () => {
+    for (const [bin, args] of [
+      ['ferry', ['build', '--bogus']],
+      ['ferry', ['nosuch']],
+      ['ferry', ['resolve', 'fleet-examples/bms']],
+      ['ferryd', ['once', '--bogus']],
+    ] as const) {
+      const result = await runCli(bin, args);
+      assert.equal(result.code, 2, `${bin} ${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /error: /);
+    }
+  });
 });

@@ -16,7 +16,7 @@ import {
 } from '../helpers/ferryd-harness.js';
 import { FerrydProcess } from '../helpers/ferryd-process.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
-import { repoRoot } from '../helpers/run-cli.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
 
 let image: string;
 const device = uniqueDevice('daemon');
@@ -70,6 +70,12 @@ describe('ferryd run', () => {
     );
     assert.match(metrics, /ferry_containers\{device="[^"]+",state="running"\} 1/);
     assert.match(metrics, /ferry_sync_errors_total\{device="[^"]+"\} 0/);
+    // `ferryd status` asks the running daemon, as an operator would.
+    const table = await runCli('ferryd', ['status', '--api', daemon.api]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(first.slice(0, 12)));
+    const json = await runCli('ferryd', ['status', '--api', daemon.api, '--json']);
+    assert.equal((JSON.parse(json.stdout) as { appliedRevision: string }).appliedRevision, first);
     const passes = (await daemon.status())?.passes ?? 0;
     assert.equal((await fetch(`${daemon.api}/sync`, { method: 'POST' })).status, 202);
     await daemon.waitFor('a pass after POST /sync', (s) => s.passes > passes, 10_000);

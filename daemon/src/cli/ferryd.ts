@@ -1,4 +1,5 @@
 // `ferryd`: the gateway daemon's command line.
+import { usageErrorsExit2 } from './usage-exit.js';
 import { Command } from 'commander';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';
@@ -88,6 +89,8 @@ program
     if (options.json) console.log(JSON.stringify(status, null, 2));
     else printStatus(status);
   });
+
+usageErrorsExit2(program);
 
 try {
   await program.parseAsync();
