@@ -10,13 +10,28 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export function runCli(
   bin: 'ferry' | 'ferryd',
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {},
+  options: RunOptions = {},
+): Promise<CliResult> {
+  return runScript(`bin/${bin}.js`, args, options);
+}
+
+/** Runs a Node script of this repository (path relative to its root) with `args`. */
+export function runScript(
+  script: string,
+  args: readonly string[],
+  options: RunOptions = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${repoRoot}bin/${bin}.js`, ...args], {
+    const child = spawn(process.execPath, [`${repoRoot}${script}`, ...args], {
       cwd: options.cwd ?? repoRoot,
       timeout: options.timeoutMs ?? 60_000,
       env: { ...process.env, ...options.env },

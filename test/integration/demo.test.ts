@@ -6,8 +6,7 @@ import { describe, it } from 'node:test';
 import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
 import type { ImageManifest } from '../../daemon/src/fetch/media-types.js';
 import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
-import { repoRoot } from '../helpers/run-cli.js';
-import { spawn } from 'node:child_process';
+import { runScript } from '../helpers/run-cli.js';
 
 interface DemoSummary {
   readonly changedLayerBytes: number;
@@ -15,18 +14,8 @@ interface DemoSummary {
   readonly devices: readonly { device: string; updateBytes: number; converged: boolean }[];
 }
 
-function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${repoRoot}dist/demo/run-demo.js`, '--json'], {
-      timeout: 300_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runDemo() {
+  return runScript('dist/demo/run-demo.js', ['--json'], { timeoutMs: 300_000 });
 }
 
 async function layerSizes(reference: string): Promise<Map<string, number>> {
