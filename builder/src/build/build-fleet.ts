@@ -226,7 +226,7 @@ async function describe(
         digest: layer.digest,
         diffId: layer.diffId,
         size: layer.gzip.length,
-        step: layer.fromBase ? `(base ${built.base ?? ''})`.replace(' )', ')') : layer.createdBy,
+        step: layer.fromBase ? `(base ${built.base})` : layer.createdBy,
         fromBase: layer.fromBase,
         sharedWith: others.filter((o) => o.chains.has(chains[i]!)).map((o) => o.name),
         changed: previous ? !previous.has(chains[i]!) : null,

@@ -2,7 +2,7 @@
 // (blobs, the trees above them, the commit) on top of the branch's head, so whatever else is
 // staged or edited in the work tree never slips into the builder's commit.
 import * as fs from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { FerryError } from '../../../schema/src/errors.js';
@@ -119,9 +119,4 @@ export async function commitPins(request: PinCommit): Promise<string> {
     await git.add({ fs, dir, gitdir, filepath: [...request.files.keys()] });
   }
   return oid;
-}
-
-/** Reads a work tree file, or undefined when it does not exist. */
-export async function readWorkFile(dir: string, path: string): Promise<string | undefined> {
-  return readFile(join(dir, path), 'utf8').catch(() => undefined);
 }

@@ -25,6 +25,8 @@ export class RepositoryWorker {
   readonly status: RepositoryStatus;
   readonly #dir: string;
   readonly #stateFile: string;
+  /** Whether the state of an earlier run was read (once, at the first poll). */
+  #loaded = false;
 
   constructor(
     readonly repo: WatchedRepository,
@@ -85,7 +87,10 @@ export class RepositoryWorker {
 
   /** One round: build the branch's head if it is new. Never throws; failures back off. */
   async poll(): Promise<void> {
-    if (this.status.builds === 0 && this.status.lastBuilt === null) await this.#load();
+    if (!this.#loaded) {
+      await this.#load();
+      this.#loaded = true;
+    }
     try {
       const head = await this.#update();
       if (head === this.status.lastBuilt) {
