@@ -6,7 +6,11 @@ import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { repoJoin } from '../../../daemon/src/desired/repo-path.js';
 import { keyValues } from '../../../daemon/src/desired/compose-fields.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import {
+  formatPlatform,
+  resolveImage,
+  type Platform,
+} from '../../../daemon/src/fetch/resolve-image.js';
 import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
@@ -81,6 +85,10 @@ export async function analyzeStack(
       skipped.push({ service, reason: error instanceof Error ? error.message : String(error) });
     }
   }
-  const platformText = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
-  return { stack: stack.path, platform: platformText, skipped, ...analyzeSharing(images) };
+  return {
+    stack: stack.path,
+    platform: formatPlatform(platform),
+    skipped,
+    ...analyzeSharing(images),
+  };
 }

@@ -1,5 +1,5 @@
 // `ferry analyze` as a table for a terminal.
-import { formatBytes } from '../build/format-build.js';
+import { formatBytes } from '../format-bytes.js';
 import type { StackAnalysis } from './analyze-stack.js';
 
 export function formatAnalysis(a: StackAnalysis): string {

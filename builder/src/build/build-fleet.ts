@@ -6,8 +6,12 @@ import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { chainIds } from '../../../daemon/src/fetch/layer-diff.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
-import { GitTreeReader, resolveCommit } from '../../../daemon/src/source/git-tree-reader.js';
+import {
+  formatPlatform,
+  resolveImage,
+  type Platform,
+} from '../../../daemon/src/fetch/resolve-image.js';
+import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { pinCompose, type PinChange } from '../pin/pin-compose.js';
@@ -85,9 +89,6 @@ export function parsePlatform(text: string): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-const platformText = (p: Platform) =>
-  `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-
 const join = (root: string, path: string) => (root === '.' ? path : `${root}/${path}`);
 
 interface Assembled {
@@ -100,15 +101,15 @@ interface Assembled {
 
 async function buildUnit(
   request: BuildRequest,
-  commit: string,
+  reader: GitTreeReader,
   unit: BuildUnit,
   native: Platform,
 ): Promise<Assembled> {
   const { gitdir, root, docker } = request;
+  const commit = reader.revision;
   const contextPath = join(root, unit.context);
   const dockerfilePath = join(root, unit.dockerfile);
   const source = await sourceDate(gitdir, commit, [contextPath, dockerfilePath]);
-  const reader = await GitTreeReader.open({ gitdir, root }, commit);
   const dockerfileText = await reader.readFile(unit.dockerfile);
   if (dockerfileText === undefined)
     throw new FerryError(
@@ -135,10 +136,10 @@ async function buildUnit(
       dockerfile: dockerfileInTar,
       buildArgs: unit.buildArgs,
       ...(unit.target ? { target: unit.target } : {}),
-      platform: platformText(platform),
+      platform: formatPlatform(platform),
       // The engine keeps one platform per tag: pull the base for this one unless it is the
       // only (native) platform built, where a base made locally must keep working.
-      pull: platforms.length > 1 || platformText(platform) !== platformText(native),
+      pull: platforms.length > 1 || formatPlatform(platform) !== formatPlatform(native),
       noCache: request.noCache,
       onOutput: (line) => request.logger.debug({ event: 'build.output', image: unit.image, line }),
     });
@@ -161,11 +162,11 @@ async function buildUnit(
       {
         event: 'build.built',
         image: unit.image,
-        platform: platformText(platform),
+        platform: formatPlatform(platform),
         manifest: image.manifestDigest,
         ms: Date.now() - started,
       },
-      `built ${unit.image} for ${platformText(platform)}`,
+      `built ${unit.image} for ${formatPlatform(platform)}`,
     );
   }
   const digest = images.length === 1 ? images[0]!.manifestDigest : imageIndex(images).digest;
@@ -210,7 +211,7 @@ async function describe(
       .filter((o) => o !== built)
       .map((o) => {
         const same = o.images.find(
-          (i) => platformText(i.platform) === platformText(image.platform),
+          (i) => formatPlatform(i.platform) === formatPlatform(image.platform),
         );
         const services = o.unit.services.join('+');
         const stackName = o.unit.stack.split('/').at(-1);
@@ -220,7 +221,7 @@ async function describe(
         };
       });
     platforms.push({
-      platform: platformText(image.platform),
+      platform: formatPlatform(image.platform),
       manifestDigest: image.manifestDigest,
       layers: image.layers.map((layer, i) => ({
         digest: layer.digest,
@@ -247,15 +248,16 @@ async function describe(
 }
 
 export async function buildFleet(request: BuildRequest): Promise<BuildReport> {
-  const commit = await resolveCommit(request.gitdir, request.revision);
-  const reader = await GitTreeReader.open({ gitdir: request.gitdir, root: request.root }, commit);
+  const { gitdir, root, revision } = request;
+  const reader = await GitTreeReader.open({ gitdir, root }, revision);
+  const commit = reader.revision;
   const fleet = await loadFleet(reader, request.validator);
   const units = buildUnits(fleet, request.platforms);
   const version = await request.docker.version();
   const native: Platform = { os: version.Os, architecture: version.Arch };
 
   const built: Assembled[] = [];
-  for (const unit of units) built.push(await buildUnit(request, commit, unit, native));
+  for (const unit of units) built.push(await buildUnit(request, reader, unit, native));
 
   const pusher = new ImagePusher(request.registry);
   if (request.push) {

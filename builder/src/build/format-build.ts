@@ -1,12 +1,7 @@
 // The build report as text for a terminal or a CI log: per image, its layers, which are shared
 // with other images of the stack, and which a device running the previous pin must download.
+import { formatBytes } from '../format-bytes.js';
 import type { BuildReport, BuiltImage } from './build-fleet.js';
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 

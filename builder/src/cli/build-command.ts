@@ -1,81 +1,7 @@
 // `ferry build REPO [--push] [--commit]`: build, push, pin, commit.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import Docker from 'dockerode';
-import { destination, pino } from 'pino';
-import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { gitDirOf } from '../../../daemon/src/source/git-tree-reader.js';
-import { FerryError } from '../../../schema/src/errors.js';
-import { SchemaValidator } from '../../../schema/src/validate.js';
-import { buildFleet, type BuildReport } from '../build/build-fleet.js';
 import { formatBuild } from '../build/format-build.js';
-import { dockerCredentials } from '../config/docker-credentials.js';
-import { commitAuthor, commitPins } from '../pin/commit-pins.js';
-import { pinMessage } from '../pin/pin-message.js';
-
-export interface BuildCommandOptions {
-  readonly path: string;
-  readonly revision: string;
-  readonly push?: boolean;
-  readonly commit?: boolean;
-  readonly branch?: string;
-  readonly author?: string;
-  readonly platform: string[];
-  readonly cache: boolean;
-  readonly json?: boolean;
-  readonly verbose?: boolean;
-}
-
-export interface BuildOutcome {
-  readonly report: BuildReport;
-  /** The pin commit, when one was made. */
-  readonly pinCommit: string | null;
-}
-
-/** Builds and, as asked, pushes, pins into the work tree or commits. Shared with `ferry builder`. */
-export async function runBuild(
-  repo: string,
-  options: BuildCommandOptions,
-  logger = pino({ name: 'ferry', level: options.verbose ? 'debug' : 'warn' }, destination(2)),
-): Promise<BuildOutcome> {
-  if (options.commit && !options.push)
-    throw new FerryError(
-      'FERRY_USAGE',
-      '--commit needs --push: a pinned digest must exist in the registry',
-    );
-  const gitdir = await gitDirOf(repo);
-  const report = await buildFleet({
-    gitdir,
-    root: options.path,
-    revision: options.revision,
-    push: options.push ?? false,
-    noCache: !options.cache,
-    platforms: options.platform,
-    docker: new Docker(),
-    registry: new RegistryClient({ credentials: dockerCredentials, logger }),
-    validator: new SchemaValidator(),
-    logger,
-  });
-  let pinCommit: string | null = null;
-  if (options.push && report.pins.length > 0) {
-    const files = new Map(report.pins.map((p) => [p.file, p.text]));
-    if (options.commit) {
-      pinCommit = await commitPins({
-        dir: repo,
-        gitdir,
-        parent: report.commit,
-        files,
-        message: pinMessage(report),
-        author: await commitAuthor(gitdir, options.author),
-        ...(options.branch ? { branch: options.branch } : {}),
-      });
-    } else {
-      for (const [file, text] of files) await writeFile(join(repo, file), text);
-    }
-  }
-  return { report, pinCommit };
-}
+import { runBuild, type BuildOptions } from '../build/run-build.js';
 
 export function buildCommand(): Command {
   return new Command('build')
@@ -99,7 +25,7 @@ export function buildCommand(): Command {
     .option('--no-cache', 'do not use the engine build cache')
     .option('--json', 'print the build report as JSON')
     .option('--verbose', 'log the engine build output')
-    .action(async (repo: string, options: BuildCommandOptions) => {
+    .action(async (repo: string, options: BuildOptions) => {
       const { report, pinCommit } = await runBuild(repo, options);
       if (options.json)
         console.log(

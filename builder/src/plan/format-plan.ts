@@ -1,11 +1,6 @@
 // The rollout plan as Markdown for a pull-request comment.
+import { formatBytes as size } from '../format-bytes.js';
 import type { RolloutPlan } from './plan-rollout.js';
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1048576).toFixed(2)} MiB`;
-}
 
 export function planMarkdown(plan: RolloutPlan): string {
   const lines = [

@@ -8,7 +8,7 @@ import http from 'isomorphic-git/http/node';
 import type { Logger } from 'pino';
 import { readCredentials } from '../../../daemon/src/config/read-credentials.js';
 import { FerryError } from '../../../schema/src/errors.js';
-import { runBuild } from '../cli/build-command.js';
+import { runBuild } from '../build/run-build.js';
 import type { WatchedRepository } from './builder-config.js';
 
 export interface RepositoryStatus {

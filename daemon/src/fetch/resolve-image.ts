@@ -29,6 +29,11 @@ export interface RemoteImage {
   readonly layers: readonly RemoteLayer[];
 }
 
+/** `os/arch[/variant]`, as Docker and OCI write a platform. */
+export function formatPlatform(platform: Platform): string {
+  return `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
+}
+
 /** Picks the index entry for a platform: os and architecture must match; variant when given. */
 export function selectPlatform(
   manifests: readonly Descriptor[],
@@ -55,9 +60,8 @@ export async function resolveImage(
   if (isIndex(fetched.mediaType || body.mediaType, body as { manifests?: unknown })) {
     const chosen = selectPlatform((body as ImageIndex).manifests, platform);
     if (!chosen) {
-      const offered = (body as ImageIndex).manifests.map(
-        (m) =>
-          `${m.platform?.os}/${m.platform?.architecture}${m.platform?.variant ? `/${m.platform.variant}` : ''}`,
+      const offered = (body as ImageIndex).manifests.map((m) =>
+        m.platform ? formatPlatform(m.platform) : '(no platform)',
       );
       throw new FerryError(
         'FERRY_REGISTRY',

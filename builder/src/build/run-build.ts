@@ -1,0 +1,77 @@
+// The build pipeline behind `ferry build`, `ferry builder` and the demo: build the fleet at a
+// revision, then (as asked) push, write the pins into the work tree or commit them.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { destination, pino } from 'pino';
+import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import { gitDirOf } from '../../../daemon/src/source/git-tree-reader.js';
+import { FerryError } from '../../../schema/src/errors.js';
+import { SchemaValidator } from '../../../schema/src/validate.js';
+import { dockerCredentials } from '../config/docker-credentials.js';
+import { commitAuthor, commitPins } from '../pin/commit-pins.js';
+import { pinMessage } from '../pin/pin-message.js';
+import { buildFleet, type BuildReport } from './build-fleet.js';
+
+export interface BuildOptions {
+  readonly path: string;
+  readonly revision: string;
+  readonly push?: boolean;
+  readonly commit?: boolean;
+  readonly branch?: string;
+  readonly author?: string;
+  readonly platform: string[];
+  readonly cache: boolean;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+export interface BuildOutcome {
+  readonly report: BuildReport;
+  /** The pin commit, when one was made. */
+  readonly pinCommit: string | null;
+}
+
+/** Builds and, as asked, pushes, pins into the work tree or commits (`ferry build`, `ferry builder`, the demo). */
+export async function runBuild(
+  repo: string,
+  options: BuildOptions,
+  logger = pino({ name: 'ferry', level: options.verbose ? 'debug' : 'warn' }, destination(2)),
+): Promise<BuildOutcome> {
+  if (options.commit && !options.push)
+    throw new FerryError(
+      'FERRY_USAGE',
+      '--commit needs --push: a pinned digest must exist in the registry',
+    );
+  const gitdir = await gitDirOf(repo);
+  const report = await buildFleet({
+    gitdir,
+    root: options.path,
+    revision: options.revision,
+    push: options.push ?? false,
+    noCache: !options.cache,
+    platforms: options.platform,
+    docker: new Docker(),
+    registry: new RegistryClient({ credentials: dockerCredentials, logger }),
+    validator: new SchemaValidator(),
+    logger,
+  });
+  let pinCommit: string | null = null;
+  if (options.push && report.pins.length > 0) {
+    const files = new Map(report.pins.map((p) => [p.file, p.text]));
+    if (options.commit) {
+      pinCommit = await commitPins({
+        dir: repo,
+        gitdir,
+        parent: report.commit,
+        files,
+        message: pinMessage(report),
+        author: await commitAuthor(gitdir, options.author),
+        ...(options.branch ? { branch: options.branch } : {}),
+      });
+    } else {
+      for (const [file, text] of files) await writeFile(join(repo, file), text);
+    }
+  }
+  return { report, pinCommit };
+}
