@@ -38,3 +38,15 @@ export async function pushImage(
   const stream = await docker.getImage(tag).push({ authconfig: auth ?? {} });
   await follow(stream);
 }
+
+/**
+ * The Node.js base in the test registry, as `FROM 127.0.0.1:5101/ferry-test/node:20` expects it
+ * (the telemetry fixture): tagged and pushed, so the engine records the registry's digest as it
+ * does for a pulled base. A push of layers the registry has costs a few HEAD requests.
+ */
+export async function pushNodeBase(): Promise<string> {
+  const repository = `${testEnv.registry}/ferry-test/node`;
+  await docker.getImage(testEnv.nodeImage).tag({ repo: repository, tag: '20' });
+  await pushImage(`${repository}:20`);
+  return `${repository}:20`;
+}

@@ -7,5 +7,7 @@ export const testEnv = {
   git: process.env.FERRY_TEST_GIT ?? 'http://127.0.0.1:5103',
   gitUser: { username: 'ferry', password: 'ferry-secret' },
   baseImage: process.env.FERRY_TEST_BASE_IMAGE ?? 'ferry-test/busybox:1',
+  /** A Node.js 20 runtime on busybox, imported from this machine's node (about 115 MiB). */
+  nodeImage: process.env.FERRY_TEST_NODE_IMAGE ?? 'ferry-test/node:20',
   dockerSocket: '/var/run/docker.sock',
 } as const;

@@ -17,9 +17,10 @@ import {
 } from '../helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
+import { testEnv } from '../helpers/test-env.js';
 
 const exec = promisify(execFile);
-const nodeBase = process.env.FERRY_TEST_NODE_IMAGE ?? 'ferry-test/node:20';
+const nodeBase = testEnv.nodeImage;
 const image = `ferry-test/ferryd:${process.pid}`;
 const name = `ferryd-image-${process.pid}`;
 const device = uniqueDevice('image');

@@ -1,18 +1,27 @@
-// From what the engine built to what the registry gets: the base image's layers kept byte for
-// byte, the layers the build added normalised, and a config written afresh with only what
-// describes the image (no container IDs, host names or build times), so that the same sources
-// always give the same config, manifest and digests.
+// From what the engine built to what the registry gets: the chosen layer blobs (layer-plan.ts) and
+// a config written afresh with only what describes the image (no container IDs, host names or
+// build times), every history entry dated with the one fixed time and each built layer's step
+// key recorded, so that the same inputs always give the same config, manifest and digests.
 import { createHash } from 'node:crypto';
-import type { Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
 import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
-import { keepLayer, normalizeLayer, type NormalizedLayer } from './normalize-layer.js';
-import type { SavedImage } from './engine-build.js';
+import type { Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import { STEP_KEY_PREFIX, type HistoryEntry } from './step-keys.js';
 
-export interface AssembledLayer extends NormalizedLayer {
+/** Where a push finds a blob's bytes: a file of the build cache, or a registry that has it. */
+export type BlobSource =
+  | { readonly file: string }
+  | { readonly registry: { readonly host: string; readonly repository: string } };
+
+export interface AssembledLayer extends RemoteLayer {
+  readonly source: BlobSource;
   /** The build step that made it (`COPY ...`, `RUN ...`), from the image history. */
   readonly createdBy: string;
   /** True for layers of the base image, kept as they were. */
   readonly fromBase: boolean;
+  /** Taken from the pinned image, whose same step had the same inputs. */
+  readonly reused: boolean;
+  readonly stepKey?: string;
 }
 
 export interface AssembledImage {
@@ -22,6 +31,12 @@ export interface AssembledImage {
   readonly configDigest: string;
   readonly manifest: Buffer;
   readonly manifestDigest: string;
+}
+
+export interface EngineConfig {
+  readonly config?: Record<string, unknown>;
+  readonly rootfs?: { readonly diff_ids?: readonly string[] };
+  readonly history?: readonly (HistoryEntry & { readonly created?: string })[];
 }
 
 /** The parts of a container config that describe the image; everything else is build noise. */
@@ -42,56 +57,38 @@ const CONFIG_FIELDS = [
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-interface EngineHistory {
-  readonly created?: string;
-  readonly created_by?: string;
-  readonly empty_layer?: boolean;
-}
-
-function isPrefix(prefix: readonly string[], of: readonly string[]): boolean {
-  return prefix.length <= of.length && prefix.every((id, i) => of[i] === id);
-}
-
 /** Whole seconds, as tar headers have them. */
 function isoSeconds(time: Date): string {
   return new Date(Math.floor(time.getTime() / 1000) * 1000).toISOString();
 }
 
-export async function assembleImage(
-  saved: SavedImage,
-  baseDiffIds: readonly string[],
+/** The image's history: fixed times, the engine's step texts, step keys on built layers. */
+function historyOf(engine: EngineConfig, layers: readonly AssembledLayer[], created: string) {
+  let layerIndex = 0;
+  return (engine.history ?? []).map((h) => {
+    const layer = h.empty_layer ? undefined : layers[layerIndex++];
+    const key = layer && !layer.fromBase ? layer.stepKey : undefined;
+    return {
+      created,
+      ...(h.created_by ? { created_by: h.created_by } : {}),
+      ...(key ? { comment: `${STEP_KEY_PREFIX}${key}` } : {}),
+      ...(h.empty_layer ? { empty_layer: true } : {}),
+    };
+  });
+}
+
+export function assembleImage(
+  engine: EngineConfig,
+  layers: readonly AssembledLayer[],
   platform: Platform,
-  sourceDate: Date,
-): Promise<AssembledImage> {
-  const engineConfig = saved.config as {
-    config?: Record<string, unknown>;
-    rootfs?: { diff_ids?: string[] };
-    history?: EngineHistory[];
-  };
-  const builtDiffIds = engineConfig.rootfs?.diff_ids ?? [];
-  const baseCount = isPrefix(baseDiffIds, builtDiffIds) ? baseDiffIds.length : 0;
-  // Every step is dated from the sources, like the files: a step taken from the build cache
-  // would otherwise carry the time of whichever earlier build made it.
-  const created = isoSeconds(sourceDate);
-  const history = (engineConfig.history ?? []).map((h) => ({
-    created,
-    ...(h.created_by ? { created_by: h.created_by } : {}),
-    ...(h.empty_layer ? { empty_layer: true } : {}),
-  }));
-  const layerSteps = history.filter((h) => !h.empty_layer).map((h) => h.created_by ?? '');
-
-  const layers: AssembledLayer[] = [];
-  for (const [index, tar] of saved.layers.entries()) {
-    const fromBase = index < baseCount;
-    const layer = fromBase ? keepLayer(tar) : await normalizeLayer(tar, sourceDate);
-    layers.push({ ...layer, fromBase, createdBy: stepName(layerSteps[index] ?? '') });
-  }
-
+  time: Date,
+): AssembledImage {
   const runtime: Record<string, unknown> = {};
   for (const field of CONFIG_FIELDS) {
-    const value = engineConfig.config?.[field];
+    const value = engine.config?.[field];
     if (value !== undefined && value !== null && value !== '') runtime[field] = value;
   }
+  const created = isoSeconds(time);
   const config = Buffer.from(
     JSON.stringify({
       created,
@@ -100,7 +97,7 @@ export async function assembleImage(
       ...(platform.variant ? { variant: platform.variant } : {}),
       config: runtime,
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-      history,
+      history: historyOf(engine, layers, created),
     }),
   );
   const configDigest = sha256(config);
@@ -110,9 +107,10 @@ export async function assembleImage(
       mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: config.length },
       layers: layers.map((l) => ({
-        mediaType: MEDIA.ociLayerGzip,
+        // The same gzip bytes under the OCI name, as a Docker-typed layer may come from a base.
+        mediaType: l.mediaType === MEDIA.dockerLayerGzip ? MEDIA.ociLayerGzip : l.mediaType,
         digest: l.digest,
-        size: l.gzip.length,
+        size: l.size,
       })),
     }),
   );
@@ -123,6 +121,6 @@ export async function assembleImage(
 export function stepName(createdBy: string): string {
   return createdBy
     .replace(/^\/bin\/sh -c #\(nop\)\s*/, '')
-    .replace(/^\/bin\/sh -c /, 'RUN ')
+    .replace(/^(\|\d+ .*?)?\/bin\/sh -c /, 'RUN ')
     .trim();
 }

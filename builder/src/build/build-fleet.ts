@@ -6,21 +6,14 @@ import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { chainIds } from '../../../daemon/src/fetch/layer-diff.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import {
-  formatPlatform,
-  resolveImage,
-  type Platform,
-} from '../../../daemon/src/fetch/resolve-image.js';
+import { formatPlatform, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
 import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
-import { FerryError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { pinCompose, type PinChange } from '../pin/pin-compose.js';
-import { ImagePusher, imageIndex, type PushTotals } from '../push/push-image.js';
-import { assembleImage, type AssembledImage } from './assemble-image.js';
-import { buildUnits, type BuildUnit } from './build-units.js';
-import { finalBaseImage } from './dockerfile-base.js';
-import { engineBuild, saveImage } from './engine-build.js';
-import { contextTar, sourceDate } from './source-tree.js';
+import { ImagePusher, type PushTotals } from '../push/push-image.js';
+import type { BuildCache } from './build-cache.js';
+import { buildUnits } from './build-units.js';
+import { buildUnit, type Assembled } from './build-unit.js';
 
 export interface BuildRequest {
   readonly gitdir: string;
@@ -29,10 +22,14 @@ export interface BuildRequest {
   readonly revision: string;
   readonly push: boolean;
   readonly noCache: boolean;
+  /** Reuse the pinned images' layers of unchanged steps (default true). */
+  readonly reuse: boolean;
   /** Platforms for services whose compose file names none. */
   readonly platforms: readonly string[];
   readonly docker: Docker;
   readonly registry: RegistryClient;
+  readonly cache: BuildCache;
+  readonly time: Date;
   readonly validator: SchemaValidator;
   readonly logger: Logger;
 }
@@ -47,6 +44,8 @@ export interface BuiltLayer {
   readonly sharedWith: readonly string[];
   /** Not in the previously pinned image: a device that runs that one downloads it. */
   readonly changed: boolean | null;
+  /** Taken from the previously pinned image: the step's inputs did not change. */
+  readonly reused: boolean;
 }
 
 export interface BuiltPlatform {
@@ -60,6 +59,7 @@ export interface BuiltImage {
   readonly services: readonly string[];
   readonly image: string;
   readonly base: string | null;
+  /** The commit built, and the one time every file and history entry carries. */
   readonly source: { readonly commit: string; readonly date: string };
   /** What the compose file should pin: the manifest, or the index over several platforms. */
   readonly digest: string;
@@ -82,142 +82,25 @@ export interface BuildReport {
   readonly upload: PushTotals | null;
 }
 
-export function parsePlatform(text: string): Platform {
-  const [os, architecture, variant] = text.split('/');
-  if (!os || !architecture)
-    throw new FerryError('FERRY_USAGE', `platform '${text}': expected os/arch[/variant]`);
-  return { os, architecture, ...(variant ? { variant } : {}) };
-}
-
 const join = (root: string, path: string) => (root === '.' ? path : `${root}/${path}`);
 
-interface Assembled {
-  readonly unit: BuildUnit;
-  readonly base: string | undefined;
-  readonly source: { commit: string; date: Date };
-  readonly images: readonly AssembledImage[];
-  readonly digest: string;
-}
-
-async function buildUnit(
-  request: BuildRequest,
-  reader: GitTreeReader,
-  unit: BuildUnit,
-  native: Platform,
-): Promise<Assembled> {
-  const { gitdir, root, docker } = request;
-  const commit = reader.revision;
-  const contextPath = join(root, unit.context);
-  const dockerfilePath = join(root, unit.dockerfile);
-  const source = await sourceDate(gitdir, commit, [contextPath, dockerfilePath]);
-  const dockerfileText = await reader.readFile(unit.dockerfile);
-  if (dockerfileText === undefined)
-    throw new FerryError(
-      'FERRY_INVALID',
-      `${unit.dockerfile}: no such Dockerfile (service ${unit.services[0]} in ${unit.stack})`,
-    );
-  const insideContext = unit.dockerfile.startsWith(`${unit.context}/`) || unit.context === '.';
-  const dockerfileInTar = insideContext
-    ? unit.context === '.'
-      ? unit.dockerfile
-      : unit.dockerfile.slice(unit.context.length + 1)
-    : '.ferry.Dockerfile';
-  const context = await contextTar(gitdir, commit, {
-    context: contextPath,
-    mtime: source.date,
-    ...(insideContext ? {} : { extraDockerfile: { path: dockerfilePath, name: dockerfileInTar } }),
-  });
-  const base = finalBaseImage(dockerfileText, unit.buildArgs, unit.target);
-  const platforms = unit.platforms.map(parsePlatform);
-  const images: AssembledImage[] = [];
-  for (const platform of platforms) {
-    const started = Date.now();
-    const imageId = await engineBuild(docker, context, {
-      dockerfile: dockerfileInTar,
-      buildArgs: unit.buildArgs,
-      ...(unit.target ? { target: unit.target } : {}),
-      platform: formatPlatform(platform),
-      // The engine keeps one platform per tag: pull the base for this one unless it is the
-      // only (native) platform built, where a base made locally must keep working.
-      pull: platforms.length > 1 || formatPlatform(platform) !== formatPlatform(native),
-      noCache: request.noCache,
-      onOutput: (line) => request.logger.debug({ event: 'build.output', image: unit.image, line }),
-    });
-    const baseLayers = base
-      ? ((
-          await docker
-            .getImage(base)
-            .inspect()
-            .catch(() => undefined)
-        )?.RootFS.Layers ?? [])
-      : [];
-    const image = await assembleImage(
-      await saveImage(docker, imageId),
-      baseLayers,
-      platform,
-      source.date,
-    );
-    images.push(image);
-    request.logger.info(
-      {
-        event: 'build.built',
-        image: unit.image,
-        platform: formatPlatform(platform),
-        manifest: image.manifestDigest,
-        ms: Date.now() - started,
-      },
-      `built ${unit.image} for ${formatPlatform(platform)}`,
-    );
-  }
-  const digest = images.length === 1 ? images[0]!.manifestDigest : imageIndex(images).digest;
-  return { unit, base, source, images, digest };
-}
-
-/** Chain IDs of the previously pinned image per platform; none when it cannot be read. */
-async function previousChains(
-  registry: RegistryClient,
-  unit: BuildUnit,
-  platform: Platform,
-  logger: Logger,
-): Promise<Set<string> | null> {
-  if (!unit.previous) return null;
-  try {
-    const image = await resolveImage(registry, `${unit.image}@${unit.previous}`, platform);
-    return new Set(chainIds(image.layers.map((l) => l.diffId)));
-  } catch (error) {
-    logger.warn(
-      { event: 'build.previous_unreadable', image: unit.image, reason: String(error) },
-      'previous pin unreadable',
-    );
-    return null;
-  }
-}
-
-async function describe(
-  request: BuildRequest,
-  built: Assembled,
-  all: readonly Assembled[],
-): Promise<BuiltImage> {
+/** The report entry of one built image: its layers, what they share, what changed. */
+function describe(built: Assembled, all: readonly Assembled[], time: Date): BuiltImage {
   const platforms: BuiltPlatform[] = [];
-  for (const image of built.images) {
+  for (const { image, previous } of built.platforms) {
     const chains = chainIds(image.layers.map((l) => l.diffId));
-    const previous = await previousChains(
-      request.registry,
-      built.unit,
-      image.platform,
-      request.logger,
-    );
+    const previousChains = previous ? new Set(chainIds(previous)) : null;
     const others = all
       .filter((o) => o !== built)
       .map((o) => {
-        const same = o.images.find(
-          (i) => formatPlatform(i.platform) === formatPlatform(image.platform),
+        const same = o.platforms.find(
+          (p) => formatPlatform(p.image.platform) === formatPlatform(image.platform),
         );
         const services = o.unit.services.join('+');
         const stackName = o.unit.stack.split('/').at(-1);
         return {
           name: o.unit.stack === built.unit.stack ? services : `${stackName}/${services}`,
-          chains: new Set(same ? chainIds(same.layers.map((l) => l.diffId)) : []),
+          chains: new Set(same ? chainIds(same.image.layers.map((l) => l.diffId)) : []),
         };
       });
     platforms.push({
@@ -226,11 +109,12 @@ async function describe(
       layers: image.layers.map((layer, i) => ({
         digest: layer.digest,
         diffId: layer.diffId,
-        size: layer.gzip.length,
+        size: layer.size,
         step: layer.fromBase ? `(base ${built.base})` : layer.createdBy,
         fromBase: layer.fromBase,
         sharedWith: others.filter((o) => o.chains.has(chains[i]!)).map((o) => o.name),
-        changed: previous ? !previous.has(chains[i]!) : null,
+        changed: previousChains ? !previousChains.has(chains[i]!) : null,
+        reused: layer.reused,
       })),
     });
   }
@@ -239,7 +123,7 @@ async function describe(
     services: built.unit.services,
     image: built.unit.image,
     base: built.base ?? null,
-    source: { commit: built.source.commit, date: built.source.date.toISOString() },
+    source: { commit: built.commit, date: time.toISOString() },
     digest: built.digest,
     previous: built.unit.previous ?? null,
     unchanged: built.unit.previous === built.digest,
@@ -256,19 +140,21 @@ export async function buildFleet(request: BuildRequest): Promise<BuildReport> {
   const version = await request.docker.version();
   const native: Platform = { os: version.Os, architecture: version.Arch };
 
+  const context = { ...request, native };
   const built: Assembled[] = [];
-  for (const unit of units) built.push(await buildUnit(request, reader, unit, native));
+  for (const unit of units) built.push(await buildUnit(context, reader, unit));
 
-  const pusher = new ImagePusher(request.registry);
+  const pusher = new ImagePusher(request.registry, request.cache.dir);
   if (request.push) {
-    for (const { unit, images } of built) {
+    for (const { unit, platforms } of built) {
       const target = parseImageReference(unit.image);
+      const images = platforms.map((p) => p.image);
       await pusher.push(target, images, target.tag ?? 'latest');
       request.logger.info({ event: 'build.pushed', image: unit.image }, `pushed ${unit.image}`);
     }
   }
 
-  const images = await Promise.all(built.map((b) => describe(request, b, built)));
+  const images = built.map((b) => describe(b, built, request.time));
   const pins: PinnedFile[] = [];
   for (const stack of new Set(units.map((u) => u.stack))) {
     const loaded = fleet.stacks.get(stack)!;

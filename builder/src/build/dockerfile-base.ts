@@ -2,35 +2,12 @@
 // byte for byte (devices may already hold them from elsewhere) and normalises only the layers the
 // build adds on top. A small reader of our own: the FROM line needs ARG substitution and stage
 // names, and no maintained npm package parses Dockerfiles for that.
+import { dockerfileInstructions } from './dockerfile-instructions.js';
 
 export interface DockerfileStage {
   /** The FROM image after ARG substitution, e.g. `busybox:1.36` or `scratch`. */
   readonly from: string;
   readonly name?: string;
-}
-
-/** Instructions with their arguments, continuation lines joined, comments dropped. */
-function instructions(text: string): { keyword: string; args: string }[] {
-  const out: { keyword: string; args: string }[] = [];
-  let pending = '';
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (pending !== '' && line.startsWith('#')) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = '';
-    const match = /^(\S+)\s*(.*)$/.exec(full);
-    if (match) out.push({ keyword: match[1]!.toUpperCase(), args: match[2]! });
-  }
-  if (pending.trim()) {
-    const match = /^(\S+)\s*(.*)$/.exec(pending.trim());
-    if (match) out.push({ keyword: match[1]!.toUpperCase(), args: match[2]! });
-  }
-  return out;
 }
 
 function unquote(value: string): string {
@@ -57,7 +34,7 @@ export function dockerfileStages(
 ): DockerfileStage[] {
   const globals = new Map<string, string | undefined>();
   const stages: DockerfileStage[] = [];
-  for (const { keyword, args } of instructions(text)) {
+  for (const { keyword, args } of dockerfileInstructions(text)) {
     if (keyword === 'ARG' && stages.length === 0) {
       for (const word of args.split(/\s+/).filter(Boolean)) {
         const eq = word.indexOf('=');

@@ -1,10 +1,8 @@
-// One `docker build` through the engine API (dockerode), and `docker save` to read the result
-// back as plain tars. The engine's classic builder is used: it builds per platform (with qemu
+// One `docker build` through the engine API (dockerode). The engine's classic builder is used: it builds per platform (with qemu
 // for foreign ones) and needs no BuildKit session, which dockerode cannot open.
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { FerryError } from '../../../schema/src/errors.js';
-import { readTar } from './tar-buffer.js';
 
 export interface EngineBuildOptions {
   readonly dockerfile: string;
@@ -25,73 +23,62 @@ interface BuildEvent {
   readonly aux?: { readonly ID?: string };
 }
 
-/** Builds the context tar; returns the image ID. A failed step fails with the engine's words. */
+/** The engine's own words for a failure, without a client stack trace. */
+function engineMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  // dockerode: "(HTTP code 500) unexpected - <the engine's message> "
+  return text.replace(/^\(HTTP code \d+\)\s*[a-z ]*-\s*/i, '').trim();
+}
+
+/**
+ * Builds the context tar; returns the image ID. A failure is a FERRY_BUILD error with the
+ * engine's words, the number of the step that failed (`Step N/M`, when the engine got that far)
+ * and the last lines of output.
+ */
 export async function engineBuild(
   docker: Docker,
   context: Buffer,
   options: EngineBuildOptions,
 ): Promise<string> {
-  const stream = await docker.buildImage(Readable.from([context]), {
-    dockerfile: options.dockerfile,
-    buildargs: { ...options.buildArgs },
-    platform: options.platform,
-    pull: options.pull,
-    nocache: options.noCache,
-    rm: true,
-    forcerm: true,
-    ...(options.target ? { target: options.target } : {}),
-  });
   const tail: string[] = [];
   let imageId: string | undefined;
   let failure: string | undefined;
-  await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(
-      stream,
-      (error) => (error ? reject(error as Error) : resolve()),
-      (event: BuildEvent) => {
-        for (const line of (event.stream ?? '').split('\n').filter((l) => l.trim())) {
-          tail.push(line);
-          if (tail.length > 20) tail.shift();
-          options.onOutput?.(line);
-        }
-        if (event.aux?.ID) imageId = event.aux.ID;
-        if (event.error) failure = event.errorDetail?.message ?? event.error;
-      },
-    ),
-  );
-  if (failure || !imageId)
-    throw new FerryError(
-      'FERRY_BUILD',
-      `build failed: ${failure ?? 'the engine reported no image'}\n${tail.map((l) => `  | ${l}`).join('\n')}`,
+  let step: number | undefined;
+  try {
+    const stream = await docker.buildImage(Readable.from([context]), {
+      dockerfile: options.dockerfile,
+      buildargs: { ...options.buildArgs },
+      platform: options.platform,
+      pull: options.pull,
+      nocache: options.noCache,
+      rm: true,
+      forcerm: true,
+      ...(options.target ? { target: options.target } : {}),
+    });
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(
+        stream,
+        (error) => (error ? reject(error as Error) : resolve()),
+        (event: BuildEvent) => {
+          for (const line of (event.stream ?? '').split('\n').filter((l) => l.trim())) {
+            const stepLine = /^Step (\d+)\/\d+ : /.exec(line);
+            if (stepLine) step = Number(stepLine[1]);
+            tail.push(line);
+            if (tail.length > 20) tail.shift();
+            options.onOutput?.(line);
+          }
+          if (event.aux?.ID) imageId = event.aux.ID;
+          if (event.error) failure = event.errorDetail?.message ?? event.error;
+        },
+      ),
     );
+  } catch (error) {
+    failure = engineMessage(error);
+  }
+  if (failure || !imageId)
+    throw new FerryError('FERRY_BUILD', failure ?? 'the engine reported no image', {
+      ...(step === undefined ? {} : { step }),
+      output: tail,
+    });
   return imageId;
-}
-
-export interface SavedImage {
-  /** The engine's image config (JSON). */
-  readonly config: Record<string, unknown>;
-  /** Layer tars, bottom first, uncompressed as the engine stores them. */
-  readonly layers: readonly Buffer[];
-}
-
-/** `docker save` of one image, read into memory. */
-export async function saveImage(docker: Docker, imageId: string): Promise<SavedImage> {
-  const entries = await readTar(await docker.getImage(imageId).get());
-  const files = new Map(entries.map((e) => [e.header.name, e.body]));
-  const manifest = JSON.parse(files.get('manifest.json')?.toString('utf8') ?? '[]') as {
-    Config: string;
-    Layers: string[];
-  }[];
-  const entry = manifest[0];
-  const configBytes = entry && files.get(entry.Config);
-  if (!entry || !configBytes)
-    throw new FerryError('FERRY_BUILD', `docker save of ${imageId} has no manifest.json`);
-  return {
-    config: JSON.parse(configBytes.toString('utf8')) as Record<string, unknown>,
-    layers: entry.Layers.map((name) => {
-      const layer = files.get(name);
-      if (!layer) throw new FerryError('FERRY_BUILD', `docker save of ${imageId} lacks ${name}`);
-      return layer;
-    }),
-  };
 }

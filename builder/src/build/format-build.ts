@@ -8,7 +8,7 @@ const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 function imageLines(image: BuiltImage): string[] {
   const lines = [
     `${image.stack}: ${image.services.join(', ')} -> ${image.image}@${image.digest}`,
-    `  source ${short(image.source.commit)} (${image.source.date})${image.base ? `, base ${image.base}` : ''}` +
+    `  source ${short(image.source.commit)}${image.base ? `, base ${image.base}` : ''}` +
       (image.previous === null
         ? ', not pinned before'
         : image.unchanged
@@ -25,7 +25,7 @@ function imageLines(image: BuiltImage): string[] {
         : 'unique';
       const mark = layer.changed === null ? ' ' : layer.changed ? '*' : ' ';
       lines.push(
-        `   ${mark}${String(i + 1).padStart(2)} ${short(layer.digest)} ${formatBytes(layer.size).padStart(10)}  ${shared.padEnd(28)} ${layer.step.slice(0, 60)}`,
+        `   ${mark}${String(i + 1).padStart(2)} ${short(layer.digest)} ${formatBytes(layer.size).padStart(10)}  ${shared.padEnd(28)} ${layer.reused ? '(as pinned) ' : ''}${layer.step.slice(0, 60)}`,
       );
     }
     if (image.previous !== null && platform.layers.every((l) => l.changed !== null))

@@ -12,6 +12,8 @@ import { dockerCredentials } from '../config/docker-credentials.js';
 import { commitAuthor, commitPins } from '../pin/commit-pins.js';
 import { pinMessage } from '../pin/pin-message.js';
 import { buildFleet, type BuildReport } from './build-fleet.js';
+import { BuildCache, defaultCacheDir } from './build-cache.js';
+import { layerTime } from './layer-time.js';
 
 export interface BuildOptions {
   readonly path: string;
@@ -22,6 +24,10 @@ export interface BuildOptions {
   readonly author?: string;
   readonly platform: string[];
   readonly cache: boolean;
+  /** Reuse the pinned images' layers of unchanged steps (`--no-reuse` turns it off). */
+  readonly reuse?: boolean;
+  /** The build cache folder (compressed layers); default ~/.cache/ferry. */
+  readonly cacheDir?: string;
   readonly json?: boolean;
   readonly verbose?: boolean;
 }
@@ -50,9 +56,12 @@ export async function runBuild(
     revision: options.revision,
     push: options.push ?? false,
     noCache: !options.cache,
+    reuse: options.reuse ?? true,
     platforms: options.platform,
     docker: new Docker(),
     registry: new RegistryClient({ credentials: dockerCredentials, logger }),
+    cache: await BuildCache.open(options.cacheDir ?? defaultCacheDir()),
+    time: layerTime(),
     validator: new SchemaValidator(),
     logger,
   });

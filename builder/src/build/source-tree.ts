@@ -1,65 +1,11 @@
 // What the builder builds from: a commit's tree, read from the git object store (no checkout), so
-// the image holds exactly what was committed, never a half-edited work tree. File times in the
-// build context are the source date: the time of the newest commit that changed the context.
-// Commits that touch other parts of the repository (including the pins the builder itself
-// commits) leave that date, and so every layer digest, unchanged.
+// the image holds exactly what was committed, never a half-edited work tree. Every file gets one
+// fixed time (layer-time.ts), so nothing of the commit but its content reaches the image: not its
+// date, its branch, its parents, or how deep the clone is.
 import * as fs from 'node:fs';
 import git from 'isomorphic-git';
 import { FerryError } from '../../../schema/src/errors.js';
 import { writeTar, type EntryHeader } from './tar-buffer.js';
-
-/** How far back the source date search walks before settling on the oldest commit it saw. */
-const MAX_HISTORY = 10_000;
-
-export interface SourceDate {
-  /** The newest commit that changed any of the paths. */
-  readonly commit: string;
-  readonly date: Date;
-}
-
-/** The object id at `path` in a commit (tree or blob), or undefined when there is none. */
-async function pathOid(gitdir: string, commit: string, path: string): Promise<string | undefined> {
-  if (path === '' || path === '.')
-    return (await git.readCommit({ fs, gitdir, oid: commit })).commit.tree;
-  const tree = await git
-    .readTree({ fs, gitdir, oid: commit, filepath: path })
-    .catch(() => undefined);
-  if (tree) return tree.oid;
-  const blob = await git
-    .readBlob({ fs, gitdir, oid: commit, filepath: path })
-    .catch(() => undefined);
-  return blob?.oid;
-}
-
-async function pathOids(gitdir: string, commit: string, paths: readonly string[]): Promise<string> {
-  const oids = await Promise.all(paths.map((p) => pathOid(gitdir, commit, p)));
-  return oids.map((o) => o ?? '-').join(' ');
-}
-
-/** The newest commit, following first parents from `head`, at which `paths` last changed. */
-export async function sourceDate(
-  gitdir: string,
-  head: string,
-  paths: readonly string[],
-): Promise<SourceDate> {
-  const wanted = await pathOids(gitdir, head, paths);
-  let current = head;
-  for (let steps = 0; steps < MAX_HISTORY; steps += 1) {
-    const { commit } = await git.readCommit({ fs, gitdir, oid: current });
-    const parent = commit.parent[0];
-    // A shallow clone ends here: the oldest commit we can see is the best answer we have.
-    const same = parent
-      ? await pathOids(gitdir, parent, paths).then(
-          (oids) => oids === wanted,
-          () => false,
-        )
-      : false;
-    if (!same) return { commit: current, date: new Date(commit.committer.timestamp * 1000) };
-    current = parent!;
-  }
-  const { commit } = await git.readCommit({ fs, gitdir, oid: current });
-  return { commit: current, date: new Date(commit.committer.timestamp * 1000) };
-}
 
 export interface ContextOptions {
   /** Folder of the build context in the repository. */

@@ -4,7 +4,7 @@ import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
 import { analyzeStack } from '../analyze/analyze-stack.js';
 import { formatAnalysis } from '../analyze/format-analysis.js';
-import { parsePlatform } from '../build/build-fleet.js';
+import { parsePlatform } from '../build/build-unit.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 
 export function analyzeCommand(): Command {

@@ -23,6 +23,11 @@ export function buildCommand(): Command {
       ).default(['linux/amd64']),
     )
     .option('--no-cache', 'do not use the engine build cache')
+    .option(
+      '--no-reuse',
+      "rebuild every step's layer, even where the pinned image has one from the same inputs",
+    )
+    .option('--cache-dir <DIR>', 'where compressed layers are kept between builds (~/.cache/ferry)')
     .option('--json', 'print the build report as JSON')
     .option('--verbose', 'log the engine build output')
     .action(async (repo: string, options: BuildOptions) => {

@@ -1,12 +1,21 @@
 // Pushes assembled images to a registry ourselves rather than with `docker push`: the engine
 // would push its own (unnormalised) layers, and could not push an index over platforms.
-// Blobs the registry has are skipped; a blob this run already pushed to a sibling repository is
-// mounted from there, so a base shared by several services crosses the network once.
-import { createHash } from 'node:crypto';
+// Blobs the registry has are skipped; a blob another repository of the same registry has (the
+// base image's, or one this run pushed) is mounted from there, so a base shared by several
+// services crosses the network once; a blob of another registry is copied through a file.
+// Layer bytes stream from files: nothing the size of a layer is held in memory.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebStream } from 'node:stream/web';
 import type { ImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import type { AssembledImage } from '../build/assemble-image.js';
+import { FerryError } from '../../../schema/src/errors.js';
+import type { AssembledImage, AssembledLayer } from '../build/assemble-image.js';
 
 export interface PushTotals {
   uploadedBlobs: number;
@@ -50,27 +59,94 @@ export class ImagePusher {
   /** Blob digest -> a repository (same host) this run pushed it to. */
   readonly #pushedTo = new Map<string, Target>();
 
-  constructor(private readonly client: RegistryClient) {}
+  /** `scratchDir` holds blobs copied from another registry while they pass through. */
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly scratchDir: string,
+  ) {}
 
-  async #blob(target: Target, digest: string, bytes: Buffer): Promise<void> {
-    const sibling = this.#pushedTo.get(digest);
-    const from =
-      sibling && sibling.host === target.host && sibling.repository !== target.repository
-        ? sibling.repository
-        : undefined;
-    const outcome = await this.client.pushBlob(target, digest, bytes, from);
+  #count(outcome: 'present' | 'mounted' | 'uploaded', bytes: number): void {
     if (outcome === 'uploaded') {
       this.totals.uploadedBlobs += 1;
-      this.totals.uploadedBytes += bytes.length;
+      this.totals.uploadedBytes += bytes;
     } else if (outcome === 'mounted') this.totals.mountedBlobs += 1;
     else this.totals.presentBlobs += 1;
-    this.#pushedTo.set(digest, target);
+  }
+
+  /** A repository (same host, not the target) this run pushed the blob to. */
+  #sibling(target: Target, digest: string): string | undefined {
+    const known = this.#pushedTo.get(digest);
+    return known && known.host === target.host && known.repository !== target.repository
+      ? known.repository
+      : undefined;
+  }
+
+  async #layer(target: Target, layer: AssembledLayer): Promise<void> {
+    const source = layer.source;
+    if ('file' in source) {
+      const body = await openAsBlob(source.file);
+      const sibling = this.#sibling(target, layer.digest);
+      this.#count(await this.client.pushBlob(target, layer.digest, body, sibling), layer.size);
+    } else if (await this.client.hasBlob(target, layer.digest)) {
+      this.#count('present', 0);
+    } else if (
+      source.registry.host === target.host &&
+      source.registry.repository !== target.repository &&
+      (await this.client.mountBlob(target, layer.digest, source.registry.repository))
+    ) {
+      this.#count('mounted', 0);
+    } else {
+      const file = await this.#copyToFile(source.registry, layer);
+      try {
+        const body = await openAsBlob(file);
+        this.#count(await this.client.pushBlob(target, layer.digest, body), layer.size);
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+    this.#pushedTo.set(layer.digest, target);
+  }
+
+  /** Downloads a blob of another registry into the scratch folder, checking its digest. */
+  async #copyToFile(from: Target, layer: AssembledLayer): Promise<string> {
+    const file = join(this.scratchDir, `.copy-${randomBytes(6).toString('hex')}`);
+    const response = await this.client.getBlob(from, layer.digest);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    await pipeline(
+      Readable.fromWeb(response.body as WebStream<Uint8Array>),
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          hash.update(chunk);
+          done(bytes > layer.size ? new Error('more bytes than the manifest says') : null, chunk);
+        },
+      }),
+      createWriteStream(file),
+    ).catch(async (error: Error) => {
+      await rm(file, { force: true });
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `copying ${layer.digest} from ${from.host}: ${error.message}`,
+      );
+    });
+    if (`sha256:${hash.digest('hex')}` !== layer.digest) {
+      await rm(file, { force: true });
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `blob ${layer.digest} from ${from.host} does not match its digest`,
+      );
+    }
+    return file;
   }
 
   /** Pushes one platform's layers, config and manifest (by digest); returns the manifest digest. */
   async pushImage(target: Target, image: AssembledImage): Promise<string> {
-    for (const layer of image.layers) await this.#blob(target, layer.digest, layer.gzip);
-    await this.#blob(target, image.configDigest, image.config);
+    for (const layer of image.layers) await this.#layer(target, layer);
+    this.#count(
+      await this.client.pushBlob(target, image.configDigest, image.config),
+      image.config.length,
+    );
     return this.client.putManifest(target, image.manifestDigest, MEDIA.ociManifest, image.manifest);
   }
 

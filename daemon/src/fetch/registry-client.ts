@@ -232,13 +232,13 @@ export class RegistryClient {
 
   /**
    * Monolithic blob upload (POST then PUT with the digest), skipped when the registry has the
-   * blob. With `mountFrom`, the registry is first asked to mount the blob from another repository
+   * blob. `bytes` may be a file opened as a Blob (`fs.openAsBlob`): it is streamed, not read. With `mountFrom`, the registry is first asked to mount the blob from another repository
    * of its own (no bytes sent); registries that cannot mount answer with a plain upload session.
    */
   async pushBlob(
     ref: Pick<ImageReference, 'host' | 'repository'>,
     digest: string,
-    bytes: Buffer,
+    bytes: Buffer | Blob,
     mountFrom?: string,
   ): Promise<'present' | 'mounted' | 'uploaded'> {
     if (await this.hasBlob(ref, digest)) return 'present';
@@ -272,6 +272,24 @@ export class RegistryClient {
         `blob upload of ${digest.slice(0, 19)}: HTTP ${put.status}`,
       );
     return 'uploaded';
+  }
+
+  /**
+   * Asks the registry to mount a blob from another of its repositories; false when it would
+   * rather have the bytes (it answered with an upload session, which is left to expire).
+   */
+  async mountBlob(
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    digest: string,
+    from: string,
+  ): Promise<boolean> {
+    const query = `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const response = await this.request(ref, `/v2/${ref.repository}/blobs/uploads/${query}`, {
+      method: 'POST',
+      push: true,
+    });
+    await response.body?.cancel();
+    return response.status === 201;
   }
 
   async putManifest(
