@@ -24,6 +24,8 @@ export interface ProxyBehaviour {
 export class RegistryProxy {
   readonly server: Server;
   blobBytes = 0;
+  /** Every response byte it served: blobs, manifests, tags, errors. */
+  wireBytes = 0;
   readonly rangeStarts: number[] = [];
   readonly tokensIssued: string[] = [];
   #port = 0;
@@ -56,7 +58,10 @@ export class RegistryProxy {
         (answer) => {
           const isBlob = /\/blobs\/sha256:/.test(url.pathname) && req.method === 'GET';
           res.writeHead(answer.statusCode ?? 502, answer.headers);
-          if (!isBlob) return void answer.pipe(res);
+          if (!isBlob) {
+            answer.on('data', (chunk: Buffer) => (this.wireBytes += chunk.length));
+            return void answer.pipe(res);
+          }
           const range = /^bytes=(\d+)-/.exec(String(req.headers.range ?? ''));
           if (range) this.rangeStarts.push(Number(range[1]));
           this.#serveBlob(url.pathname, answer, res);
@@ -100,6 +105,7 @@ export class RegistryProxy {
       if (limit !== undefined && sent + data.length >= limit) {
         const part = data.subarray(0, limit - sent);
         this.blobBytes += part.length;
+        this.wireBytes += part.length;
         // Close after the bytes are flushed: the client gets them, then a premature end of body.
         res.write(part, () => res.socket?.destroySoon());
         answer.destroy();
@@ -107,6 +113,7 @@ export class RegistryProxy {
       }
       sent += data.length;
       this.blobBytes += data.length;
+      this.wireBytes += data.length;
       res.write(data);
       if (this.behaviour.bytesPerSecond) {
         const due = (sent / this.behaviour.bytesPerSecond) * 1000 - (Date.now() - started);

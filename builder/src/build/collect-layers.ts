@@ -76,16 +76,21 @@ export async function collectLayers(input: CollectInput): Promise<CollectedLayer
   const needed = await missing(cache, plan(input, raw, engine).sources, time);
   let compressed = 0;
   if (!engine || needed.size > 0) {
-    const configBytes = await readSavedImage(docker, imageId, {
-      wants: (diffId) => needed.has(diffId),
-      layer: async (diffId, tar) => {
-        for (const source of needed.get(diffId) ?? []) {
-          const key = cacheKey(source, time)!;
-          await cache.put(key, source.kind === 'normalize' ? await normalizeTar(tar, time) : tar);
-          compressed += 1;
-        }
+    const configBytes = await readSavedImage(
+      docker,
+      imageId,
+      {
+        wants: (diffId) => needed.has(diffId),
+        layer: async (diffId, tar) => {
+          for (const source of needed.get(diffId) ?? []) {
+            const key = cacheKey(source, time)!;
+            await cache.put(key, source.kind === 'normalize' ? await normalizeTar(tar, time) : tar);
+            compressed += 1;
+          }
+        },
       },
-    });
+      cache.dir,
+    );
     await cache.putConfig(imageId, configBytes);
     engine = JSON.parse(configBytes.toString('utf8')) as EngineConfig;
   }

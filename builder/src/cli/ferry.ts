@@ -17,6 +17,7 @@ import { analyzeCommand } from './analyze-command.js';
 import { usageErrorsExit2 } from '../../../daemon/src/cli/usage-exit.js';
 import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
+import { pinCommand } from './pin-command.js';
 
 const program = new Command('ferry')
   .description('Ferry: GitOps updates for fleets of container gateways (repository side)')
@@ -39,9 +40,11 @@ program
           : '';
         console.log(formatProblem(problem) + devices);
       }
+      for (const warning of report.warnings) console.log(formatProblem(warning));
       console.log(
         report.valid
-          ? `${dir}: valid (${plural(report.deployments, 'deployment')}, ${plural(report.devices.length, 'device')})`
+          ? `${dir}: valid (${plural(report.deployments, 'deployment')}, ${plural(report.devices.length, 'device')}` +
+              `${report.warnings.length ? `, ${plural(report.warnings.length, 'warning')}` : ''})`
           : `${dir}: ${plural(report.problems.length, 'problem')}`,
       );
     }
@@ -101,6 +104,7 @@ program
   );
 
 program.addCommand(buildCommand());
+program.addCommand(pinCommand());
 program.addCommand(analyzeCommand());
 program.addCommand(builderCommand());
 

@@ -90,7 +90,7 @@ export async function commitPins(request: PinCommit): Promise<string> {
       if (workdir !== 1)
         throw new FerryError(
           'FERRY_USAGE',
-          `${path} has uncommitted changes; commit or stash them before ferry build --commit`,
+          `${path} has uncommitted changes; commit or stash them before --commit`,
         );
     }
   }

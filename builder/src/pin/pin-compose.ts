@@ -37,6 +37,14 @@ function quoted(value: string, type: Scalar['type']): string {
  * Images written with `${VAR}` are left alone: they are not the builder's to pin.
  */
 export function pinCompose(text: string, digests: ReadonlyMap<string, string>): PinResult {
+  return pinComposeWith(text, (image) => digests.get(repositoryKey(image)));
+}
+
+/** Sets every service image for which `digestOf(image, service)` gives a digest to it. */
+export function pinComposeWith(
+  text: string,
+  digestOf: (image: string, service: string) => string | undefined,
+): PinResult {
   const doc = parseDocument(text, { keepSourceTokens: true });
   const services = doc.get('services', true);
   const edits: { start: number; end: number; value: string }[] = [];
@@ -48,7 +56,7 @@ export function pinCompose(text: string, digests: ReadonlyMap<string, string>): 
       if (!isScalar(image) || typeof image.value !== 'string' || !image.range) continue;
       const before = image.value;
       if (before.includes('$')) continue;
-      const digest = digests.get(repositoryKey(before));
+      const digest = digestOf(before, service);
       if (!digest) continue;
       const after = pinnedReference(before, digest);
       if (after === before) continue;

@@ -3,7 +3,9 @@ import { InvalidInputError } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import { resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
+import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
+import { ProblemSink } from '../../../daemon/src/desired/problem-sink.js';
+import { isPinned, resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
 import type { FleetReader } from '../../../daemon/src/source/fleet-reader.js';
 
 export interface ValidationReport {
@@ -12,6 +14,40 @@ export interface ValidationReport {
   readonly devices: readonly string[];
   /** Each problem once; one that shows for several devices lists them all. */
   readonly problems: readonly (Problem & { readonly devices?: readonly string[] })[];
+  /** What works but deserves a look (images given by tag); never fails validation. */
+  readonly warnings: readonly Problem[];
+}
+
+/**
+ * Images given by tag in the deployed stacks. A device resolves a tag once and keeps what it got,
+ * so two devices (or one device before and after a restart) can run different bits under one tag.
+ * With `policy.requirePinnedImages` the resolver refuses them instead (a problem, not a warning).
+ */
+function tagWarnings(fleet: LoadedFleet): Problem[] {
+  if (fleet.fleet.policy?.requirePinnedImages) return [];
+  const warnings: Problem[] = [];
+  for (const path of new Set(fleet.fleet.deployments.map((d) => d.stack))) {
+    const stack = fleet.stacks.get(path);
+    if (!stack) continue;
+    const sink = new ProblemSink(stack.yaml);
+    const services = (
+      stack.yaml.value as { services?: Record<string, { image?: unknown; build?: unknown }> }
+    ).services;
+    for (const [name, service] of Object.entries(services ?? {})) {
+      const image = service?.image;
+      if (typeof image !== 'string' || image === '' || isPinned(image)) continue;
+      sink.add(
+        ['services', name, 'image'],
+        service.build !== undefined
+          ? `warning: built image '${image}' is not pinned yet (ferry build --push --commit pins it)`
+          : image.includes('$')
+            ? `warning: image '${image}' has no digest: devices may run different bits under one tag; write the digest into the file or the variable`
+            : `warning: image '${image}' is given by tag: devices may run different bits under one tag; pin it by digest (ferry pin)`,
+      );
+    }
+    warnings.push(...sink.problems);
+  }
+  return warnings;
 }
 
 export async function validateFleet(reader: FleetReader): Promise<ValidationReport> {
@@ -20,7 +56,7 @@ export async function validateFleet(reader: FleetReader): Promise<ValidationRepo
     fleet = await loadFleet(reader, new SchemaValidator());
   } catch (error) {
     if (error instanceof InvalidInputError)
-      return { valid: false, deployments: 0, devices: [], problems: error.problems };
+      return { valid: false, deployments: 0, devices: [], problems: error.problems, warnings: [] };
     throw error;
   }
   // Devices named only in a deployment's target still get resolved: a typo there is a problem too.
@@ -56,5 +92,6 @@ export async function validateFleet(reader: FleetReader): Promise<ValidationRepo
     deployments: fleet.fleet.deployments.length,
     devices,
     problems,
+    warnings: tagWarnings(fleet),
   };
 }

@@ -35,7 +35,11 @@ export interface FleetFile {
   readonly kind: 'Fleet';
   readonly deployments: readonly Deployment[];
   readonly defaults?: { readonly update?: UpdatePolicy };
-  readonly policy?: { readonly tenants?: Readonly<Record<string, TenantPolicy>> };
+  readonly policy?: {
+    readonly tenants?: Readonly<Record<string, TenantPolicy>>;
+    /** Refuse services whose image is given by tag, not pinned by digest. */
+    readonly requirePinnedImages?: boolean;
+  };
 }
 
 export interface DeviceFile {

@@ -110,6 +110,14 @@ function resolveDeployment(
       }
     }
   }
+  if (fleet.fleet.policy?.requirePinnedImages) {
+    for (const service of services)
+      if (!isPinned(service.image))
+        sink.add(
+          ['services', service.name, 'image'],
+          `image '${service.image}' is given by tag, and policy.requirePinnedImages wants a digest (ferry pin, or ferry build for built images)`,
+        );
+  }
   const usedNetworks = new Set(services.flatMap((s) => s.networks));
   const networkNames = [...new Set([...context.networks, ...usedNetworks])]
     .filter((n) => usedNetworks.has(n) || n !== 'default')
@@ -146,4 +154,9 @@ function resolveDeployment(
         .map((name) => ({ name, engineName: `${prefix}-${name}` })),
     },
   };
+}
+
+/** Whether an image reference names its content by digest (`repo[:tag]@sha256:<64 hex>`). */
+export function isPinned(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
 }
