@@ -2,24 +2,22 @@
 // builder (`ferry build --no-cache` from a fresh clone, then ferryd) against a plain
 // `docker build --no-cache && docker push` (then `docker-compose pull`). The AGILE example stack
 // (four services FROM a shared runtime), each app given a 1 MiB asset so layers have weight.
-// Device traffic is counted by a proxy on loopback. Run: `npm run bench:rebuild`.
+// The device is a second engine (bench/device-engine.ts), so it holds only what it downloaded;
+// device traffic is counted by a proxy on loopback. The bench removes from the main engine only
+// the images it built. Run: `npm run bench:rebuild`.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  cleanDevice,
-  ferrydConfig,
-  ferrydOnce,
-  uniqueDevice,
-} from '../test/helpers/ferryd-harness.js';
+import { ferrydConfig, ferrydOnce, uniqueDevice } from '../test/helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../test/helpers/fleet-repo.js';
-import { buildImage, pushImage } from '../test/helpers/images.js';
+import { buildImage, docker, pushImage } from '../test/helpers/images.js';
 import { RegistryProxy } from '../test/helpers/registry-proxy.js';
 import { repoRoot, runCli } from '../test/helpers/run-cli.js';
 import { testEnv } from '../test/helpers/test-env.js';
+import { DEVICE_SOCKET, deviceEngine, wipeDevice } from './device-engine.js';
 
 const exec = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -43,19 +41,9 @@ async function freshClone(repo: FleetRepo): Promise<string> {
   return dir;
 }
 
-/** Removes what a build left in the engine, so the device must really download. */
-async function forgetImages(pattern: RegExp): Promise<void> {
-  const { stdout } = await exec('docker', [
-    'images',
-    '--format',
-    '{{.Repository}}:{{.Tag}} {{.ID}}',
-  ]);
-  for (const line of stdout.split('\n')) {
-    const [name, id] = line.split(' ');
-    if (name && id && pattern.test(name))
-      await exec('docker', ['rmi', '-f', id]).catch(() => undefined);
-  }
-  await exec('docker', ['image', 'prune', '-f']);
+/** Image IDs on the main engine, so the bench removes only what it built. */
+async function engineImages(): Promise<Set<string>> {
+  return new Set((await docker.listImages({ all: true })).map((i) => i.Id));
 }
 
 /** The fleet repository: the AGILE example plus a 1 MiB asset per app and one device. */
@@ -89,13 +77,20 @@ async function ferryRun(proxy: RegistryProxy, proxyHost: string) {
       await exec('git', ['rev-list', '--count', 'HEAD'], { cwd: clone })
     ).stdout.trim();
     await rm(clone, { recursive: true, force: true });
-    await forgetImages(/^<none>:<none>$/);
     return { seconds, commits };
   };
+  await wipeDevice(await deviceEngine());
   const setup = await ferrydConfig(
     device,
     repo.url,
     `registry: { mirrors: { "${testEnv.registry}": ["http://${proxyHost}"] } }\n`,
+  );
+  await writeFile(
+    setup.configFile,
+    (await readFile(setup.configFile, 'utf8')).replace(
+      'engine: { ',
+      `engine: { socket: ${DEVICE_SOCKET}, `,
+    ),
   );
   const first = await build();
   proxy.blobBytes = 0;
@@ -108,7 +103,6 @@ async function ferryRun(proxy: RegistryProxy, proxyHost: string) {
   const update = await ferrydOnce(setup);
   const bytes = proxy.blobBytes;
   if (update.result.code !== 0) throw new Error(`ferryd update failed: ${update.result.stdout}`);
-  await cleanDevice(device);
   await repo.remove();
   return {
     bytes,
@@ -142,7 +136,6 @@ async function plainRun(proxy: RegistryProxy, proxyHost: string, composeDir: str
       }
     });
     await rm(clone, { recursive: true, force: true });
-    await forgetImages(/agile-plain/);
     return seconds;
   };
   const compose = join(composeDir, 'docker-compose.yml');
@@ -150,7 +143,12 @@ async function plainRun(proxy: RegistryProxy, proxyHost: string, composeDir: str
     compose,
     `version: "3.7"\nservices:\n${SERVICES.map((s) => `  ${s}:\n    image: ${proxyHost}/agile-plain/${s}:${tag}\n`).join('')}`,
   );
-  const pull = () => exec('docker-compose', ['-f', compose, 'pull', '-q'], { timeout: 600_000 });
+  const pull = () =>
+    exec('docker-compose', ['-f', compose, 'pull', '-q'], {
+      timeout: 600_000,
+      env: { ...process.env, DOCKER_HOST: `unix://${DEVICE_SOCKET}` },
+    });
+  await wipeDevice(await deviceEngine());
   await build();
   proxy.blobBytes = 0;
   await pull();
@@ -159,12 +157,12 @@ async function plainRun(proxy: RegistryProxy, proxyHost: string, composeDir: str
   proxy.blobBytes = 0;
   await pull();
   const bytes = proxy.blobBytes;
-  await forgetImages(new RegExp(`^${proxyHost.replace(/[.]/g, '\\.')}/agile-plain/`));
   await repo.remove();
   return { bytes, installBytes, buildSeconds };
 }
 
 async function main(): Promise<void> {
+  const before = await engineImages();
   // The shared runtime every AGILE service builds FROM, as the fleet's operator would publish it.
   await buildImage(join(repoRoot, 'fleet-examples/agile-gateway/apps/runtime'), RUNTIME, {
     BASE: testEnv.baseImage,
@@ -216,6 +214,12 @@ async function main(): Promise<void> {
   );
   await proxy.stop();
   await rm(composeDir, { recursive: true, force: true });
+  for (const id of await engineImages())
+    if (!before.has(id))
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => undefined);
 }
 
 await main();

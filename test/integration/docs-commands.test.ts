@@ -18,6 +18,7 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^npx ferry build \S+( --json)?$/, 'ferry-build.test.ts', "'--json'"],
   [/^npx ferry build \S+ --push$/, 'ferry-build.test.ts', "'--push'"],
   [/^npx ferry build \S+ --push --commit( --branch \S+)?$/, 'ferry-build.test.ts', "'--branch'"],
+  [/^npx ferry pin \S+( --commit)?$/, 'ferry-pin.test.ts', "'--commit'"],
   [/^npx ferry analyze \S+ --stack \S+$/, 'ferry-analyze.test.ts', "'--stack'"],
   [/^npx ferry plan \S+ --base \S+ --head \S+( --format json)?$/, 'ferry-plan.test.ts', "'--base'"],
   [/^(npx )?ferryd check-config --config \S+$/, 'cli.test.ts', "'check-config'"],

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { chainIds } from '../../../daemon/src/fetch/layer-diff.js';
+import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import { formatPlatform, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
 import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
@@ -32,6 +33,7 @@ export interface BuildRequest {
   readonly time: Date;
   readonly validator: SchemaValidator;
   readonly logger: Logger;
+  readonly credentials?: (host: string) => Promise<Credentials | undefined>;
 }
 
 export interface BuiltLayer {

@@ -3,6 +3,8 @@
 // did not change (layer-plan.ts).
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
+import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import {
   formatPlatform,
@@ -17,7 +19,7 @@ import { baseLayers } from './base-layers.js';
 import type { BuildCache } from './build-cache.js';
 import type { BuildUnit } from './build-units.js';
 import { collectLayers } from './collect-layers.js';
-import { finalBaseImage } from './dockerfile-base.js';
+import { baseImages, finalBaseImage } from './dockerfile-base.js';
 import { classicBuilderProblems, instructionOfStep } from './dockerfile-check.js';
 import { dockerfileInstructions, type DockerfileInstruction } from './dockerfile-instructions.js';
 import { engineBuild } from './engine-build.js';
@@ -39,6 +41,8 @@ export interface UnitBuildContext {
   readonly reuse: boolean;
   readonly native: Platform;
   readonly logger: Logger;
+  /** Registry credentials by host (the Docker config and its helpers), for pulling bases. */
+  readonly credentials?: (host: string) => Promise<Credentials | undefined>;
 }
 
 export interface PlatformImage {
@@ -102,6 +106,7 @@ async function buildContext(ctx: UnitBuildContext, reader: GitTreeReader, unit: 
 }
 
 interface BuildInput {
+  readonly registryConfig: Record<string, Credentials>;
   readonly context: Buffer;
   readonly dockerfileInTar: string;
   readonly instructions: readonly DockerfileInstruction[];
@@ -151,6 +156,7 @@ async function buildPlatform(
     // only (native) platform built, where a base made locally must keep working.
     pull: built.count > 1 || name !== formatPlatform(ctx.native),
     noCache: ctx.noCache,
+    ...(Object.keys(built.registryConfig).length ? { registryConfig: built.registryConfig } : {}),
     onOutput: (line) => ctx.logger.debug({ event: 'build.output', image: unit.image, line }),
   }).catch((error: unknown) => {
     throw buildFailure(ctx, unit, built.instructions, name, error);
@@ -181,6 +187,20 @@ async function buildPlatform(
   return { image, previous: pinned ? pinned.layers.map((l) => l.diffId) : null };
 }
 
+/** Credentials for the registries the bases come from, keyed by host as the engine wants them. */
+async function baseCredentials(
+  ctx: UnitBuildContext,
+  bases: readonly string[],
+): Promise<Record<string, Credentials>> {
+  const config: Record<string, Credentials> = {};
+  for (const base of bases) {
+    const host = parseImageReference(base).host;
+    const found = host in config ? undefined : await ctx.credentials?.(host);
+    if (found) config[host === 'docker.io' ? 'https://index.docker.io/v1/' : host] = found;
+  }
+  return config;
+}
+
 export async function buildUnit(
   ctx: UnitBuildContext,
   reader: GitTreeReader,
@@ -204,6 +224,7 @@ export async function buildUnit(
   }
   const { context, dockerfileInTar } = await buildContext(ctx, reader, unit);
   const base = finalBaseImage(dockerfileText, unit.buildArgs, unit.target);
+  const registryConfig = await baseCredentials(ctx, baseImages(dockerfileText, unit.buildArgs));
   const platforms = unit.platforms.map(parsePlatform);
   const built: PlatformImage[] = [];
   for (const platform of platforms)
@@ -211,7 +232,7 @@ export async function buildUnit(
       await buildPlatform(
         ctx,
         unit,
-        { context, dockerfileInTar, instructions, base, count: platforms.length },
+        { registryConfig, context, dockerfileInTar, instructions, base, count: platforms.length },
         platform,
       ),
     );

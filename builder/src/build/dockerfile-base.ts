@@ -70,3 +70,19 @@ export function finalBaseImage(
   }
   return undefined;
 }
+
+/** Every image the Dockerfile's stages start FROM (stage names and `scratch` left out). */
+export function baseImages(
+  text: string,
+  buildArgs: Readonly<Record<string, string>> = {},
+): string[] {
+  const stages = dockerfileStages(text, buildArgs);
+  const names = new Set(stages.map((s) => s.name).filter(Boolean));
+  return [
+    ...new Set(
+      stages
+        .map((s) => s.from)
+        .filter((from) => from.toLowerCase() !== 'scratch' && !names.has(from.toLowerCase())),
+    ),
+  ];
+}

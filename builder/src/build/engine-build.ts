@@ -13,6 +13,8 @@ export interface EngineBuildOptions {
   /** Pull the base for this platform even when a tag of it is present (another platform's). */
   readonly pull: boolean;
   readonly noCache: boolean;
+  /** Credentials for the registries of the images the Dockerfile starts FROM, by host. */
+  readonly registryConfig?: Readonly<Record<string, { username: string; password: string }>>;
   readonly onOutput?: (line: string) => void;
 }
 
@@ -54,6 +56,8 @@ export async function engineBuild(
       rm: true,
       forcerm: true,
       ...(options.target ? { target: options.target } : {}),
+      // Sent as X-Registry-Config: the engine pulls a base from a registry that needs auth.
+      ...(options.registryConfig ? { registryconfig: options.registryConfig } : {}),
     });
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(

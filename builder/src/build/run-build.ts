@@ -61,6 +61,7 @@ export async function runBuild(
     docker: new Docker(),
     registry: new RegistryClient({ credentials: dockerCredentials, logger }),
     cache: await BuildCache.open(options.cacheDir ?? defaultCacheDir()),
+    credentials: dockerCredentials,
     time: layerTime(),
     validator: new SchemaValidator(),
     logger,
