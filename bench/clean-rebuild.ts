@@ -7,17 +7,18 @@
 // the images it built. Run: `npm run bench:rebuild`.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ferrydConfig, ferrydOnce, uniqueDevice } from '../test/helpers/ferryd-harness.js';
 import { createFleetRepo, type FleetRepo } from '../test/helpers/fleet-repo.js';
-import { buildImage, docker, pushImage } from '../test/helpers/images.js';
+import { buildImage, pushImage } from '../test/helpers/images.js';
 import { RegistryProxy } from '../test/helpers/registry-proxy.js';
 import { repoRoot, runCli } from '../test/helpers/run-cli.js';
 import { testEnv } from '../test/helpers/test-env.js';
 import { DEVICE_SOCKET, deviceEngine, wipeDevice } from './device-engine.js';
+import { trackEngineImages } from './engine-images.js';
 
 const exec = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -39,11 +40,6 @@ async function freshClone(repo: FleetRepo): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-clone-'));
   await exec('git', ['clone', '--quiet', repo.url, dir]);
   return dir;
-}
-
-/** Image IDs on the main engine, so the bench removes only what it built. */
-async function engineImages(): Promise<Set<string>> {
-  return new Set((await docker.listImages({ all: true })).map((i) => i.Id));
 }
 
 /** The fleet repository: the AGILE example plus a 1 MiB asset per app and one device. */
@@ -84,13 +80,7 @@ async function ferryRun(proxy: RegistryProxy, proxyHost: string) {
     device,
     repo.url,
     `registry: { mirrors: { "${testEnv.registry}": ["http://${proxyHost}"] } }\n`,
-  );
-  await writeFile(
-    setup.configFile,
-    (await readFile(setup.configFile, 'utf8')).replace(
-      'engine: { ',
-      `engine: { socket: ${DEVICE_SOCKET}, `,
-    ),
+    { socket: DEVICE_SOCKET },
   );
   const first = await build();
   proxy.blobBytes = 0;
@@ -162,7 +152,7 @@ async function plainRun(proxy: RegistryProxy, proxyHost: string, composeDir: str
 }
 
 async function main(): Promise<void> {
-  const before = await engineImages();
+  const images = await trackEngineImages();
   // The shared runtime every AGILE service builds FROM, as the fleet's operator would publish it.
   await buildImage(join(repoRoot, 'fleet-examples/agile-gateway/apps/runtime'), RUNTIME, {
     BASE: testEnv.baseImage,
@@ -214,12 +204,7 @@ async function main(): Promise<void> {
   );
   await proxy.stop();
   await rm(composeDir, { recursive: true, force: true });
-  for (const id of await engineImages())
-    if (!before.has(id))
-      await docker
-        .getImage(id)
-        .remove({ force: true })
-        .catch(() => undefined);
+  await images.removeNew();
 }
 
 await main();

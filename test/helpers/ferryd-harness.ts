@@ -64,14 +64,30 @@ export interface FerrydSetup {
 }
 
 let nextPort = 17_780 + (process.pid % 1000) * 5;
-export async function ferrydConfig(device: string, url: string, extra = ''): Promise<FerrydSetup> {
+/**
+ * A ferryd.yaml for `device` polling `url`; `extra` is appended (top-level keys), `engine` adds
+ * keys to the engine section (e.g. `isolateLayers: true` for a device that must not count the
+ * layers other tests left on the shared engine).
+ */
+export async function ferrydConfig(
+  device: string,
+  url: string,
+  extra = '',
+  engine: Readonly<Record<string, string | boolean>> = {},
+): Promise<FerrydSetup> {
   const dir = await mkdtemp(join(tmpdir(), `ferryd-${device}-`));
   const stateDir = join(dir, 'state');
   const apiPort = nextPort++;
   const configFile = join(dir, 'ferryd.yaml');
   await writeFile(
     configFile,
-    `device: { id: ${device} }\nsource: { url: "${url}", interval: 1s }\nengine: { namespace: ${device} }\nstate: { dir: ${stateDir} }\napi: { listen: "127.0.0.1:${apiPort}" }\n${extra}`,
+    `device: { id: ${device} }\nsource: { url: "${url}", interval: 1s }\nengine: { ${Object.entries(
+      { namespace: device, ...engine },
+    )
+      .map(([key, value]) => `${key}: ${String(value)}`)
+      .join(
+        ', ',
+      )} }\nstate: { dir: ${stateDir} }\napi: { listen: "127.0.0.1:${apiPort}" }\n${extra}`,
   );
   return { device, configFile, stateDir, apiPort };
 }

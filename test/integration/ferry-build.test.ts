@@ -19,7 +19,18 @@ const git = async (cwd: string, ...args: string[]) =>
 type JsonReport = BuildReport & { pinCommit: string | null };
 
 async function build(repo: string, ...args: string[]): Promise<JsonReport> {
-  const result = await runCli('ferry', ['build', repo, '--json', ...args], { timeoutMs: 180_000 });
+  return buildWith({}, repo, ...args);
+}
+
+async function buildWith(
+  env: Record<string, string>,
+  repo: string,
+  ...args: string[]
+): Promise<JsonReport> {
+  const result = await runCli('ferry', ['build', repo, '--json', ...args], {
+    timeoutMs: 180_000,
+    env,
+  });
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as JsonReport;
 }
@@ -71,11 +82,19 @@ describe('ferry build', () => {
     assert.ok(second.images.every((i) => i.unchanged));
     assert.equal(await git(repo.workTree, 'rev-parse', 'HEAD'), first.pinCommit);
 
-    // A fresh clone elsewhere, with the cache warm this time, builds the same bytes too.
+    // A fresh clone elsewhere, with the engine cache warm this time, builds the same bytes too,
+    // also when it reads images with `docker save` (as for a remote engine) into an empty cache.
     const clone = await mkdtemp(join(tmpdir(), 'ferry-clone-'));
     try {
       await git(tmpdir(), 'clone', '--quiet', repo.workTree, clone);
       assert.deepEqual(digestsOf(await build(clone)), digestsOf(first));
+      const saved = await buildWith(
+        { FERRY_BUILD_STAGE: 'off' },
+        clone,
+        '--cache-dir',
+        join(clone, '.ferry-cache'),
+      );
+      assert.deepEqual(digestsOf(saved), digestsOf(first));
     } finally {
       await rm(clone, { recursive: true, force: true });
     }

@@ -48,6 +48,9 @@ export class BuildCache {
   readonly #blobs: string;
   readonly #configs: string;
 
+  /** True when this process created the cache (a cold builder: nothing kept from earlier builds). */
+  fresh = false;
+
   private constructor(readonly dir: string) {
     this.#index = join(dir, 'index');
     this.#blobs = join(dir, 'blobs');
@@ -56,6 +59,7 @@ export class BuildCache {
 
   static async open(dir: string): Promise<BuildCache> {
     const cache = new BuildCache(dir);
+    cache.fresh = !(await stat(cache.#index).catch(() => undefined));
     for (const sub of [cache.#index, cache.#blobs, cache.#configs])
       await mkdir(sub, { recursive: true }).catch((error: Error) => {
         throw new FerryError('FERRY_DISK', `build cache ${dir}: ${error.message}`, { dir });

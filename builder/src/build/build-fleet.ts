@@ -13,6 +13,7 @@ import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { pinCompose, type PinChange } from '../pin/pin-compose.js';
 import { ImagePusher, type PushTotals } from '../push/push-image.js';
 import type { BuildCache } from './build-cache.js';
+import type { StageRegistry } from './stage-registry.js';
 import { buildUnits } from './build-units.js';
 import { buildUnit, type Assembled } from './build-unit.js';
 
@@ -34,6 +35,7 @@ export interface BuildRequest {
   readonly validator: SchemaValidator;
   readonly logger: Logger;
   readonly credentials?: (host: string) => Promise<Credentials | undefined>;
+  readonly stage?: StageRegistry;
 }
 
 export interface BuiltLayer {

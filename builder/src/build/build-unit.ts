@@ -24,6 +24,7 @@ import { classicBuilderProblems, instructionOfStep } from './dockerfile-check.js
 import { dockerfileInstructions, type DockerfileInstruction } from './dockerfile-instructions.js';
 import { engineBuild } from './engine-build.js';
 import type { PinnedLayers } from './layer-plan.js';
+import type { StageRegistry } from './stage-registry.js';
 import { contextTar } from './source-tree.js';
 import { recordedStepKeys, type HistoryEntry } from './step-keys.js';
 
@@ -41,6 +42,8 @@ export interface UnitBuildContext {
   readonly reuse: boolean;
   readonly native: Platform;
   readonly logger: Logger;
+  /** The stage registry the local engine pushes built images to (stage-registry.ts), if any. */
+  readonly stage?: StageRegistry;
   /** Registry credentials by host (the Docker config and its helpers), for pulling bases. */
   readonly credentials?: (host: string) => Promise<Credentials | undefined>;
 }
@@ -114,6 +117,14 @@ interface BuildInput {
   readonly count: number;
 }
 
+/** Where a unit's image waits in the stage registry: one tag per platform, moved each build. */
+function stageName(unit: BuildUnit, platform: string): { repository: string; tag: string } {
+  return {
+    repository: `ferry-stage/${unit.repository.toLowerCase().replace(/[^a-z0-9/]+/g, '-')}`,
+    tag: platform.replace(/[^A-Za-z0-9_.-]/g, '-'),
+  };
+}
+
 const serviceOf = (unit: BuildUnit) =>
   `service ${unit.services.join(', ')} in ${unit.stack.split('/').at(-1)}`;
 
@@ -170,6 +181,8 @@ async function buildPlatform(
     base: await baseLayers(ctx.docker, ctx.registry, built.base, platform, ctx.logger),
     ...(pinned && ctx.reuse ? { pinned } : {}),
     time: ctx.time,
+    ...(ctx.stage ? { stage: { registry: ctx.stage, ...stageName(unit, name) } } : {}),
+    logger: ctx.logger,
   });
   const image = assembleImage(collected.engineConfig, collected.layers, platform, ctx.time);
   ctx.logger.info(

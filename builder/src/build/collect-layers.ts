@@ -2,6 +2,7 @@
 // or the pinned image where they serve, the rest from the build cache, reading the engine's image
 // (`docker save`, streamed) only for layers the cache has never seen.
 import type Docker from 'dockerode';
+import type { Logger } from 'pino';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { AssembledLayer, EngineConfig } from './assemble-image.js';
 import { stepName } from './assemble-image.js';
@@ -10,7 +11,9 @@ import type { BuildCache, CachedBlob } from './build-cache.js';
 import { cacheKey, planLayers, type LayerSource, type PinnedLayers } from './layer-plan.js';
 import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
 import { normalizeTar } from './normalize-layer.js';
-import { readSavedImage } from './saved-image.js';
+import { readSavedImage, type SaveHandlers } from './saved-image.js';
+import type { StageRegistry } from './stage-registry.js';
+import { readStagedImage } from './staged-image.js';
 import { stepKeys } from './step-keys.js';
 
 export interface CollectInput {
@@ -21,6 +24,13 @@ export interface CollectInput {
   readonly base: BaseLayers;
   readonly pinned?: PinnedLayers;
   readonly time: Date;
+  /** Read the image through the stage registry (only new layers cross) instead of docker save. */
+  readonly stage?: {
+    readonly registry: StageRegistry;
+    readonly repository: string;
+    readonly tag: string;
+  };
+  readonly logger: Logger;
 }
 
 export interface CollectedLayers {
@@ -68,6 +78,22 @@ async function missing(
   return byRaw;
 }
 
+/** The engine's image through the stage when there is one (falling back), else `docker save`. */
+async function readImage(input: CollectInput, handlers: SaveHandlers): Promise<Buffer> {
+  const { docker, imageId, stage } = input;
+  if (stage) {
+    try {
+      return await readStagedImage(docker, stage.registry, imageId, stage, handlers);
+    } catch (error) {
+      input.logger.warn(
+        { event: 'build.stage_failed', image: imageId, reason: (error as Error).message },
+        'reading the image through the stage registry failed; using docker save',
+      );
+    }
+  }
+  return readSavedImage(docker, imageId, handlers, input.cache.dir);
+}
+
 export async function collectLayers(input: CollectInput): Promise<CollectedLayers> {
   const { docker, cache, imageId, time } = input;
   const inspected = await docker.getImage(imageId).inspect();
@@ -76,21 +102,17 @@ export async function collectLayers(input: CollectInput): Promise<CollectedLayer
   const needed = await missing(cache, plan(input, raw, engine).sources, time);
   let compressed = 0;
   if (!engine || needed.size > 0) {
-    const configBytes = await readSavedImage(
-      docker,
-      imageId,
-      {
-        wants: (diffId) => needed.has(diffId),
-        layer: async (diffId, tar) => {
-          for (const source of needed.get(diffId) ?? []) {
-            const key = cacheKey(source, time)!;
-            await cache.put(key, source.kind === 'normalize' ? await normalizeTar(tar, time) : tar);
-            compressed += 1;
-          }
-        },
+    const handlers: SaveHandlers = {
+      wants: (diffId) => needed.has(diffId),
+      layer: async (diffId, tar) => {
+        for (const source of needed.get(diffId) ?? []) {
+          const key = cacheKey(source, time)!;
+          await cache.put(key, source.kind === 'normalize' ? await normalizeTar(tar, time) : tar);
+          compressed += 1;
+        }
       },
-      cache.dir,
-    );
+    };
+    const configBytes = await readImage(input, handlers);
     await cache.putConfig(imageId, configBytes);
     engine = JSON.parse(configBytes.toString('utf8')) as EngineConfig;
   }

@@ -5,9 +5,10 @@
 // passed: a layer larger than SPILL_BYTES waits in a scratch file rather than in memory, so an
 // unchanged 100 MiB base costs disk writes, not memory.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { FerryError } from '../../../schema/src/errors.js';
@@ -40,51 +41,32 @@ export async function readSavedImage(
   const configName = `${imageId.replace(/^sha256:/, '')}.json`;
   const seen = new Set<string>();
 
+  const layer = async (stream: Readable, size: number) => {
+    const received = await receive(stream, size > SPILL_BYTES ? scratchDir : undefined);
+    const wanted = !seen.has(received.digest) && handlers.wants(received.digest);
+    if (wanted) seen.add(received.digest);
+    if (wanted) await handlers.layer(received.digest, await received.bytes());
+    await received.discard();
+  };
   extract.on('entry', (header, stream, next) => {
     const isLayer = header.type === 'file' && header.name.endsWith('/layer.tar');
     const isConfig = header.type === 'file' && header.name === configName;
-    if (!isLayer && !isConfig) {
-      stream.on('end', next);
-      stream.resume();
-      return;
-    }
-    if (isConfig && header.size !== undefined && header.size > MAX_CONFIG_BYTES) {
-      stream.destroy(new FerryError('FERRY_BUILD', `image config of ${imageId} is too large`));
-      return;
-    }
-    const hash = createHash('sha256');
-    const parts: Buffer[] = [];
-    const spill = isLayer && (header.size ?? 0) > SPILL_BYTES ? spillFile(scratchDir) : undefined;
-    stream.on('data', (chunk: unknown) => {
-      hash.update(chunk as Buffer);
-      if (spill) {
-        if (!spill.out.write(chunk as Buffer)) {
-          stream.pause();
-          spill.out.once('drain', () => stream.resume());
-        }
-      } else parts.push(chunk as Buffer);
-    });
-    stream.on('error', (error: Error) => extract.destroy(error));
-    stream.on('end', () => {
-      const finish = async () => {
-        if (isConfig) {
-          config = Buffer.concat(parts);
-          return;
-        }
-        const diffId = `sha256:${hash.digest('hex')}`;
-        const wanted = !seen.has(diffId) && handlers.wants(diffId);
-        if (wanted) seen.add(diffId);
-        if (spill) {
-          await new Promise((resolve) => spill.out.end(resolve));
-          if (wanted) await handlers.layer(diffId, await readFile(spill.path));
-          await rm(spill.path, { force: true });
-        } else if (wanted) await handlers.layer(diffId, Buffer.concat(parts));
-      };
-      finish().then(
+    const done = (work: Promise<void>) =>
+      work.then(
         () => next(),
         (error: unknown) => extract.destroy(error as Error),
       );
-    });
+    if (isLayer) done(layer(stream as unknown as Readable, header.size ?? 0));
+    else if (isConfig && (header.size ?? 0) > MAX_CONFIG_BYTES)
+      extract.destroy(new FerryError('FERRY_BUILD', `image config of ${imageId} is too large`));
+    else if (isConfig)
+      done(
+        receive(stream as unknown as Readable).then(async (r) => void (config = await r.bytes())),
+      );
+    else {
+      stream.on('end', next);
+      stream.resume();
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -97,7 +79,32 @@ export async function readSavedImage(
   return config;
 }
 
-function spillFile(dir: string): { path: string; out: WriteStream } {
-  const path = join(dir, `.save-${randomBytes(6).toString('hex')}`);
-  return { path, out: createWriteStream(path) };
+interface Received {
+  /** sha256 of the bytes. */
+  readonly digest: string;
+  bytes(): Promise<Buffer>;
+  discard(): Promise<void>;
+}
+
+/** Reads one tar entry, hashing it, into memory or (with `spillDir`) a scratch file. */
+async function receive(stream: Readable, spillDir?: string): Promise<Received> {
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  const path = spillDir ? join(spillDir, `.save-${randomBytes(6).toString('hex')}`) : undefined;
+  const spill = path ? createWriteStream(path) : undefined;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    if (!spill) parts.push(chunk as Buffer);
+    else if (!spill.write(chunk))
+      await new Promise<void>((resolve) => spill.once('drain', () => resolve()));
+  }
+  if (spill) await new Promise<void>((resolve) => spill.end(() => resolve()));
+  return {
+    digest: `sha256:${hash.digest('hex')}`,
+    bytes: async () => (path ? readFile(path) : Buffer.concat(parts)),
+    discard: async () => {
+      parts.length = 0;
+      if (path) await rm(path, { force: true });
+    },
+  };
 }
