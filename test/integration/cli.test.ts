@@ -14,7 +14,7 @@ describe('ferry validate and resolve on the example fleets', () => {
       const dir = `fleet-examples/${example}`;
       const validate = await runCli('ferry', ['validate', dir]);
       assert.equal(validate.code, 0, validate.stdout + validate.stderr);
-      assert.match(validate.stdout, /valid \(\d+ deployments?, \d+ devices?\)/);
+      assert.match(validate.stdout, /valid \(\d+ deployments?, \d+ devices?(, \d+ warnings?)?\)/);
       const devices = (await readdir(join(repoRoot, dir, 'devices'))).map((f) =>
         f.replace(/\.yaml$/, ''),
       );

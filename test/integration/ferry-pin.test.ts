@@ -35,6 +35,7 @@ services:
   collector:
     image: 127.0.0.1:5101/site/collector
     build: ../../apps/collector
+  uploader: { image: 127.0.0.1:5101/site/collector, command: ["upload"] }
   relay:
     image: \${RELAY_IMAGE:-127.0.0.1:5101/site/relay:2}
 `;
@@ -83,7 +84,11 @@ describe('ferry pin', () => {
       validate.stdout,
       /services\.collector\.image: warning: built image .* \(ferry build --push --commit pins it\)/,
     );
-    assert.match(validate.stdout, /valid \(1 deployment, 1 device, 4 warnings\)/);
+    assert.match(
+      validate.stdout,
+      /services\.uploader\.image: warning: built image .* \(ferry build --push --commit pins it\)/,
+    );
+    assert.match(validate.stdout, /valid \(1 deployment, 1 device, 5 warnings\)/);
 
     const pin = await runCli('ferry', ['pin', repo.workTree, '--commit', '--json']);
     assert.equal(pin.code, 0, pin.stderr);
@@ -96,7 +101,7 @@ describe('ferry pin', () => {
     assert.equal(await git(repo.workTree, 'rev-parse', 'HEAD'), result.pinCommit);
     assert.deepEqual(
       result.skipped.map((s) => s.service),
-      ['collector', 'relay'],
+      ['collector', 'uploader', 'relay'],
     );
 
     // The agent's tag names a two-platform index: the pin is the index, so arm64 devices keep working.

@@ -286,3 +286,46 @@ describe('config hashes', () => {
     );
   });
 });
+
+describe('policy.requirePinnedImages', () => {
+  const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+  const fleetWith = (image: string, policy: string) =>
+    load(
+      fleetFiles(
+        deployment('site', '{ devices: [a] }'),
+        { a: 'labels: {}' },
+        { 'stacks/site': compose(image) },
+        policy,
+      ),
+    );
+
+  it('refuses an image given by tag, naming the file, line and field', async () => {
+    const fleet = await fleetWith(
+      'registry.test/app:1.4',
+      'policy: { requirePinnedImages: true }\n',
+    );
+    const { state, problems } = resolveDevice(fleet, 'a');
+    assert.equal(state, undefined);
+    assert.deepEqual(
+      problems.map((p) => [p.file, p.line, p.path]),
+      [['stacks/site/compose.yaml', 3, 'services.app.image']],
+    );
+    assert.match(
+      problems[0]!.message,
+      /given by tag, and policy\.requirePinnedImages wants a digest/,
+    );
+  });
+
+  it('takes an image pinned by digest, with or without its tag', async () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    for (const image of [`registry.test/app@${digest}`, `registry.test/app:1.4@${digest}`]) {
+      const fleet = await fleetWith(image, 'policy: { requirePinnedImages: true }\n');
+      assert.deepEqual(resolveDevice(fleet, 'a').problems, []);
+    }
+  });
+
+  it('lets a tag through when the policy is not set', async () => {
+    const fleet = await fleetWith('registry.test/app:1.4', '');
+    assert.deepEqual(resolveDevice(fleet, 'a').problems, []);
+  });
+});

@@ -7,6 +7,7 @@ import { isPinned } from '../../../daemon/src/desired/resolve-device.js';
 import { manifestRef, parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import { FerryError } from '../../../schema/src/errors.js';
+import { builtRepositories, deployedServices, tryKey } from './built-repositories.js';
 import { pinComposeWith, type PinChange } from './pin-compose.js';
 
 export interface TagPins {
@@ -23,6 +24,23 @@ export interface TagPins {
   }[];
 }
 
+/** The digest the registry serves for an image's tag now (the index, for several platforms). */
+async function digestOf(
+  registry: RegistryClient,
+  file: string,
+  service: string,
+  image: string,
+): Promise<string> {
+  const ref = parseImageReference(image);
+  const manifest = await registry.getManifest(ref, manifestRef(ref)).catch((error: Error) => {
+    throw new FerryError(
+      'FERRY_REGISTRY',
+      `${file} services.${service}.image: ${image}: ${error.message}`,
+    );
+  });
+  return manifest.digest;
+}
+
 export async function pinTags(
   fleet: LoadedFleet,
   readText: (file: string) => Promise<string>,
@@ -31,32 +49,25 @@ export async function pinTags(
   const digests = new Map<string, string>();
   const files = new Map<string, { text: string; changes: readonly PinChange[] }>();
   const skipped: { file: string; service: string; reason: string }[] = [];
-  for (const path of [...new Set(fleet.fleet.deployments.map((d) => d.stack))].sort()) {
-    const stack = fleet.stacks.get(path);
-    if (!stack) continue;
-    const services = (
-      stack.yaml.value as { services?: Record<string, { image?: unknown; build?: unknown }> }
-    ).services;
-    for (const [service, spec] of Object.entries(services ?? {})) {
+  const built = builtRepositories(fleet);
+  for (const { stack, services } of deployedServices(fleet)) {
+    const pinnable = new Set<string>();
+    for (const [service, spec] of Object.entries(services)) {
       const image = typeof spec?.image === 'string' ? spec.image : '';
+      const key = tryKey(image);
       const skip = (reason: string) => skipped.push({ file: stack.file, service, reason });
       if (image === '' || isPinned(image)) continue;
-      if (spec?.build !== undefined) skip('built: ferry build pins it');
-      else if (image.includes('$')) skip('the image is given with ${VARIABLES}');
-      else if (!digests.has(image)) {
-        const ref = parseImageReference(image);
-        const manifest = await registry.getManifest(ref, manifestRef(ref)).catch((error: Error) => {
-          throw new FerryError(
-            'FERRY_REGISTRY',
-            `${stack.file} services.${service}.image: ${image}: ${error.message}`,
-          );
-        });
-        digests.set(image, manifest.digest);
+      if (!key) skip('the image is given with ${VARIABLES}');
+      else if (built.has(key)) skip('built in this fleet: ferry build pins it');
+      else {
+        pinnable.add(service);
+        if (!digests.has(image))
+          digests.set(image, await digestOf(registry, stack.file, service, image));
       }
     }
     const text = await readText(stack.file);
     const pinned = pinComposeWith(text, (image, service) =>
-      services?.[service]?.build === undefined ? digests.get(image) : undefined,
+      pinnable.has(service) ? digests.get(image) : undefined,
     );
     if (pinned.changes.length > 0) files.set(stack.file, pinned);
   }

@@ -5,6 +5,7 @@ import { SchemaValidator } from '../../../schema/src/validate.js';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
 import { ProblemSink } from '../../../daemon/src/desired/problem-sink.js';
+import { builtRepositories, deployedServices, tryKey } from '../pin/built-repositories.js';
 import { isPinned, resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
 import type { FleetReader } from '../../../daemon/src/source/fleet-reader.js';
 
@@ -25,24 +26,21 @@ export interface ValidationReport {
  */
 function tagWarnings(fleet: LoadedFleet): Problem[] {
   if (fleet.fleet.policy?.requirePinnedImages) return [];
+  const built = builtRepositories(fleet);
   const warnings: Problem[] = [];
-  for (const path of new Set(fleet.fleet.deployments.map((d) => d.stack))) {
-    const stack = fleet.stacks.get(path);
-    if (!stack) continue;
+  for (const { stack, services } of deployedServices(fleet)) {
     const sink = new ProblemSink(stack.yaml);
-    const services = (
-      stack.yaml.value as { services?: Record<string, { image?: unknown; build?: unknown }> }
-    ).services;
-    for (const [name, service] of Object.entries(services ?? {})) {
+    for (const [name, service] of Object.entries(services)) {
       const image = service?.image;
       if (typeof image !== 'string' || image === '' || isPinned(image)) continue;
+      const key = tryKey(image);
       sink.add(
         ['services', name, 'image'],
-        service.build !== undefined
+        key && built.has(key)
           ? `warning: built image '${image}' is not pinned yet (ferry build --push --commit pins it)`
-          : image.includes('$')
-            ? `warning: image '${image}' has no digest: devices may run different bits under one tag; write the digest into the file or the variable`
-            : `warning: image '${image}' is given by tag: devices may run different bits under one tag; pin it by digest (ferry pin)`,
+          : key
+            ? `warning: image '${image}' is given by tag: devices may run different bits under one tag; pin it by digest (ferry pin)`
+            : `warning: image '${image}' has no digest: devices may run different bits under one tag; write the digest into the file or the variable`,
       );
     }
     warnings.push(...sink.problems);
