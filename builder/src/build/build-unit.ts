@@ -158,6 +158,8 @@ async function buildPlatform(
 ): Promise<PlatformImage> {
   const started = Date.now();
   const name = formatPlatform(platform);
+  // The pinned image is read from the registry while the engine builds (it never rejects).
+  const pinnedRead = pinnedImage(ctx, unit, platform);
   const imageId = await engineBuild(ctx.docker, built.context, {
     dockerfile: built.dockerfileInTar,
     buildArgs: unit.buildArgs,
@@ -172,7 +174,7 @@ async function buildPlatform(
   }).catch((error: unknown) => {
     throw buildFailure(ctx, unit, built.instructions, name, error);
   });
-  const pinned = await pinnedImage(ctx, unit, platform);
+  const pinned = await pinnedRead;
   const collected = await collectLayers({
     docker: ctx.docker,
     cache: ctx.cache,

@@ -1,15 +1,14 @@
 // Gathers the layers of one built image as layer-plan.ts decides: blobs from the base's registry
 // or the pinned image where they serve, the rest from the build cache, reading the engine's image
-// (`docker save`, streamed) only for layers the cache has never seen.
+// (through the stage registry, or `docker save`) only for layers the cache has never seen.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
 import { FerryError } from '../../../schema/src/errors.js';
-import type { AssembledLayer, EngineConfig } from './assemble-image.js';
-import { stepName } from './assemble-image.js';
+import { stepName, type AssembledLayer, type EngineConfig } from './assemble-image.js';
 import type { BaseLayers } from './base-layers.js';
 import type { BuildCache, CachedBlob } from './build-cache.js';
 import { cacheKey, planLayers, type LayerSource, type PinnedLayers } from './layer-plan.js';
-import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
 import { normalizeTar } from './normalize-layer.js';
 import { readSavedImage, type SaveHandlers } from './saved-image.js';
 import type { StageRegistry } from './stage-registry.js';

@@ -142,7 +142,9 @@ export class ImagePusher {
 
   /** Pushes one platform's layers, config and manifest (by digest); returns the manifest digest. */
   async pushImage(target: Target, image: AssembledImage): Promise<string> {
-    for (const layer of image.layers) await this.#layer(target, layer);
+    // Layers side by side: most are a HEAD that finds the blob there, and they do not depend on
+    // each other; the manifest goes last, once every blob it names is in place.
+    await Promise.all(image.layers.map((layer) => this.#layer(target, layer)));
     this.#count(
       await this.client.pushBlob(target, image.configDigest, image.config),
       image.config.length,
