@@ -6,7 +6,7 @@
 // `configs/<image id hex>.json` the engine's config of a built image.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -64,7 +64,13 @@ export class BuildCache {
       await mkdir(sub, { recursive: true }).catch((error: Error) => {
         throw new FerryError('FERRY_DISK', `build cache ${dir}: ${error.message}`, { dir });
       });
+    await sweepScratch(cache.#blobs);
     return cache;
+  }
+
+  /** Where a build keeps files in transit (swept when a killed build left them). */
+  get scratch(): string {
+    return this.#blobs;
   }
 
   /** The engine's config of a built image, if an earlier build read it. */
@@ -86,7 +92,12 @@ export class BuildCache {
   async get(key: string): Promise<CachedBlob | undefined> {
     const text = await readFile(join(this.#index, `${key}.json`), 'utf8').catch(() => undefined);
     if (!text) return undefined;
-    const entry = JSON.parse(text) as Omit<CachedBlob, 'file'>;
+    let entry: Omit<CachedBlob, 'file'>;
+    try {
+      entry = JSON.parse(text) as Omit<CachedBlob, 'file'>;
+    } catch {
+      return undefined; // damaged (it is written by rename, so only by hand): compressed again
+    }
     const file = join(this.#blobs, hex(entry.digest));
     const found = await stat(file).catch(() => undefined);
     if (found?.size !== entry.size) return undefined;
@@ -120,7 +131,10 @@ export class BuildCache {
       };
       const file = join(this.#blobs, hex(entry.digest));
       await rename(tmp, file);
-      await writeFile(join(this.#index, `${key}.json`), JSON.stringify(entry));
+      // Blob first, then its index entry, each by rename: a kill leaves at worst an unused blob.
+      const index = join(this.#index, `${key}.json`);
+      await writeFile(`${index}.tmp`, JSON.stringify(entry));
+      await rename(`${index}.tmp`, index);
       return { ...entry, file };
     } catch (error) {
       await rm(tmp, { force: true });
@@ -136,4 +150,18 @@ function* chunks(buffer: Buffer): Generator<Buffer> {
   const size = 1 << 20;
   for (let offset = 0; offset < buffer.length; offset += size)
     yield buffer.subarray(offset, offset + size);
+}
+
+/** Scratch files older than this were left by a build that was killed (a running one is younger). */
+const SCRATCH_MAX_AGE_MS = 60 * 60 * 1000;
+
+/** Removes what killed builds left: partial blobs, spilled layers, copies in transit. */
+export async function sweepScratch(dir: string): Promise<void> {
+  const now = Date.now();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith('.')) continue;
+    const found = await stat(join(dir, name)).catch(() => undefined);
+    if (found && now - found.mtimeMs > SCRATCH_MAX_AGE_MS)
+      await rm(join(dir, name), { force: true }).catch(() => undefined);
+  }
 }

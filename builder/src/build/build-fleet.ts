@@ -148,7 +148,7 @@ export async function buildFleet(request: BuildRequest): Promise<BuildReport> {
   const built: Assembled[] = [];
   for (const unit of units) built.push(await buildUnit(context, reader, unit));
 
-  const pusher = new ImagePusher(request.registry, request.cache.dir);
+  const pusher = new ImagePusher(request.registry, request.cache.scratch);
   if (request.push) {
     for (const { unit, platforms } of built) {
       const target = parseImageReference(unit.image);

@@ -90,7 +90,7 @@ async function readImage(input: CollectInput, handlers: SaveHandlers): Promise<B
       );
     }
   }
-  return readSavedImage(docker, imageId, handlers, input.cache.dir);
+  return readSavedImage(docker, imageId, handlers, input.cache.scratch);
 }
 
 export async function collectLayers(input: CollectInput): Promise<CollectedLayers> {

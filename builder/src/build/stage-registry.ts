@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { sweepScratch } from './build-cache.js';
 
 const MAX_MANIFEST_BYTES = 4 << 20;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -39,6 +40,7 @@ export class StageRegistry {
   static async start(dir: string): Promise<StageRegistry> {
     const stage = new StageRegistry(dir);
     await mkdir(stage.#blobs, { recursive: true });
+    await sweepScratch(stage.#blobs);
     const portFile = join(dir, 'port');
     const saved = Number(await readFile(portFile, 'utf8').catch(() => '0'));
     const server = createServer((req, res) => {
