@@ -15,7 +15,7 @@ import { ImagePusher, type PushTotals } from '../push/push-image.js';
 import type { BuildCache } from './build-cache.js';
 import type { StageRegistry } from './stage-registry.js';
 import { buildUnits } from './build-units.js';
-import { buildUnit, type Assembled } from './build-unit.js';
+import { buildUnit, join, type Assembled } from './build-unit.js';
 
 export interface BuildRequest {
   readonly gitdir: string;
@@ -85,8 +85,6 @@ export interface BuildReport {
   readonly pins: readonly PinnedFile[];
   readonly upload: PushTotals | null;
 }
-
-const join = (root: string, path: string) => (root === '.' ? path : `${root}/${path}`);
 
 /** The report entry of one built image: its layers, what they share, what changed. */
 function describe(built: Assembled, all: readonly Assembled[], time: Date): BuiltImage {

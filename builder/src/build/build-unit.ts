@@ -69,7 +69,8 @@ export function parsePlatform(text: string): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-const join = (root: string, path: string) => (root === '.' ? path : `${root}/${path}`);
+/** A fleet-relative path as a repository path, for a fleet rooted at `root`. */
+export const join = (root: string, path: string) => (root === '.' ? path : `${root}/${path}`);
 
 /** The pinned image for a platform, with the step keys it recorded; undefined when unreadable. */
 async function pinnedImage(

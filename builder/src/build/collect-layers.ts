@@ -84,6 +84,8 @@ async function readImage(input: CollectInput, handlers: SaveHandlers): Promise<B
     try {
       return await readStagedImage(docker, stage.registry, imageId, stage, handlers);
     } catch (error) {
+      // A full disk fails the same way through docker save: only the stage's own failures fall back.
+      if (error instanceof FerryError && error.code === 'FERRY_DISK') throw error;
       input.logger.warn(
         { event: 'build.stage_failed', image: imageId, reason: (error as Error).message },
         'reading the image through the stage registry failed; using docker save',

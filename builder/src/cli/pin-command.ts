@@ -8,7 +8,7 @@ import git from 'isomorphic-git';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
-import { resolveCommit } from '../../../daemon/src/source/git-tree-reader.js';
+import { gitDirOf, resolveCommit } from '../../../daemon/src/source/git-tree-reader.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
@@ -39,7 +39,7 @@ async function commit(dir: string, pins: TagPins, author?: string): Promise<stri
   const root = await git.findRoot({ fs, filepath: resolve(dir) }).catch(() => {
     throw new FerryError('FERRY_USAGE', `${dir} is not inside a git repository (--commit)`);
   });
-  const gitdir = join(root, '.git');
+  const gitdir = await gitDirOf(root);
   const prefix = relative(root, resolve(dir));
   const files = new Map(
     [...pins.files].map(([file, { text }]) => [prefix ? `${prefix}/${file}` : file, text]),
