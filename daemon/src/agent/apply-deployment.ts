@@ -1,6 +1,8 @@
 // Applies one deployment's plan; on failure rolls it back to its last known good version.
 import type { Logger } from 'pino';
 import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
+import { InvalidInputError } from '../../../schema/src/errors.js';
+import { resolveBindSources } from '../apply/bind-sources.js';
 import type { DockerEngine } from '../apply/docker-engine.js';
 import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
@@ -24,10 +26,19 @@ interface Inputs {
   readonly logger: Logger;
   /** References the engine can run without downloading (Ferry's imports included). */
   readonly localImages: ReadonlySet<string>;
+  /** Where the host's `/` is for ferryd (engine.hostRoot). */
+  readonly hostRoot: string;
 }
 
 /** Plans and applies `deployment` alone; every other deployment is held untouched. */
-async function applyOnly(inputs: Inputs, deployment: DesiredDeployment | undefined, name: string) {
+async function applyOnly(inputs: Inputs, wanted: DesiredDeployment | undefined, name: string) {
+  // Checked here too, right before the engine sees them: a last-known-good version being restored
+  // was checked when it was applied, and the tenant's folders may have changed since.
+  const bound =
+    wanted &&
+    (await resolveBindSources({ ...inputs.desired, deployments: [wanted] }, inputs.hostRoot));
+  if (bound && !bound.state) throw new InvalidInputError(bound.problems);
+  const deployment = bound?.state?.deployments[0];
   const current = await inputs.engine.snapshot(inputs.desired.device);
   const others = new Set([
     ...current.containers.map((c) => c.deployment),

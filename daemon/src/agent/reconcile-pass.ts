@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { resolveBindSources } from '../apply/bind-sources.js';
 import type { DockerEngine } from '../apply/docker-engine.js';
 import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
@@ -91,7 +92,10 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
   }
   const resolved = resolveDevice(fleet, device, context.facts);
   if (!resolved.state) return reject(resolved.problems);
-  return applyDesired(context, resolved.state, revision, finish);
+  // Tenant bind mounts are checked again where they will be mounted, symlinks followed.
+  const bound = await resolveBindSources(resolved.state, context.config.engine.hostRoot);
+  if (!bound.state) return reject(bound.problems);
+  return applyDesired(context, bound.state, revision, finish);
 }
 
 async function loadAt(context: PassContext, revision: string): Promise<LoadedFleet> {
@@ -178,6 +182,7 @@ async function applyDesired(
       execute,
       logger,
       localImages,
+      hostRoot: config.engine.hostRoot,
     });
     outcomes.set(deployment.name, outcome);
     const at = context.now().toISOString();

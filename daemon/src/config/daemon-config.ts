@@ -39,6 +39,8 @@ export interface DaemonConfig {
     readonly namespace: string;
     /** Simulated gateways sharing one engine: only this daemon's own images count as present. */
     readonly isolateLayers?: boolean;
+    /** Where the host's `/` is in ferryd's file system (tenant bind mounts are resolved there). */
+    readonly hostRoot: string;
   };
   /** reserveBytes: free space ferryd never downloads into (the disk guard). */
   readonly state: { readonly dir: string; readonly reserveBytes: number };

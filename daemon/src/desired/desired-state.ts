@@ -1,4 +1,5 @@
 // What one device should run, as the resolver computes it: the input of ferryd's planner.
+import type { Problem } from '../../../schema/src/problem.js';
 import type { UpdateOrder } from './fleet-model.js';
 
 export type DependencyCondition =
@@ -93,6 +94,13 @@ export interface DesiredVolume {
   readonly engineName: string;
 }
 
+/** Where a tenant's bind mount was written, for errors found on the device. */
+export interface BindSite {
+  readonly service: string;
+  readonly index: number;
+  readonly at: Omit<Problem, 'message'>;
+}
+
 export interface DesiredDeployment {
   readonly name: string;
   readonly tenant?: string;
@@ -111,6 +119,11 @@ export interface DesiredDeployment {
   };
   readonly window?: { readonly cron: string; readonly durationMs: number };
   readonly services: readonly DesiredService[];
+  /** A tenant's granted bind folders and bind mounts; ferryd checks their real paths. */
+  readonly tenantBinds?: {
+    readonly folders: readonly string[];
+    readonly sites: readonly BindSite[];
+  };
   readonly networks: readonly DesiredNetwork[];
   readonly volumes: readonly DesiredVolume[];
 }

@@ -23,11 +23,24 @@ export interface Deployment {
   readonly window?: { readonly cron: string; readonly duration: string };
 }
 
+/** What a tenant's containers may ask of the host; everything not granted here is refused. */
 export interface TenantPolicy {
   readonly privileged?: boolean;
   readonly hostNetwork?: boolean;
+  /** `network_mode: bridge`: the engine's default network, shared with other tenants. */
+  readonly bridgeNetwork?: boolean;
   readonly devices?: readonly string[];
   readonly bindMounts?: readonly string[];
+  /** Capabilities `cap_add` may name, e.g. NET_BIND_SERVICE. */
+  readonly capabilities?: readonly string[];
+  /** Sysctl names, or prefixes ending in `.*`. */
+  readonly sysctls?: readonly string[];
+  /** Host ports as `ADDRESS:PORT[-PORT]`; 0.0.0.0 grants every IPv4 address. */
+  readonly ports?: readonly string[];
+  /** Logging drivers beyond json-file, local and none. */
+  readonly loggingDrivers?: readonly string[];
+  /** Ulimit names a service may set. */
+  readonly ulimits?: readonly string[];
 }
 
 export interface FleetFile {

@@ -1,6 +1,13 @@
 // The resolver: fleet + one device -> that device's desired state. Pure: no I/O, no clock.
-import type { Problem } from '../../../schema/src/problem.js';
-import type { DesiredDeployment, DesiredState, DeviceFacts } from './desired-state.js';
+import { formatPath, type Problem } from '../../../schema/src/problem.js';
+import type { YamlFile } from '../../../schema/src/yaml-file.js';
+import type {
+  BindSite,
+  DesiredDeployment,
+  DesiredService,
+  DesiredState,
+  DeviceFacts,
+} from './desired-state.js';
 import { parseDuration } from './duration.js';
 import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
 import { dependencyOrder } from './dependency-order.js';
@@ -102,6 +109,7 @@ function resolveDeployment(
   } catch (error) {
     sink.add(['services'], (error as Error).message, true);
   }
+  let tenantBinds: DesiredDeployment['tenantBinds'];
   if (deployment.tenant !== undefined) {
     const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
     for (const service of services) {
@@ -109,6 +117,7 @@ function resolveDeployment(
         sink.add(['services', service.name, ...violation.field], violation.message);
       }
     }
+    tenantBinds = { folders: policy.bindMounts ?? [], sites: bindSites(services, stack.yaml) };
   }
   if (fleet.fleet.policy?.requirePinnedImages) {
     for (const service of services)
@@ -144,6 +153,7 @@ function resolveDeployment(
         ? { window: { cron: deployment.window.cron, durationMs: windowMs } }
         : {}),
       services,
+      ...(tenantBinds ? { tenantBinds } : {}),
       networks: networkNames.map((name) => ({
         name,
         engineName: `${prefix}-${name}`,
@@ -154,6 +164,23 @@ function resolveDeployment(
         .map((name) => ({ name, engineName: `${prefix}-${name}` })),
     },
   };
+}
+
+/** Where each bind mount of a tenant's services was written. */
+function bindSites(services: readonly DesiredService[], yaml: YamlFile): BindSite[] {
+  return services.flatMap((service) =>
+    service.mounts.flatMap((mount, index) => {
+      if (mount.type !== 'bind') return [];
+      const path = ['services', service.name, 'volumes', index];
+      return [
+        {
+          service: service.name,
+          index,
+          at: { file: yaml.file, ...yaml.locate(path), path: formatPath(path) },
+        },
+      ];
+    }),
+  );
 }
 
 /** Whether an image reference names its content by digest (`repo[:tag]@sha256:<64 hex>`). */
