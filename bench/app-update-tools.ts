@@ -40,7 +40,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
 }
 
-/** `ferry build` with its peak RSS measured (bench/peak-rss.ts). */
+/** `ferry build` with its peak RSS measured (test/helpers/peak-rss.ts). */
 async function ferryBuild(
   dir: string,
   args: string[],
@@ -50,7 +50,7 @@ async function ferryBuild(
     process.execPath,
     [
       '--import',
-      `${repoRoot}dist/bench/peak-rss.js`,
+      `${repoRoot}dist/test/helpers/peak-rss.js`,
       `${repoRoot}bin/ferry.js`,
       'build',
       dir,

@@ -33,7 +33,7 @@ const median = (values: number[]) => {
 
 /**
  * Waits until a running container whose name starts with `prefix` has `wanted` in its
- * environment. With start-first, Ferry's new container runs (as `<name>-next`) before the old one
+ * environment. With start-first, Ferry's new container runs (as `<name>.next`) before the old one
  * is retired, so the first running container with the new setting is what counts.
  */
 async function waitForEnv(prefix: string, wanted: string, timeoutMs = 120_000): Promise<void> {
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     ),
   });
   const ferryd = new FerrydProcess(setup);
-  const ferrydContainer = `${device}-app-app`;
+  const ferrydContainer = `${device}.app.app`;
   await waitForEnv(ferrydContainer, 'CHANGE=0');
   const ferryLatency: number[] = [];
   for (let n = 1; n <= CHANGES; n += 1) {

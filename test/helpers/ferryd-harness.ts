@@ -1,11 +1,11 @@
 // Drives the real ferryd against the real engine, registry and git server: test images pushed
 // to the registry, fleet repositories on the git server, ferryd.yaml files, and clean-up.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassReport } from '../../daemon/src/agent/pass-report.js';
 import { buildImage, docker, pushImage } from './images.js';
-import { runCli, type CliResult } from './run-cli.js';
+import { repoRoot, runCli, type CliResult } from './run-cli.js';
 import { testEnv } from './test-env.js';
 
 let counter = 0;
@@ -94,10 +94,21 @@ export async function ferrydConfig(
 
 export async function ferrydOnce(
   setup: FerrydSetup,
-): Promise<{ result: CliResult; report: PassReport }> {
+  options: { measureRss?: boolean } = {},
+): Promise<{ result: CliResult; report: PassReport; peakRss?: number }> {
+  const rssFile = join(setup.stateDir, '..', 'peak-rss');
   const result = await runCli('ferryd', ['once', '--config', setup.configFile, '--json'], {
     timeoutMs: 180_000,
+    ...(options.measureRss
+      ? {
+          env: {
+            NODE_OPTIONS: `--import ${repoRoot}dist/test/helpers/peak-rss.js`,
+            FERRY_BENCH_RSS_FILE: rssFile,
+          },
+        }
+      : {}),
   });
+  const peakRss = options.measureRss ? Number(await readFile(rssFile, 'utf8')) : undefined;
   const last = result.stdout.trim().split('\n').at(-1) ?? '';
   let report: PassReport;
   try {
@@ -107,7 +118,7 @@ export async function ferrydOnce(
       `ferryd once printed no JSON summary (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
     );
   }
-  return { result, report };
+  return { result, report, ...(peakRss === undefined ? {} : { peakRss }) };
 }
 
 export interface ContainerView {

@@ -4,6 +4,7 @@ import type {
   DesiredService,
   DesiredState,
 } from '../../daemon/src/desired/desired-state.js';
+import { scopedName } from '../../daemon/src/desired/scoped-name.js';
 import type { ManagedContainer } from '../../daemon/src/plan/engine-state.js';
 
 export function service(
@@ -13,7 +14,7 @@ export function service(
 ): DesiredService {
   return {
     name,
-    containerName: `${deployment}-${name}`,
+    containerName: scopedName(undefined, deployment, name),
     image: `registry.test/${name}@sha256:${'1'.repeat(64)}`,
     environment: {},
     ports: [],
@@ -47,7 +48,9 @@ export function deployment(
     stackRevision: 'rev2',
     update: { order: 'start-first', healthTimeoutMs: 60_000, rollback: true },
     services,
-    networks: [{ name: 'default', engineName: `${name}-default`, internal: false }],
+    networks: [
+      { name: 'default', engineName: scopedName(undefined, name, 'default'), internal: false },
+    ],
     volumes: [],
     ...more,
   };

@@ -33,7 +33,7 @@ after(async () => {
 });
 
 async function containerOutput(device: string): Promise<string> {
-  const container = (await deviceContainers(device)).get(`${device}-probe-probe`);
+  const container = (await deviceContainers(device)).get(`${device}.probe.probe`);
   assert.ok(container, `no probe container on ${device}`);
   for (let i = 0; i < 50; i += 1) {
     const logs = (await exec('docker', ['logs', container.id])).stdout;

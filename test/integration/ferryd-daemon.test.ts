@@ -88,7 +88,7 @@ describe('ferryd run', () => {
     const second = await repo.commit('v2, slow to become healthy');
     await fetch(`${daemon!.api}/sync`, { method: 'POST' });
     const deadline = Date.now() + 30_000;
-    while (!(await deviceContainers(device)).has(`${device}-slow-app-next`)) {
+    while (!(await deviceContainers(device)).has(`${device}.slow.app.next`)) {
       assert.ok(Date.now() < deadline, 'the start-first update began');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -100,11 +100,11 @@ describe('ferryd run', () => {
     const containers = await deviceContainers(device);
     assert.deepEqual(
       [...containers.keys()],
-      [`${device}-slow-app`],
+      [`${device}.slow.app`],
       'one container, no duplicate or orphan',
     );
-    assert.ok(containers.get(`${device}-slow-app`)?.env.includes('VERSION=2'));
-    assert.equal(containers.get(`${device}-slow-app`)?.state, 'running');
+    assert.ok(containers.get(`${device}.slow.app`)?.env.includes('VERSION=2'));
+    assert.equal(containers.get(`${device}.slow.app`)?.state, 'running');
   });
 
   it('picks up an edit of ferryd.yaml without a restart', async () => {
@@ -116,7 +116,7 @@ describe('ferryd run', () => {
     await writeFile(setup.configFile, config.replace(repos[0]!.url, other.url));
     await daemon.waitFor('the other fleet applied', (s) => s.appliedRevision === otherCommit);
     assert.match(daemon.logs, /"event":"config.reloaded"/);
-    assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}-other-app`]);
+    assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}.other.app`]);
 
     await writeFile(setup.configFile, 'source: { url: 42 }\n');
     await new Promise((r) => setTimeout(r, 1500));
@@ -126,5 +126,48 @@ describe('ferryd run', () => {
       otherCommit,
       'a bad edit keeps the running configuration',
     );
+  });
+});
+
+describe('POST /sync during a pass', () => {
+  const syncDevice = uniqueDevice('sync');
+  let syncDaemon: FerrydProcess | undefined;
+  after(async () => {
+    await syncDaemon?.stop('SIGKILL');
+    await cleanDevice(syncDevice);
+  });
+
+  it('runs the next pass as soon as the current one ends, not an interval later', async () => {
+    const repo = await createFleetRepo('sync', `${repoRoot}/fleet-examples/bms/apps`);
+    repos.push(repo);
+    const write = (version: string, delay: number) =>
+      writeFleet(repo.workTree, {
+        'fleet.yaml': fleetYaml(
+          `  - name: slow\n    stack: stacks/slow\n    target: { devices: [${syncDevice}] }\n`,
+        ),
+        'stacks/slow/compose.yaml': slowStack(version, delay),
+      });
+    await write('1', 0);
+    const first = await repo.commit('v1');
+    const syncSetup = await ferrydConfig(syncDevice, repo.url);
+    // A long interval: only POST /sync can explain a quick second pass.
+    const config = await readFile(syncSetup.configFile, 'utf8');
+    await writeFile(syncSetup.configFile, config.replace('interval: 1s', 'interval: 10m'));
+    syncDaemon = new FerrydProcess(syncSetup);
+    await syncDaemon.waitFor('v1 applied', (s) => s.appliedRevision === first);
+
+    await write('2', 5);
+    await repo.commit('v2, five seconds to become healthy');
+    await fetch(`${syncDaemon.api}/sync`, { method: 'POST' });
+    const deadline = Date.now() + 30_000;
+    while (!(await deviceContainers(syncDevice)).has(`${syncDevice}.slow.app.next`)) {
+      assert.ok(Date.now() < deadline, 'the v2 update began');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await write('3', 0);
+    const third = await repo.commit('v3, pushed while v2 is being applied');
+    assert.equal((await fetch(`${syncDaemon.api}/sync`, { method: 'POST' })).status, 202);
+    // The v2 pass still waits on its health gate; v3 follows it, ten minutes before the interval.
+    await syncDaemon.waitFor('v3 applied', (s) => s.appliedRevision === third, 40_000);
   });
 });

@@ -103,7 +103,7 @@ describe('the ferryd image', () => {
       };
       return status.appliedRevision !== null;
     });
-    const container = (await deviceContainers(device)).get(`${device}-web-app`);
+    const container = (await deviceContainers(device)).get(`${device}.web.app`);
     assert.equal(container?.state, 'running');
     assert.equal(container?.labels['ferry.image'], app);
     // The image's HEALTHCHECK command, run as the engine would (the default API address differs

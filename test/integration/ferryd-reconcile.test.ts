@@ -74,7 +74,7 @@ describe('ferryd once', () => {
       [['web', 'updated']],
     );
     const containers = await deviceContainers(device);
-    assert.deepEqual([...containers.keys()].sort(), [`${device}-web-api`, `${device}-web-worker`]);
+    assert.deepEqual([...containers.keys()].sort(), [`${device}.web.api`, `${device}.web.worker`]);
     for (const c of containers.values()) {
       assert.equal(c.state, 'running');
       assert.equal(c.labels['ferry.managed'], 'true');
@@ -82,7 +82,7 @@ describe('ferryd once', () => {
       assert.equal(c.labels['ferry.deployment'], 'web');
       assert.match(c.labels['ferry.config-hash'] ?? '', /^[0-9a-f]{64}$/);
     }
-    assert.ok(containers.get(`${device}-web-api`)?.env.includes('MODE=one'));
+    assert.ok(containers.get(`${device}.web.api`)?.env.includes('MODE=one'));
     first = containers;
   });
 
@@ -95,7 +95,7 @@ describe('ferryd once', () => {
       ['unchanged'],
     );
     const now = await deviceContainers(device);
-    assert.equal(now.get(`${device}-web-api`)?.id, first.get(`${device}-web-api`)?.id);
+    assert.equal(now.get(`${device}.web.api`)?.id, first.get(`${device}.web.api`)?.id);
   });
 
   it('recreates only the service whose environment changed', async () => {
@@ -105,17 +105,17 @@ describe('ferryd once', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const now = await deviceContainers(device);
     assert.notEqual(
-      now.get(`${device}-web-api`)?.id,
-      first.get(`${device}-web-api`)?.id,
+      now.get(`${device}.web.api`)?.id,
+      first.get(`${device}.web.api`)?.id,
       'api was recreated',
     );
     assert.equal(
-      now.get(`${device}-web-worker`)?.id,
-      first.get(`${device}-web-worker`)?.id,
+      now.get(`${device}.web.worker`)?.id,
+      first.get(`${device}.web.worker`)?.id,
       'worker was left alone',
     );
-    assert.ok(now.get(`${device}-web-api`)?.env.includes('MODE=two'));
-    assert.equal(now.size, 2, 'no -next container left behind');
+    assert.ok(now.get(`${device}.web.api`)?.env.includes('MODE=two'));
+    assert.equal(now.size, 2, 'no .next container left behind');
   });
 
   it('removes a service that left the stack and keeps its named volume', async () => {
@@ -123,10 +123,10 @@ describe('ferryd once', () => {
     await repo.commit('drop worker');
     const { result } = await ferrydOnce(setup);
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}-web-api`]);
+    assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}.web.api`]);
     const volumes = (await docker.listVolumes()).Volumes?.map((v) => v.Name) ?? [];
-    assert.ok(volumes.includes(`${device}-web-cache`), 'the worker volume survives');
-    assert.ok(volumes.includes(`${device}-web-data`));
+    assert.ok(volumes.includes(`${device}.web.cache`), 'the worker volume survives');
+    assert.ok(volumes.includes(`${device}.web.data`));
   });
 
   it('never touched the unmanaged container using the same image', async () => {

@@ -49,7 +49,7 @@ describe('bad commits keep the old containers running', () => {
     await repo.commit('good');
     const { result } = await ferrydOnce(setup);
     assert.equal(result.code, 0, result.stdout);
-    runningId = (await deviceContainers(device)).get(`${device}-svc-app`)?.id;
+    runningId = (await deviceContainers(device)).get(`${device}.svc.app`)?.id;
   });
   after(async () => {
     await cleanDevice(device);
@@ -57,7 +57,7 @@ describe('bad commits keep the old containers running', () => {
   });
 
   const assertStillRunning = async () => {
-    const app = (await deviceContainers(device)).get(`${device}-svc-app`);
+    const app = (await deviceContainers(device)).get(`${device}.svc.app`);
     assert.equal(app?.id, runningId, 'the same container');
     assert.equal(app?.state, 'running');
   };
@@ -119,7 +119,7 @@ describe('health-gated updates', () => {
   });
 
   it('rolls an update that fails its healthcheck back to the last good version, and says why', async () => {
-    const good = (await deviceContainers(device)).get(`${device}-svc-app`);
+    const good = (await deviceContainers(device)).get(`${device}.svc.app`);
     const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
     await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': failing });
     const bad = await repo.commit('unhealthy update');
@@ -129,8 +129,8 @@ describe('health-gated updates', () => {
     assert.equal(deployment?.status, 'rolled-back');
     assert.match(deployment?.reason ?? '', /failed its healthcheck/);
     const containers = await deviceContainers(device);
-    assert.deepEqual([...containers.keys()], [`${device}-svc-app`]);
-    const app = containers.get(`${device}-svc-app`);
+    assert.deepEqual([...containers.keys()], [`${device}.svc.app`]);
+    const app = containers.get(`${device}.svc.app`);
     assert.equal(app?.state, 'running');
     assert.equal(
       app?.labels['ferry.config-hash'],
@@ -143,7 +143,7 @@ describe('health-gated updates', () => {
     const again = await ferrydOnce(setup);
     assert.equal(again.report.revision, bad);
     assert.equal(again.report.deployments[0]?.status, 'held-after-failure');
-    assert.equal((await deviceContainers(device)).get(`${device}-svc-app`)?.id, app?.id);
+    assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, app?.id);
   });
 });
 
@@ -172,7 +172,7 @@ describe('update order', () => {
     assert.equal(report.deployments[0]?.services[0]?.action, 'recreate');
     const response = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal((await response.text()).trim(), 'ok');
-    assert.ok((await deviceContainers(device)).get(`${device}-svc-app`)?.env.includes('V=2'));
+    assert.ok((await deviceContainers(device)).get(`${device}.svc.app`)?.env.includes('V=2'));
   });
 });
 
@@ -221,6 +221,6 @@ describe('the fleet source', () => {
       offline.report.errors[0] ?? '',
       /cannot reach http:\/\/127\.0\.0\.1:9\/fleet\.git/,
     );
-    assert.equal((await deviceContainers(device)).get(`${device}-svc-app`)?.state, 'running');
+    assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.state, 'running');
   });
 });

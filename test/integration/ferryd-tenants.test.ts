@@ -82,7 +82,7 @@ describe('a tenant cannot leave its bind folder through a symlink it planted', (
     await repo.commit('plant');
     assert.equal((await ferrydOnce(setup)).result.code, 0);
     assert.equal(await waitForLink(join(folder, 'escape')), '/');
-    const planted = (await deviceContainers(device)).get(`${device}-acme-svc-app`);
+    const planted = (await deviceContainers(device)).get(`${device}.acme_svc.app`);
     assert.equal(planted?.state, 'running');
 
     // Commit 2: the path string is inside the folder, the real path is the host's root.
@@ -101,7 +101,7 @@ describe('a tenant cannot leave its bind folder through a symlink it planted', (
     assert.equal(problem?.path, 'services.app.volumes[0]');
     assert.equal(problem?.line, 5);
     assert.match(problem?.message ?? '', /resolves to \/etc, outside/);
-    const after = (await deviceContainers(device)).get(`${device}-acme-svc-app`);
+    const after = (await deviceContainers(device)).get(`${device}.acme_svc.app`);
     assert.equal(after?.id, planted?.id, 'the running container is kept');
     assert.equal(after?.state, 'running');
   });
@@ -118,7 +118,7 @@ describe('a tenant cannot leave its bind folder through a symlink it planted', (
     await repo.commit('current');
     const { result } = await ferrydOnce(setup);
     assert.equal(result.code, 0, result.stdout);
-    const app = (await deviceContainers(device)).get(`${device}-acme-svc-app`);
+    const app = (await deviceContainers(device)).get(`${device}.acme_svc.app`);
     const mounts = (await docker.getContainer(app!.id).inspect()).Mounts;
     assert.deepEqual(
       mounts.map((m) => [m.Source, m.Destination]),
@@ -148,7 +148,7 @@ describe('a tenant gets only the privileges its policy grants', () => {
   });
 
   it('refuses capabilities, sysctls, host ports and remote logging, all in one report', async () => {
-    const before = (await deviceContainers(device)).get(`${device}-acme-svc-app`);
+    const before = (await deviceContainers(device)).get(`${device}.acme_svc.app`);
     await writeFleet(repo.workTree, {
       'stacks/svc/compose.yaml': service(
         `${join(hostDir, 'srv-caps')}:/data`,
@@ -171,7 +171,7 @@ describe('a tenant gets only the privileges its policy grants', () => {
       ['services.app.ports[0]', 8],
       ['services.app.sysctls["net.ipv4.ip_forward"]', 7],
     ]);
-    const now = (await deviceContainers(device)).get(`${device}-acme-svc-app`);
+    const now = (await deviceContainers(device)).get(`${device}.acme_svc.app`);
     assert.equal(now?.id, before?.id);
     assert.equal(now?.state, 'running');
   });

@@ -91,7 +91,7 @@ describe('layer-aware transfer', () => {
       `downloaded ${second.report.bytesDownloaded}, the layer is ${changedLayer.size}`,
     );
     assert.deepEqual(second.report.layers, { downloaded: 1, reused: 2 });
-    assert.equal((await deviceContainers(gw.device)).get(`${gw.device}-app-app`)?.state, 'running');
+    assert.equal((await deviceContainers(gw.device)).get(`${gw.device}.app.app`)?.state, 'running');
 
     // The same content, compressed differently: new blob digests, nothing to download.
     const recompressed = await pushSyntheticImage(spec([appLayer, changed], { gzipLevel: 1 }));
@@ -131,13 +131,13 @@ describe('layer-aware transfer', () => {
     const proxy = new RegistryProxy({ corruptDigest: layer.digest });
     const host = await proxy.start();
     try {
-      const running = (await deviceContainers(gw.device)).get(`${gw.device}-app-app`);
+      const running = (await deviceContainers(gw.device)).get(`${gw.device}.app.app`);
       const { result, report } = await gw.deploy(image.reference.replace(testEnv.registry, host));
       assert.equal(result.code, 1);
       assert.match(report.errors.join('\n'), /corrupt/);
       await assert.rejects(docker.getImage(image.configDigest).inspect(), /no such image/i);
       assert.equal(
-        (await deviceContainers(gw.device)).get(`${gw.device}-app-app`)?.id,
+        (await deviceContainers(gw.device)).get(`${gw.device}.app.app`)?.id,
         running?.id,
       );
     } finally {
@@ -290,7 +290,7 @@ describe('registry authentication and platforms', () => {
     );
     const { result } = await gw.deploy(reference);
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const container = (await deviceContainers(gw.device)).get(`${gw.device}-app-app`);
+    const container = (await deviceContainers(gw.device)).get(`${gw.device}.app.app`);
     const info = await docker.getContainer(container!.id).inspect();
     assert.equal(info.Image, images.arm64!.configDigest);
     assert.equal((await docker.getImage(info.Image).inspect()).Architecture, 'arm64');

@@ -53,6 +53,6 @@ describe('maintenance windows', () => {
     await repo.commit('a window that is always open');
     const inside = await ferrydOnce(setup);
     assert.equal(inside.result.code, 0, inside.result.stdout);
-    assert.equal((await deviceContainers(device)).get(`${device}-job-job`)?.state, 'running');
+    assert.equal((await deviceContainers(device)).get(`${device}.job.job`)?.state, 'running');
   });
 });

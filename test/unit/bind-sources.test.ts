@@ -56,7 +56,7 @@ describe('hostRealPath', () => {
 function tenantState(sources: string[], folders: string[]): DesiredState {
   const base = {
     name: 'app',
-    containerName: 'acme-svc-app',
+    containerName: 'acme_svc.app',
     image: 'registry.test/app:1',
     environment: {},
     ports: [],

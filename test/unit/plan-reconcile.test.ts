@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scopedName } from '../../daemon/src/desired/scoped-name.js';
 import type { EngineState } from '../../daemon/src/plan/engine-state.js';
+import { engineName } from '../../daemon/src/plan/labels.js';
 import { planReconcile, type PlanInput } from '../../daemon/src/plan/plan-reconcile.js';
 import type { Step } from '../../daemon/src/plan/steps.js';
 import { deployment, desiredState, runningAs, service } from '../helpers/plan-builders.js';
@@ -11,7 +13,7 @@ function plan(input: Partial<PlanInput> & Pick<PlanInput, 'desired'>) {
   return planReconcile({ current: empty, namespace: '', localImages: new Set(), ...input });
 }
 
-/** Steps as short strings, e.g. `createContainer app-web`, for readable assertions. */
+/** Steps as short strings, e.g. `createContainer app.web`, for readable assertions. */
 function brief(steps: readonly Step[]): string[] {
   return steps.map((step) => {
     switch (step.action) {
@@ -38,21 +40,21 @@ describe('planReconcile on an empty engine', () => {
     const db = service('db');
     const web = service('web', { dependsOn: [{ service: 'db', condition: 'service_healthy' }] });
     const desired = desiredState(
-      deployment('app', [web, db], { volumes: [{ name: 'data', engineName: 'app-data' }] }),
+      deployment('app', [web, db], { volumes: [{ name: 'data', engineName: 'app.data' }] }),
     );
     const result = plan({ desired, namespace: 'floor-1' });
     assert.deepEqual(brief(result.steps), [
       'pull registry.test/db',
       'pull registry.test/web',
-      'createNetwork floor-1-app-default',
-      'createVolume floor-1-app-data',
-      'createContainer floor-1-app-db',
-      'startContainer floor-1-app-db',
-      'waitFor floor-1-app-db service_healthy',
-      'createContainer floor-1-app-web',
-      'startContainer floor-1-app-web',
-      'waitFor floor-1-app-db update_healthy',
-      'waitFor floor-1-app-web update_healthy',
+      'createNetwork floor-1.app.default',
+      'createVolume floor-1.app.data',
+      'createContainer floor-1.app.db',
+      'startContainer floor-1.app.db',
+      'waitFor floor-1.app.db service_healthy',
+      'createContainer floor-1.app.web',
+      'startContainer floor-1.app.web',
+      'waitFor floor-1.app.db update_healthy',
+      'waitFor floor-1.app.web update_healthy',
     ]);
     assert.deepEqual(
       result.services.map((s) => `${s.service}:${s.action}`),
@@ -75,7 +77,7 @@ describe('planReconcile on a running device', () => {
   const web = service('web');
   const current = (containers = [runningAs(db), runningAs(web)]): EngineState => ({
     containers,
-    networks: [{ name: 'app-default', deployment: 'app' }],
+    networks: [{ name: 'app.default', deployment: 'app' }],
     volumes: [],
   });
   const all = new Set([db.image, web.image]);
@@ -101,12 +103,12 @@ describe('planReconcile on a running device', () => {
       localImages: all,
     });
     assert.deepEqual(brief(result.steps), [
-      'createContainer app-web-next',
-      'startContainer app-web-next',
-      'waitFor app-web-next update_healthy',
-      'stopContainer id-app-web',
-      'removeContainer id-app-web',
-      'rename app-web-next -> app-web',
+      'createContainer app.web.next',
+      'startContainer app.web.next',
+      'waitFor app.web.next update_healthy',
+      'stopContainer id-app.web',
+      'removeContainer id-app.web',
+      'rename app.web.next -> app.web',
     ]);
     assert.deepEqual(
       result.services.map((s) => `${s.service}:${s.action}`),
@@ -126,11 +128,11 @@ describe('planReconcile on a running device', () => {
       localImages: all,
     });
     assert.deepEqual(brief(result.steps), [
-      'stopContainer id-app-web',
-      'removeContainer id-app-web',
-      'createContainer app-web',
-      'startContainer app-web',
-      'waitFor app-web update_healthy',
+      'stopContainer id-app.web',
+      'removeContainer id-app.web',
+      'createContainer app.web',
+      'startContainer app.web',
+      'waitFor app.web update_healthy',
     ]);
     assert.equal(result.services[1]?.order, 'stop-first');
   });
@@ -159,12 +161,12 @@ describe('planReconcile on a running device', () => {
   it('removes a service that left the stack, and never removes volumes', () => {
     const result = plan({
       desired: desiredState(deployment('app', [db])),
-      current: { ...current(), volumes: [{ name: 'app-data', deployment: 'app' }] },
+      current: { ...current(), volumes: [{ name: 'app.data', deployment: 'app' }] },
       localImages: all,
     });
     assert.deepEqual(brief(result.steps), [
-      'stopContainer id-app-web',
-      'removeContainer id-app-web',
+      'stopContainer id-app.web',
+      'removeContainer id-app.web',
     ]);
     assert.deepEqual(
       result.services.map((s) => `${s.service}:${s.action}`),
@@ -175,11 +177,11 @@ describe('planReconcile on a running device', () => {
   it('removes a deployment that left the fleet, with its networks', () => {
     const result = plan({ desired: desiredState(), current: current(), localImages: all });
     assert.deepEqual(brief(result.steps), [
-      'stopContainer id-app-db',
-      'removeContainer id-app-db',
-      'stopContainer id-app-web',
-      'removeContainer id-app-web',
-      'removeNetwork app-default',
+      'stopContainer id-app.db',
+      'removeContainer id-app.db',
+      'stopContainer id-app.web',
+      'removeContainer id-app.web',
+      'removeNetwork app.default',
     ]);
   });
 
@@ -204,7 +206,7 @@ describe('planReconcile on a running device', () => {
   it('cleans up after an interrupted start-first update', () => {
     const leftover = runningAs({ ...web, configHash: 'hash-web-v2' }, 'app', {
       id: 'id-next',
-      name: 'app-web-next',
+      name: 'app.web.next',
     });
     const result = plan({
       desired: desiredState(deployment('app', [db, web])),
@@ -214,8 +216,8 @@ describe('planReconcile on a running device', () => {
     assert.deepEqual(brief(result.steps), ['stopContainer id-next', 'removeContainer id-next']);
   });
 
-  it('adopts a finished `-next` container when the old one is already gone', () => {
-    const next = runningAs(web, 'app', { id: 'id-next', name: 'app-web-next' });
+  it('adopts a finished `.next` container when the old one is already gone', () => {
+    const next = runningAs(web, 'app', { id: 'id-next', name: 'app.web.next' });
     const result = plan({
       desired: desiredState(deployment('app', [db, web])),
       current: current([runningAs(db), next]),
@@ -226,24 +228,24 @@ describe('planReconcile on a running device', () => {
       ['db:unchanged', 'web:recreate'],
     );
     assert.deepEqual(brief(result.steps), [
-      'rename app-web-next -> app-web',
-      'waitFor app-web update_healthy',
+      'rename app.web.next -> app.web',
+      'waitFor app.web update_healthy',
     ]);
   });
 
   it('finishes an update interrupted after the new container passed its gate', () => {
     const changed = { ...web, configHash: 'hash-web-v2' };
-    const next = runningAs(changed, 'app', { id: 'id-next', name: 'app-web-next' });
+    const next = runningAs(changed, 'app', { id: 'id-next', name: 'app.web.next' });
     const result = plan({
       desired: desiredState(deployment('app', [db, changed])),
       current: current([runningAs(db), runningAs(web), next]),
       localImages: all,
     });
     assert.deepEqual(brief(result.steps), [
-      'stopContainer id-app-web',
-      'removeContainer id-app-web',
-      'rename app-web-next -> app-web',
-      'waitFor app-web update_healthy',
+      'stopContainer id-app.web',
+      'removeContainer id-app.web',
+      'rename app.web.next -> app.web',
+      'waitFor app.web update_healthy',
     ]);
   });
 
@@ -254,7 +256,7 @@ describe('planReconcile on a running device', () => {
       current: current([runningAs(db), created]),
       localImages: all,
     });
-    assert.deepEqual(brief(result.steps), ['startContainer app-web']);
+    assert.deepEqual(brief(result.steps), ['startContainer app.web']);
   });
 
   it('never touches containers of other namespaces or unmanaged ones (they are not in its engine state)', () => {
@@ -268,5 +270,109 @@ describe('planReconcile on a running device', () => {
       result.steps.every((s) => !('containerId' in s)),
       'nothing of the un-namespaced device is stopped or removed',
     );
+  });
+});
+
+describe('engine names cannot collide, and nothing foreign is adopted', () => {
+  const withData = (tenant?: string) =>
+    deployment('labs', [service('db', { mounts: [dataMount] }, 'labs')], {
+      ...(tenant === undefined ? {} : { tenant }),
+      networks: [],
+      volumes: [{ name: 'x-data', engineName: scopedName(tenant, 'labs', 'x-data') }],
+    });
+  const dataMount = { type: 'volume' as const, source: 'x-data', target: '/data', readOnly: false };
+  const createdVolumes = (steps: readonly Step[]) =>
+    steps.filter((s) => s.action === 'createVolume').map((s) => s.engineName);
+  const mountedVolume = (steps: readonly Step[]) => {
+    const create = steps.find((s) => s.action === 'createContainer');
+    return create?.action === 'createContainer' ? create.context.volumes['x-data'] : undefined;
+  };
+
+  it('gives distinct (tenant, deployment, object) distinct names', () => {
+    const names = [
+      scopedName('acme', 'labs', 'x-data'),
+      scopedName('acme-labs', 'x', 'data'),
+      scopedName(undefined, 'acme-labs-x', 'data'),
+      scopedName('acme', 'labs-x', 'data'),
+    ];
+    assert.equal(new Set(names).size, names.length, names.join(' '));
+    assert.equal(engineName('gw-1', scopedName('acme', 'labs', 'x-data')), 'gw-1.acme_labs.x-data');
+  });
+
+  it('does not adopt a volume under its name whose labels name another tenant', () => {
+    const result = plan({
+      desired: desiredState(withData('acme')),
+      current: {
+        containers: [],
+        networks: [],
+        volumes: [
+          { name: 'acme_labs.x-data', deployment: 'labs', tenant: 'evil', object: 'x-data' },
+        ],
+      },
+    });
+    // Planned as new: the engine step refuses the taken name instead of mounting foreign data.
+    assert.deepEqual(createdVolumes(result.steps), ['acme_labs.x-data']);
+  });
+
+  it('removes containers of the deployment name left by another tenant, never adopting them', () => {
+    const db = service('db', { containerName: scopedName('acme', 'labs', 'db') }, 'labs');
+    const result = plan({
+      desired: desiredState(deployment('labs', [db], { tenant: 'acme', networks: [] })),
+      current: {
+        containers: [runningAs(db, 'labs', { tenant: 'evil', id: 'evil-db' })],
+        networks: [],
+        volumes: [],
+      },
+    });
+    assert.deepEqual(brief(result.steps).slice(1, 4), [
+      'stopContainer evil-db',
+      'removeContainer evil-db',
+      'createContainer acme_labs.db',
+    ]);
+  });
+
+  describe('a gateway upgraded from the earlier dash-joined names', () => {
+    const legacyVolume = { name: 'gw-acme-labs-x-data', deployment: 'labs' };
+    const oldDb = (tenant?: string) => ({
+      ...runningAs(service('db', { mounts: [dataMount] }, 'labs'), 'labs', {
+        name: 'gw-acme-labs-db',
+        configHash: 'hash-before-upgrade',
+      }),
+      ...(tenant === undefined ? {} : { tenant }),
+    });
+
+    it('keeps using its volume, so the data stays', () => {
+      const result = plan({
+        desired: desiredState(withData('acme')),
+        namespace: 'gw',
+        current: { containers: [oldDb('acme')], networks: [], volumes: [legacyVolume] },
+      });
+      assert.deepEqual(createdVolumes(result.steps), []);
+      assert.equal(mountedVolume(result.steps), 'gw-acme-labs-x-data');
+    });
+
+    it('adopts the old volume only while the same tenant runs the deployment here', () => {
+      for (const containers of [[], [oldDb('acme-labs')], [oldDb()]]) {
+        const result = plan({
+          desired: desiredState(withData('acme')),
+          namespace: 'gw',
+          current: { containers, networks: [], volumes: [legacyVolume] },
+        });
+        assert.equal(mountedVolume(result.steps), 'gw.acme_labs.x-data');
+      }
+    });
+
+    it('never adopts an old volume labelled with another deployment', () => {
+      const result = plan({
+        desired: desiredState(withData('acme')),
+        namespace: 'gw',
+        current: {
+          containers: [oldDb('acme')],
+          networks: [],
+          volumes: [{ ...legacyVolume, deployment: 'x' }],
+        },
+      });
+      assert.equal(mountedVolume(result.steps), 'gw.acme_labs.x-data');
+    });
   });
 });

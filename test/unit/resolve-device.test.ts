@@ -199,7 +199,7 @@ describe('tenant policy', () => {
       '    devices: [/dev/ttyUSB0]\n    volumes: ["/srv/acme/data:/data"]\n',
     );
     assert.deepEqual(result.problems, []);
-    assert.equal(result.state?.deployments[0]?.services[0]?.containerName, 'acme-app-app');
+    assert.equal(result.state?.deployments[0]?.services[0]?.containerName, 'acme_app.app');
   });
 
   it('refuses privileged containers', async () => {

@@ -70,6 +70,9 @@ export function createPassContext(
     stateDir: config.state.dir,
     reserveBytes: config.state.reserveBytes,
     parallel: config.registry.parallelDownloads,
+    minBytesPerSecond: config.registry.minBytesPerSecond,
+    slowWindowMs: config.registry.slowWindowMs,
+    deadlineMs: config.registry.downloadDeadlineMs,
     ...(config.engine.isolateLayers ? { isolateLayers: true } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(config.registry.maxBytesPerSecond

@@ -20,6 +20,8 @@ export class Daemon {
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
+  /** POST /sync (or a config reload) arrived since the current pass began. */
+  #syncRequested = false;
   #stopped = false;
   #failures = 0;
   #loop: Promise<void> | undefined;
@@ -71,6 +73,7 @@ export class Daemon {
 
   /** Runs a pass now (POST /sync), or as soon as the current one ends. */
   syncNow(): void {
+    this.#syncRequested = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#wake?.();
   }
@@ -86,8 +89,11 @@ export class Daemon {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      this.#syncRequested = false;
       const report = await this.#pass();
-      const delay = this.#nextDelay(report);
+      const planned = this.#nextDelay(report);
+      // A sync asked for during the pass, or a branch that moved under it, runs now.
+      const delay = this.#syncRequested || report?.superseded ? 0 : planned;
       this.#status = { ...this.#status, nextPassAt: new Date(Date.now() + delay).toISOString() };
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

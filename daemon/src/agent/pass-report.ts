@@ -35,6 +35,8 @@ export interface PassReport {
   readonly errors: readonly string[];
   /** Set when the fleet at `revision` was refused (invalid, or not resolvable for this device). */
   readonly rejected?: { readonly revision: string; readonly problems: readonly Problem[] };
+  /** The commit the branch moved to while this pass downloaded; the next pass starts at once. */
+  readonly superseded?: string;
   /** Where the pass spent its time: downloading and importing images, then changing containers. */
   readonly timings?: { readonly fetchMs: number; readonly applyMs: number };
   readonly startedAt: string;

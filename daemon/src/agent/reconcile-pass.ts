@@ -19,6 +19,7 @@ import type { Platform } from '../fetch/resolve-image.js';
 import type { GitSource } from '../source/git-source.js';
 import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-file.js';
 import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
+import { BranchMoved, watchBranch } from './branch-watch.js';
 import { insideWindow } from './maintenance-window.js';
 import type { DeploymentReport, PassReport } from './pass-report.js';
 
@@ -142,16 +143,33 @@ async function applyDesired(
   // image, a registry failure or too little disk stops the pass before anything running is touched.
   let fetched: FetchStats;
   const fetchStarted = Date.now();
+  const branch = watchBranch(
+    () => context.source.remoteHead(),
+    revision,
+    Math.max(1000, config.source.intervalMs),
+  );
   try {
     const references = desired.deployments.flatMap((d) => d.services.map((s) => s.image));
-    fetched = await context.fetcher.fetch(references, context.platform);
+    fetched = await context.fetcher.fetch(references, context.platform, branch.signal);
   } catch (error) {
     const reason = messageOf(error);
+    if (error instanceof BranchMoved) {
+      logger.warn({ event: 'pass.superseded', revision, next: error.to }, reason);
+      return finish({
+        revision,
+        converged: false,
+        deployments: [],
+        errors: [reason],
+        superseded: error.to,
+      });
+    }
     logger.error(
       { event: 'download.failed', revision, reason },
       'download failed; keeping what runs',
     );
     return finish({ revision, converged: false, deployments: [], errors: [reason] });
+  } finally {
+    branch.stop();
   }
   const applyStarted = Date.now();
   const stats = { bytesDownloaded: fetched.bytesDownloaded, layers: fetched.layers };

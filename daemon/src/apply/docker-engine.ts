@@ -44,25 +44,28 @@ export class DockerEngine {
       this.docker.listNetworks({ filters }),
       this.docker.listVolumes({ filters }),
     ]);
+    const owner = (labels: Record<string, string> | undefined) => ({
+      deployment: labels?.[LABEL.deployment] ?? '',
+      ...(labels?.[LABEL.tenant] ? { tenant: labels[LABEL.tenant] } : {}),
+    });
+    const object = (name: string, labels: Record<string, string> | undefined) => ({
+      name,
+      ...owner(labels),
+      ...(labels?.[LABEL.object] ? { object: labels[LABEL.object] } : {}),
+    });
     return {
       containers: containers.map((c): ManagedContainer => ({
         id: c.Id,
         name: (c.Names[0] ?? '').replace(/^\//, ''),
-        deployment: c.Labels[LABEL.deployment] ?? '',
+        ...owner(c.Labels),
         service: c.Labels[LABEL.service] ?? '',
         configHash: c.Labels[LABEL.configHash] ?? '',
         revision: c.Labels[LABEL.revision] ?? '',
         image: c.Labels[LABEL.image] ?? c.Image,
         state: c.State as ContainerState,
       })),
-      networks: networks.map((n) => ({
-        name: n.Name,
-        deployment: n.Labels?.[LABEL.deployment] ?? '',
-      })),
-      volumes: (volumes.Volumes ?? []).map((v) => ({
-        name: v.Name,
-        deployment: v.Labels?.[LABEL.deployment] ?? '',
-      })),
+      networks: networks.map((n) => object(n.Name, n.Labels)),
+      volumes: (volumes.Volumes ?? []).map((v) => object(v.Name, v.Labels)),
     };
   }
 
@@ -145,6 +148,7 @@ export class DockerEngine {
     labels: Record<string, string>,
     internal: boolean,
   ): Promise<void> {
+    await this.refuseTaken('network', () => this.docker.getNetwork(name).inspect(), name);
     await this.docker.createNetwork({
       Name: name,
       Driver: 'bridge',
@@ -155,7 +159,33 @@ export class DockerEngine {
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    // The engine answers a create for an existing name with that volume: it would be adopted,
+    // whoever made it. Ferry creates only names it does not see as its own (plan-reconcile.ts).
+    await this.refuseTaken('volume', () => this.docker.getVolume(name).inspect(), name);
     await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  private async refuseTaken(
+    kind: string,
+    inspect: () => Promise<{ Labels?: Record<string, string> | null | undefined }>,
+    name: string,
+  ): Promise<void> {
+    const existing = await inspect().catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
+    if (!existing) return;
+    const labels = existing.Labels ?? {};
+    const owner = labels[LABEL.managed]
+      ? `device ${labels[LABEL.device] ?? '?'}, ${labels[LABEL.tenant] ? `tenant ${labels[LABEL.tenant]}, ` : ''}deployment ${labels[LABEL.deployment] ?? '?'}`
+      : 'not managed by Ferry';
+    throw new FerryError(
+      'FERRY_ENGINE',
+      `${kind} ${name} exists already (${owner}); not adopting it`,
+      {
+        name,
+      },
+    );
   }
 
   async removeNetwork(name: string): Promise<void> {

@@ -35,17 +35,28 @@ type Executors = {
   ) => Promise<void>;
 };
 
-const ownedBy = (context: ExecuteContext, deployment: string) => ({
+const ownedBy = (
+  context: ExecuteContext,
+  step: { deployment: string; tenant?: string },
+  object: string,
+) => ({
   [LABEL.managed]: 'true',
   [LABEL.device]: context.device,
-  [LABEL.deployment]: deployment,
+  [LABEL.deployment]: step.deployment,
+  ...(step.tenant === undefined ? {} : { [LABEL.tenant]: step.tenant }),
+  [LABEL.object]: object,
 });
 
 const executors: Executors = {
   pullImage: async (step, c) => c.engine.pull(step.image, await c.credentialsFor(step.image)),
   createNetwork: (step, c) =>
-    c.engine.createNetwork(step.engineName, ownedBy(c, step.deployment), step.network.internal),
-  createVolume: (step, c) => c.engine.createVolume(step.engineName, ownedBy(c, step.deployment)),
+    c.engine.createNetwork(
+      step.engineName,
+      ownedBy(c, step, step.network.name),
+      step.network.internal,
+    ),
+  createVolume: (step, c) =>
+    c.engine.createVolume(step.engineName, ownedBy(c, step, step.volume.name)),
   createContainer: (step, c) =>
     c.engine.createContainer(
       {

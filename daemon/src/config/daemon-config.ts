@@ -33,6 +33,11 @@ export interface DaemonConfig {
     readonly insecure: readonly string[];
     readonly maxBytesPerSecond?: number;
     readonly parallelDownloads: number;
+    /** A download slower than this over `slowWindowMs` is aborted (and resumed on a later pass). */
+    readonly minBytesPerSecond: number;
+    readonly slowWindowMs: number;
+    /** The longest one pass spends downloading. */
+    readonly downloadDeadlineMs: number;
   };
   readonly engine: {
     readonly socket: string;
@@ -50,7 +55,12 @@ export interface DaemonConfig {
 type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry'> & {
   device?: DaemonConfig['device'] | { id?: string };
   source: Omit<DaemonConfig['source'], 'intervalMs'> & { interval: string };
-  registry?: Partial<DaemonConfig['registry']>;
+  registry?: Partial<
+    Omit<DaemonConfig['registry'], 'slowWindowMs' | 'downloadDeadlineMs'> & {
+      slowWindow: string;
+      downloadDeadline: string;
+    }
+  >;
 };
 
 /** Loads ferryd.yaml; throws InvalidInputError (file:line:col) or FerryError FERRY_CONFIG. */
@@ -69,11 +79,21 @@ export async function loadDaemonConfig(
   if (problems.length > 0) throw new InvalidInputError(problems);
   const raw = yaml.value as RawConfig;
   const { interval, ...source } = raw.source;
+  const { slowWindow, downloadDeadline, ...registry } = raw.registry ?? {};
   const config: DaemonConfig = {
     file,
     device: { ...raw.device, id: raw.device?.id ?? defaultId },
     source: { ...source, intervalMs: parseDuration(interval) ?? 30_000 },
-    registry: { auth: {}, mirrors: {}, insecure: [], parallelDownloads: 3, ...raw.registry },
+    registry: {
+      auth: {},
+      mirrors: {},
+      insecure: [],
+      parallelDownloads: 3,
+      minBytesPerSecond: 1024,
+      ...registry,
+      slowWindowMs: parseDuration(slowWindow ?? '') ?? 60_000,
+      downloadDeadlineMs: parseDuration(downloadDeadline ?? '') ?? 3_600_000,
+    },
     engine: raw.engine,
     state: raw.state,
     api: raw.api,

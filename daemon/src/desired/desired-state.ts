@@ -39,7 +39,7 @@ export interface BuildSpec {
 
 export interface DesiredService {
   readonly name: string;
-  /** `[tenant-]deployment-service`; ferryd prefixes its engine namespace. */
+  /** `[tenant_]deployment.service` (plan/labels.ts); ferryd prefixes its engine namespace. */
   readonly containerName: string;
   readonly image: string;
   readonly build?: BuildSpec;
@@ -84,7 +84,7 @@ export interface DesiredService {
 
 export interface DesiredNetwork {
   readonly name: string;
-  /** `[tenant-]deployment-network` before the engine namespace. */
+  /** `[tenant_]deployment.network` before the engine namespace. */
   readonly engineName: string;
   readonly internal: boolean;
 }

@@ -1,4 +1,5 @@
 // One Compose service (already schema-checked and interpolated) -> a DesiredService.
+import { scopedName } from './scoped-name.js';
 import {
   healthcheck,
   keyValues,
@@ -73,7 +74,7 @@ export function normalizeService(
 
   const service: Omit<DesiredService, 'configHash'> = {
     name,
-    containerName: [stack.tenant, stack.deployment, name].filter(Boolean).join('-'),
+    containerName: scopedName(stack.tenant, stack.deployment, name),
     image: String(raw.image ?? ''),
     ...optional('build', buildSpec(raw.build, stack, sink, at)),
     ...optional('command', words(raw.command)),

@@ -16,6 +16,7 @@ import { normalizeService, type StackContext } from './normalize-service.js';
 import { ProblemSink } from './problem-sink.js';
 import { rolloutBucket } from './rollout-bucket.js';
 import { policyViolations } from './tenant-policy.js';
+import { scopedName } from './scoped-name.js';
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
 
@@ -91,7 +92,6 @@ function resolveDeployment(
     networks?: Record<string, { internal?: boolean } | null>;
     volumes?: Record<string, unknown>;
   };
-  const prefix = [deployment.tenant, deployment.name].filter(Boolean).join('-');
   const context: StackContext = {
     deployment: deployment.name,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
@@ -156,12 +156,13 @@ function resolveDeployment(
       ...(tenantBinds ? { tenantBinds } : {}),
       networks: networkNames.map((name) => ({
         name,
-        engineName: `${prefix}-${name}`,
+        engineName: scopedName(deployment.tenant, deployment.name, name),
         internal: compose.networks?.[name]?.internal === true,
       })),
-      volumes: [...context.volumes]
-        .sort()
-        .map((name) => ({ name, engineName: `${prefix}-${name}` })),
+      volumes: [...context.volumes].sort().map((name) => ({
+        name,
+        engineName: scopedName(deployment.tenant, deployment.name, name),
+      })),
     },
   };
 }

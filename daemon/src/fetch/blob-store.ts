@@ -19,8 +19,16 @@ export interface DownloadOptions {
   /** Called with every chunk's size as it arrives (for bytesDownloaded and progress). */
   readonly onBytes?: (bytes: number) => void;
   readonly maxBytesPerSecond?: number;
+  /** Aborts the download with the signal's reason (the partial file stays, to resume later). */
+  readonly signal?: AbortSignal;
+  /** Fewer bytes than this per second over `slowWindowMs` abort the download as too slow. */
+  readonly minBytesPerSecond?: number;
+  readonly slowWindowMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** A download stopped on purpose (cancelled, past a deadline, too slow): not retried. */
+export class DownloadStopped extends FerryError {}
 
 export class BlobStore {
   constructor(readonly dir: string) {}
@@ -67,6 +75,8 @@ export class BlobStore {
         await this.#attempt(client, ref, blob, options, sleep);
         return;
       } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (error instanceof DownloadStopped) throw error;
         if (error instanceof FerryError && error.code === 'FERRY_INVALID') throw error;
         lastError = error;
       }
@@ -96,36 +106,19 @@ export class BlobStore {
     }
     const hash = createHash('sha256');
     if (start > 0) await hashFile(partial, hash);
-    let offset = start;
+    let offset: number | typeof RESTART = start;
     if (start < blob.size) {
-      const response = await client.getBlob(ref, blob.digest, start);
-      if (start > 0 && response.status === 200) {
-        // The server ignored Range: start over rather than append a second copy.
-        await response.body?.cancel();
-        await rm(partial, { force: true });
-        return this.#attempt(client, ref, blob, options, sleep);
-      }
-      const file = await open(partial, 'a');
-      const began = Date.now();
-      let received = 0;
+      const watchdog = new SlowWatchdog(blob.digest, options);
       try {
-        for await (const chunk of response.body ?? []) {
-          const bytes = chunk as Uint8Array;
-          hash.update(bytes);
-          await file.write(bytes);
-          offset += bytes.length;
-          received += bytes.length;
-          options.onBytes?.(bytes.length);
-          if (options.maxBytesPerSecond) {
-            const due = (received / options.maxBytesPerSecond) * 1000 - (Date.now() - began);
-            if (due > 0) await sleep(due);
-          }
-        }
+        offset = await this.#receive(client, ref, blob, { options, sleep, hash, start, watchdog });
+      } catch (error) {
+        if (watchdog.signal.aborted && !options.signal?.aborted) throw watchdog.signal.reason;
+        throw error;
       } finally {
-        await file.sync().catch(() => undefined);
-        await file.close();
+        watchdog.stop();
       }
     }
+    if (offset === RESTART) return this.#attempt(client, ref, blob, options, sleep);
     if (offset !== blob.size) throw new Error(`received ${offset} of ${blob.size} bytes`);
     const digest = `sha256:${hash.digest('hex')}`;
     if (digest !== blob.digest) {
@@ -137,6 +130,68 @@ export class BlobStore {
       );
     }
     await rename(partial, this.path(blob.digest));
+  }
+
+  /** Appends the rest of a blob from `start` to its partial file; the offset reached. */
+  async #receive(
+    client: RegistryClient,
+    ref: Pick<ImageReference, 'host' | 'repository'>,
+    blob: { digest: string; size: number },
+    at: {
+      options: DownloadOptions;
+      sleep: (ms: number) => Promise<void>;
+      hash: Hash;
+      start: number;
+      watchdog: SlowWatchdog;
+    },
+  ): Promise<number | typeof RESTART> {
+    const { options, sleep, hash, start, watchdog } = at;
+    const partial = this.#partial(blob.digest);
+    const response = await client.getBlob(ref, blob.digest, start, watchdog.signal);
+    if (start > 0 && response.status === 200) {
+      // The server ignored Range: start over rather than append a second copy.
+      await response.body?.cancel();
+      await rm(partial, { force: true });
+      return RESTART;
+    }
+    let offset = start;
+    const file = await open(partial, 'a');
+    const began = Date.now();
+    let received = 0;
+    let tooMuch = false;
+    try {
+      for await (const chunk of response.body ?? []) {
+        const bytes = chunk as Uint8Array;
+        if (offset + bytes.length > blob.size) {
+          // More than the manifest promised: never written, and the partial file goes.
+          await response.body?.cancel().catch(() => undefined);
+          tooMuch = true;
+          break;
+        }
+        hash.update(bytes);
+        await file.write(bytes);
+        offset += bytes.length;
+        received += bytes.length;
+        watchdog.received(bytes.length);
+        options.onBytes?.(bytes.length);
+        if (options.maxBytesPerSecond) {
+          const due = (received / options.maxBytesPerSecond) * 1000 - (Date.now() - began);
+          if (due > 0) await sleep(due);
+        }
+      }
+    } finally {
+      await file.sync().catch(() => undefined);
+      await file.close();
+    }
+    if (tooMuch) {
+      await rm(partial, { force: true });
+      throw new FerryError(
+        'FERRY_INVALID',
+        `blob ${blob.digest.slice(0, 19)}: the registry sent more than its ${blob.size} bytes; refused`,
+        { digest: blob.digest },
+      );
+    }
+    return offset;
   }
 
   /** Checks that the (gzip) blob unpacks to `diffId`; a mismatch deletes it. */
@@ -167,4 +222,53 @@ export class BlobStore {
 
 async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+}
+
+const RESTART = Symbol('restart');
+
+/**
+ * Aborts a download that receives fewer than `minBytesPerSecond` over a whole `slowWindowMs`
+ * (a registry trickling one byte a second would otherwise hold a pass for days), and passes on
+ * the caller's cancellation.
+ */
+class SlowWatchdog {
+  readonly #controller = new AbortController();
+  readonly signal: AbortSignal;
+  readonly #timer: NodeJS.Timeout | undefined;
+  /** Bytes received per quarter window, newest last. */
+  readonly #quarters: number[] = [0];
+
+  constructor(digest: string, options: DownloadOptions) {
+    this.signal = options.signal
+      ? AbortSignal.any([options.signal, this.#controller.signal])
+      : this.#controller.signal;
+    const { minBytesPerSecond: min, slowWindowMs: window } = options;
+    if (!min || !window) return;
+    this.#timer = setInterval(() => {
+      if (this.#quarters.length === 4) {
+        const got = this.#quarters.reduce((a, b) => a + b, 0);
+        if (got < (min * window) / 1000) {
+          this.#controller.abort(
+            new DownloadStopped(
+              'FERRY_REGISTRY',
+              `download of ${digest.slice(0, 19)} too slow: ${got} bytes in ${window / 1000} s (registry.minBytesPerSecond is ${min}); it resumes on the next pass`,
+              { digest },
+            ),
+          );
+          return this.stop();
+        }
+        this.#quarters.shift();
+      }
+      this.#quarters.push(0);
+    }, window / 4);
+    this.#timer.unref();
+  }
+
+  received(bytes: number): void {
+    this.#quarters[this.#quarters.length - 1]! += bytes;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }

@@ -32,6 +32,11 @@ export interface FetcherOptions {
   readonly reserveBytes: number;
   readonly parallel: number;
   readonly maxBytesPerSecond?: number;
+  /** Downloads slower than this over `slowWindowMs` are aborted (registry.minBytesPerSecond). */
+  readonly minBytesPerSecond?: number;
+  readonly slowWindowMs?: number;
+  /** The longest one fetch may take (registry.downloadDeadline). */
+  readonly deadlineMs?: number;
   /**
    * Count only the layers of images this daemon installed (its image cache) as present, as if
    * the engine were its own: for several simulated gateways sharing one engine.
@@ -61,7 +66,47 @@ export class ImageFetcher {
     return out;
   }
 
-  async fetch(references: readonly string[], platform: Platform): Promise<FetchStats> {
+  /**
+   * Fetches what `references` need. `signal` cancels it (the pass moved on); past the deadline it
+   * stops by itself. Partial downloads stay on disk and resume on the next pass.
+   */
+  async fetch(
+    references: readonly string[],
+    platform: Platform,
+    signal?: AbortSignal,
+  ): Promise<FetchStats> {
+    const deadline = new AbortController();
+    const { deadlineMs } = this.options;
+    const timer =
+      deadlineMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              deadline.abort(
+                new FerryError(
+                  'FERRY_REGISTRY',
+                  `downloads passed registry.downloadDeadline (${deadlineMs / 1000} s); they resume on the next pass`,
+                ),
+              ),
+            deadlineMs,
+          );
+    try {
+      const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+      return await this.#fetch(references, platform, stop);
+    } catch (error) {
+      if (deadline.signal.aborted) throw deadline.signal.reason;
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #fetch(
+    references: readonly string[],
+    platform: Platform,
+    signal: AbortSignal,
+  ): Promise<FetchStats> {
     const { docker, client, blobs, logger } = this.options;
     const imageIds = await this.localImageIds();
     const wanted = [...new Set(references)].filter((r) => !imageIds.has(r));
@@ -73,7 +118,8 @@ export class ImageFetcher {
       return { bytesDownloaded: 0, layers: { downloaded: 0, reused }, imageIds };
 
     const remote: RemoteImage[] = [];
-    for (const reference of wanted) remote.push(await resolveImage(client, reference, platform));
+    for (const reference of wanted)
+      remote.push(await resolveImage(client, reference, platform, signal));
     const present = localChainIds(await this.#engineLayers());
     const plans = remote.map((image) => ({ image, needs: diffLayers(image.layers, present) }));
     const missing = uniqueMissing(plans.flatMap((p) => p.needs));
@@ -110,6 +156,13 @@ export class ImageFetcher {
         ...(this.options.maxBytesPerSecond
           ? { maxBytesPerSecond: this.options.maxBytesPerSecond }
           : {}),
+        ...(this.options.minBytesPerSecond && this.options.slowWindowMs
+          ? {
+              minBytesPerSecond: this.options.minBytesPerSecond,
+              slowWindowMs: this.options.slowWindowMs,
+            }
+          : {}),
+        signal,
       });
       await blobs.verifyDiffId(need.digest, need.diffId);
       layersDone += 1;

@@ -1,6 +1,7 @@
 // Registry authentication as the distribution spec and Docker do it: a 401 carries a
 // `WWW-Authenticate` challenge, Basic (send credentials) or Bearer (get a token from the realm,
 // for a scope, with the credentials if any). Tokens are cached until shortly before they expire.
+import { MAX_TOKEN_BYTES, readBounded } from './bounded-body.js';
 
 export interface Credentials {
   readonly username: string;
@@ -74,7 +75,9 @@ export async function fetchToken(
   );
   if (!response.ok)
     throw new Error(`token endpoint ${url.origin}${url.pathname} answered ${response.status}`);
-  const body = (await response.json()) as {
+  const body = JSON.parse(
+    (await readBounded(response, MAX_TOKEN_BYTES, `token from ${url.origin}`)).toString('utf8'),
+  ) as {
     token?: string;
     access_token?: string;
     expires_in?: number;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { ImageReference } from './image-reference.js';
+import { MAX_MANIFEST_BYTES, readBounded } from './bounded-body.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import {
   basicAuthorization,
@@ -71,6 +72,7 @@ export class RegistryClient {
         const response = await this.#withRetries(
           () => this.#authorised(ref, base, path, init),
           isMirror ? 0 : undefined,
+          init.signal ?? undefined,
         );
         if (isMirror && (response.status === 404 || response.status >= 500)) {
           await response.body?.cancel();
@@ -78,6 +80,8 @@ export class RegistryClient {
         }
         return response;
       } catch (error) {
+        // Cancelled (the pass moved on, or a deadline): the caller's reason, not "unreachable".
+        if (init.signal?.aborted) throw init.signal.reason;
         lastError = error;
         if (!isMirror) break;
         this.options.logger?.warn(
@@ -95,6 +99,7 @@ export class RegistryClient {
   async #withRetries(
     attempt: () => Promise<Response>,
     retries = this.options.retries ?? 4,
+    signal?: AbortSignal,
   ): Promise<Response> {
     for (let n = 0; ; n += 1) {
       try {
@@ -102,7 +107,7 @@ export class RegistryClient {
         if (response.status < 500 || n >= retries) return response;
         await response.body?.cancel();
       } catch (error) {
-        if (n >= retries) throw error;
+        if (n >= retries || signal?.aborted) throw error;
       }
       await this.#sleep(250 * 2 ** n);
     }
@@ -176,9 +181,14 @@ export class RegistryClient {
   }
 
   /** GET a manifest or index; a pinned digest is verified against the bytes received. */
-  async getManifest(ref: ImageReference, reference: string): Promise<FetchedManifest> {
+  async getManifest(
+    ref: ImageReference,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<FetchedManifest> {
     const response = await this.request(ref, `/v2/${ref.repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT },
+      ...(signal ? { signal } : {}),
     });
     if (!response.ok) {
       await response.body?.cancel();
@@ -188,7 +198,11 @@ export class RegistryClient {
         { status: response.status },
       );
     }
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const bytes = await readBounded(
+      response,
+      MAX_MANIFEST_BYTES,
+      `manifest ${ref.host}/${ref.repository}@${reference}`,
+    );
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new FerryError(
@@ -205,9 +219,13 @@ export class RegistryClient {
     ref: Pick<ImageReference, 'host' | 'repository'>,
     digest: string,
     start = 0,
+    signal?: AbortSignal,
   ): Promise<Response> {
     const headers: Record<string, string> = start > 0 ? { range: `bytes=${start}-` } : {};
-    const response = await this.request(ref, `/v2/${ref.repository}/blobs/${digest}`, { headers });
+    const response = await this.request(ref, `/v2/${ref.repository}/blobs/${digest}`, {
+      headers,
+      ...(signal ? { signal } : {}),
+    });
     if (response.status !== 200 && response.status !== 206) {
       await response.body?.cancel();
       throw new FerryError(

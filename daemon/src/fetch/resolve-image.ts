@@ -1,5 +1,6 @@
 // Reference -> (index -> the device's platform ->) manifest -> config: what an image is made of.
 import { createHash } from 'node:crypto';
+import { MAX_CONFIG_BYTES, MAX_LAYERS, readBounded } from './bounded-body.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import { manifestRef, parseImageReference, type ImageReference } from './image-reference.js';
 import type { RemoteLayer } from './layer-diff.js';
@@ -53,9 +54,10 @@ export async function resolveImage(
   client: RegistryClient,
   reference: string,
   platform: Platform,
+  signal?: AbortSignal,
 ): Promise<RemoteImage> {
   const ref = parseImageReference(reference);
-  let fetched = await client.getManifest(ref, manifestRef(ref));
+  let fetched = await client.getManifest(ref, manifestRef(ref), signal);
   let body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest | ImageIndex;
   if (isIndex(fetched.mediaType || body.mediaType, body as { manifests?: unknown })) {
     const chosen = selectPlatform((body as ImageIndex).manifests, platform);
@@ -68,7 +70,7 @@ export async function resolveImage(
         `image ${reference} has no ${platform.os}/${platform.architecture} entry (offers ${offered.join(', ')})`,
       );
     }
-    fetched = await client.getManifest(ref, chosen.digest);
+    fetched = await client.getManifest(ref, chosen.digest, signal);
     body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
   }
   const manifest = body as ImageManifest;
@@ -77,8 +79,17 @@ export async function resolveImage(
       'FERRY_REGISTRY',
       `image ${reference}: unsupported manifest (${fetched.mediaType})`,
     );
-  const configResponse = await client.getBlob(ref, manifest.config.digest);
-  const configBytes = Buffer.from(await configResponse.arrayBuffer());
+  if (manifest.layers.length > MAX_LAYERS)
+    throw new FerryError(
+      'FERRY_REGISTRY',
+      `image ${reference} has ${manifest.layers.length} layers; the engine runs at most ${MAX_LAYERS}`,
+    );
+  const configResponse = await client.getBlob(ref, manifest.config.digest, 0, signal);
+  const configBytes = await readBounded(
+    configResponse,
+    MAX_CONFIG_BYTES,
+    `image config ${manifest.config.digest.slice(0, 19)} of ${reference}`,
+  );
   const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`;
   if (configDigest !== manifest.config.digest)
     throw new FerryError('FERRY_REGISTRY', `image ${reference}: config does not match its digest`);

@@ -7,6 +7,7 @@ export interface ManagedContainer {
   readonly id: string;
   readonly name: string;
   readonly deployment: string;
+  readonly tenant?: string;
   readonly service: string;
   readonly configHash: string;
   readonly revision: string;
@@ -15,15 +16,17 @@ export interface ManagedContainer {
   readonly health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
-export interface ManagedNetwork {
+/** A network or volume: its engine name and what its labels say it belongs to. */
+export interface ManagedObject {
   readonly name: string;
   readonly deployment: string;
+  readonly tenant?: string;
+  /** The stack's name for it; absent on objects made with the earlier '-' names. */
+  readonly object?: string;
 }
 
-export interface ManagedVolume {
-  readonly name: string;
-  readonly deployment: string;
-}
+export type ManagedNetwork = ManagedObject;
+export type ManagedVolume = ManagedObject;
 
 export interface EngineState {
   readonly containers: readonly ManagedContainer[];

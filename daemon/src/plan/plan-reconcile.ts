@@ -2,8 +2,8 @@
 // out, so every rule here is covered by fast unit tests without Docker.
 import type { DesiredDeployment, DesiredService, DesiredState } from '../desired/desired-state.js';
 import { dependencyOrder } from '../desired/dependency-order.js';
-import type { EngineState, ManagedContainer } from './engine-state.js';
-import { engineName } from './labels.js';
+import type { EngineState, ManagedContainer, ManagedObject } from './engine-state.js';
+import { engineName, legacyEngineName, NEXT_SUFFIX } from './labels.js';
 import type { ContainerContext, Plan, ServicePlan, Step } from './steps.js';
 
 export interface PlanInput {
@@ -16,9 +16,6 @@ export interface PlanInput {
   /** Deployments to leave exactly as they are this pass (outside their window, say). */
   readonly hold?: ReadonlySet<string>;
 }
-
-/** Suffix of the new container while a start-first update runs beside the old one. */
-export const NEXT_SUFFIX = '-next';
 
 export function planReconcile(input: PlanInput): Plan {
   const hold = input.hold ?? new Set<string>();
@@ -56,40 +53,46 @@ export function planReconcile(input: PlanInput): Plan {
 
 function planDeployment(
   deployment: DesiredDeployment,
-  current: readonly ManagedContainer[],
+  currentAll: readonly ManagedContainer[],
   input: PlanInput,
 ): Plan {
   const steps: Step[] = [];
   const services: ServicePlan[] = [];
   const ns = input.namespace;
-  const existingNetworks = new Set(input.current.networks.map((n) => n.name));
-  const existingVolumes = new Set(input.current.volumes.map((v) => v.name));
-  for (const network of deployment.networks) {
-    const name = engineName(ns, network.engineName);
-    if (!existingNetworks.has(name))
-      steps.push({
-        action: 'createNetwork',
-        deployment: deployment.name,
-        network,
-        engineName: name,
-      });
+  // Containers labelled with this deployment's name but another tenant were left by an earlier
+  // owner of the name: never adopted, removed first.
+  const sameTenant = (c: { tenant?: string }) => c.tenant === deployment.tenant;
+  for (const stale of currentAll.filter((c) => !sameTenant(c))) {
+    steps.push(...removal(stale));
+    services.push({ deployment: deployment.name, service: stale.service, action: 'remove' });
   }
+  const current = currentAll.filter(sameTenant);
+  const owner = {
+    deployment: deployment.name,
+    ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
+  };
+  const place = (objects: readonly ManagedObject[], object: string, scoped: string) =>
+    placeObject(objects, deployment, object, engineName(ns, scoped), ns, current.length > 0);
+
+  const networkNames: Record<string, string> = {};
+  for (const network of deployment.networks) {
+    const { name, exists } = place(input.current.networks, network.name, network.engineName);
+    networkNames[network.name] = name;
+    if (!exists) steps.push({ action: 'createNetwork', ...owner, network, engineName: name });
+  }
+  const volumeNames: Record<string, string> = {};
   for (const volume of deployment.volumes) {
-    const name = engineName(ns, volume.engineName);
-    if (!existingVolumes.has(name))
-      steps.push({ action: 'createVolume', deployment: deployment.name, volume, engineName: name });
+    const { name, exists } = place(input.current.volumes, volume.name, volume.engineName);
+    volumeNames[volume.name] = name;
+    if (!exists) steps.push({ action: 'createVolume', ...owner, volume, engineName: name });
   }
 
   const context: ContainerContext = {
     device: input.desired.device,
     revision: deployment.stackRevision,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
-    networks: Object.fromEntries(
-      deployment.networks.map((n) => [n.name, engineName(ns, n.engineName)]),
-    ),
-    volumes: Object.fromEntries(
-      deployment.volumes.map((v) => [v.name, engineName(ns, v.engineName)]),
-    ),
+    networks: networkNames,
+    volumes: volumeNames,
     containers: Object.fromEntries(
       deployment.services.map((s) => [s.name, engineName(ns, s.containerName)]),
     ),
@@ -192,6 +195,34 @@ function planDeployment(
     services.push({ deployment: deployment.name, service: container.service, action: 'remove' });
   }
   return { steps, services };
+}
+
+/**
+ * The engine name of a deployment's network or volume, and whether it exists already. An object is
+ * adopted only when its labels name this deployment and tenant. One made with the earlier '-'
+ * names (no `ferry.object` label) is adopted under its old name while the deployment's containers
+ * still run here with this tenant, so a gateway upgraded from those names keeps its volumes' data
+ * and its services their network. Anything else under our name is not adopted: the plan creates
+ * it, and the engine step refuses a name that is taken (execute-steps.ts).
+ */
+function placeObject(
+  objects: readonly ManagedObject[],
+  deployment: DesiredDeployment,
+  object: string,
+  name: string,
+  namespace: string,
+  runsHere: boolean,
+): { name: string; exists: boolean } {
+  const owned = (o: ManagedObject) =>
+    o.deployment === deployment.name && o.tenant === deployment.tenant;
+  if (objects.some((o) => o.name === name && owned(o) && (o.object ?? object) === object))
+    return { name, exists: true };
+  const legacy = legacyEngineName(namespace, deployment.tenant, deployment.name, object);
+  const old = objects.find(
+    (o) => o.name === legacy && o.object === undefined && o.deployment === deployment.name,
+  );
+  if (old && runsHere) return { name: legacy, exists: true };
+  return { name, exists: false };
 }
 
 /**

@@ -10,12 +10,14 @@ export type Step =
   | {
       readonly action: 'createNetwork';
       readonly deployment: string;
+      readonly tenant?: string;
       readonly network: DesiredNetwork;
       readonly engineName: string;
     }
   | {
       readonly action: 'createVolume';
       readonly deployment: string;
+      readonly tenant?: string;
       readonly volume: DesiredVolume;
       readonly engineName: string;
     }

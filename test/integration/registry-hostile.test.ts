@@ -1,0 +1,245 @@
+// A hostile or broken registry (test/helpers/hostile-registry.ts) against ferryd's fetch stage and
+// against a running ferryd: everything it sends is bounded, nothing it sends is kept, and what the
+// gateway runs keeps running.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BlobStore } from '../../daemon/src/fetch/blob-store.js';
+import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { resolveImage } from '../../daemon/src/fetch/resolve-image.js';
+import {
+  cleanDevice,
+  deviceContainers,
+  ferrydConfig,
+  ferrydOnce,
+  fleetYaml,
+  pushWebAppImage,
+  uniqueDevice,
+  writeFleet,
+} from '../helpers/ferryd-harness.js';
+import { createFleetRepo } from '../helpers/fleet-repo.js';
+import { HostileRegistry, type Misbehaviour } from '../helpers/hostile-registry.js';
+import { repoRoot } from '../helpers/run-cli.js';
+
+const MiB = 1024 * 1024;
+const platform = { os: 'linux', architecture: 'amd64' };
+const client = new RegistryClient({ retries: 0 });
+
+async function against<T>(
+  misbehaviour: Misbehaviour,
+  work: (registry: HostileRegistry, host: string) => Promise<T>,
+): Promise<T> {
+  const registry = new HostileRegistry(misbehaviour);
+  const host = await registry.start();
+  try {
+    return await work(registry, host);
+  } finally {
+    await registry.stop();
+  }
+}
+
+describe('the fetch stage against a hostile registry', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ferry-hostile-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('stops a blob the moment it passes the size its manifest gave, and keeps nothing', async () => {
+    await against('endless-blob', async (registry, host) => {
+      const store = new BlobStore(dir);
+      const image = await resolveImage(client, registry.reference(host), platform);
+      const layer = image.layers[0]!;
+      await assert.rejects(
+        store.download(client, image.ref, layer),
+        /sent more than its 100 bytes; refused/,
+      );
+      assert.equal(await store.bytesOnDisk(layer.digest), 0);
+      assert.deepEqual(await readdir(dir), []);
+      assert.ok(registry.bytesSent < 16 * MiB, `${registry.bytesSent} bytes sent`);
+    });
+  });
+
+  it('refuses a manifest without end after 4 MiB', async () => {
+    await against('endless-manifest', async (registry, host) => {
+      await assert.rejects(
+        resolveImage(client, registry.reference(host), platform),
+        /manifest .* is larger than 4194304 bytes; refused/,
+      );
+      assert.ok(registry.bytesSent < 64 * MiB, `${registry.bytesSent} bytes sent`);
+    });
+  });
+
+  it('refuses a manifest whose Content-Length is too large without reading it', async () => {
+    await against('huge-manifest', async (registry, host) => {
+      await assert.rejects(
+        resolveImage(client, registry.reference(host), platform),
+        /is larger than 4194304 bytes/,
+      );
+      assert.ok(registry.bytesSent < 16 * MiB, `${registry.bytesSent} bytes sent`);
+    });
+  });
+
+  it('refuses an image config without end', async () => {
+    await against('endless-config', async (registry, host) => {
+      await assert.rejects(
+        resolveImage(client, registry.reference(host), platform),
+        /image config sha256:.* is larger than 8388608 bytes/,
+      );
+    });
+  });
+
+  it('aborts a download that trickles below the minimum rate, keeping what arrived to resume', async () => {
+    await against('trickle', async (registry, host) => {
+      const store = new BlobStore(dir);
+      const image = await resolveImage(client, registry.reference(host), platform);
+      const layer = image.layers[0]!;
+      const started = Date.now();
+      await assert.rejects(
+        store.download(client, image.ref, layer, { minBytesPerSecond: 100, slowWindowMs: 2000 }),
+        /too slow: \d+ bytes in 2 s \(registry.minBytesPerSecond is 100\)/,
+      );
+      assert.ok(Date.now() - started < 6000, `${Date.now() - started} ms`);
+      assert.ok((await store.bytesOnDisk(layer.digest)) >= 1, 'the bytes that came are kept');
+      await store.remove(layer.digest);
+    });
+  });
+
+  it("stops at once when the caller cancels, with the caller's reason", async () => {
+    await against('trickle', async (registry, host) => {
+      const store = new BlobStore(dir);
+      const image = await resolveImage(client, registry.reference(host), platform);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('the pass moved on')), 500);
+      await assert.rejects(
+        store.download(client, image.ref, image.layers[0]!, { signal: controller.signal }),
+        /the pass moved on/,
+      );
+      await store.remove(image.layers[0]!.digest);
+    });
+  });
+
+  it('refuses 10,000 layers before downloading any', async () => {
+    await against('many-layers', async (registry, host) => {
+      await assert.rejects(
+        resolveImage(client, registry.reference(host), platform),
+        /has 10000 layers; the engine runs at most 127/,
+      );
+      assert.equal(registry.blobRequests, 0);
+    });
+  });
+});
+
+describe('a running ferryd against a registry that streams a layer without end', () => {
+  const device = uniqueDevice('hostile');
+  let registry: HostileRegistry;
+  after(async () => {
+    await registry?.stop();
+    await cleanDevice(device);
+  });
+
+  it('refuses the image, keeps the stack running, keeps no partial blob, stays small', async () => {
+    registry = new HostileRegistry('endless-blob');
+    const host = await registry.start();
+    const good = await pushWebAppImage();
+    const repo = await createFleetRepo('hostile', `${repoRoot}/fleet-examples/bms/apps`);
+    const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+    await writeFleet(repo.workTree, {
+      'fleet.yaml': fleetYaml(
+        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
+      ),
+      'stacks/svc/compose.yaml': compose(good),
+    });
+    await repo.commit('good');
+    const setup = await ferrydConfig(device, repo.url);
+    assert.equal((await ferrydOnce(setup)).result.code, 0);
+    const running = (await deviceContainers(device)).get(`${device}.svc.app`);
+
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml': compose(registry.reference(host)),
+    });
+    await repo.commit('hostile image');
+    const { result, report, peakRss } = await ferrydOnce(setup, { measureRss: true });
+    assert.equal(result.code, 1);
+    assert.match(report.errors.join('\n'), /sent more than its 100 bytes; refused/);
+    assert.ok(peakRss! < 256 * MiB, `peak RSS ${peakRss! / MiB} MiB`);
+    const now = (await deviceContainers(device)).get(`${device}.svc.app`);
+    assert.equal(now?.id, running?.id);
+    assert.equal(now?.state, 'running');
+    const blobs = await readdir(join(setup.stateDir, 'blobs')).catch(() => []);
+    assert.deepEqual(
+      blobs.filter((name) => name.endsWith('.partial')),
+      [],
+    );
+    await repo.remove();
+  });
+});
+
+describe('a running ferryd against a registry that sends one byte a second', () => {
+  const device = uniqueDevice('trickle');
+  let registry: HostileRegistry;
+  let repo: Awaited<ReturnType<typeof createFleetRepo>>;
+  let setup: Awaited<ReturnType<typeof ferrydConfig>>;
+  let running: string | undefined;
+  let good: string;
+  const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+  before(async () => {
+    registry = new HostileRegistry('trickle');
+    good = await pushWebAppImage();
+    repo = await createFleetRepo('trickle', `${repoRoot}/fleet-examples/bms/apps`);
+    await writeFleet(repo.workTree, {
+      'fleet.yaml': fleetYaml(
+        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
+      ),
+      'stacks/svc/compose.yaml': compose(good),
+    });
+    await repo.commit('good');
+    setup = await ferrydConfig(device, repo.url);
+    assert.equal((await ferrydOnce(setup)).result.code, 0);
+    running = (await deviceContainers(device)).get(`${device}.svc.app`)?.id;
+    const host = await registry.start();
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml': compose(registry.reference(host)),
+    });
+    await repo.commit('an image from the trickling registry');
+  });
+  after(async () => {
+    await registry?.stop();
+    await cleanDevice(device);
+    await repo?.remove();
+  });
+
+  it('gives up at registry.downloadDeadline and keeps the stack running', async () => {
+    const config = await readFile(setup.configFile, 'utf8');
+    await writeFile(
+      setup.configFile,
+      `${config}registry: { downloadDeadline: 3s, minBytesPerSecond: 1, slowWindow: 60s }\n`,
+    );
+    const started = Date.now();
+    const { result, report } = await ferrydOnce(setup);
+    await writeFile(setup.configFile, config);
+    assert.equal(result.code, 1);
+    assert.match(report.errors.join('\n'), /downloads passed registry.downloadDeadline \(3 s\)/);
+    assert.ok(Date.now() - started < 20_000);
+    assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, running);
+  });
+
+  it('cancels the download when the branch moves, and says to which commit', async () => {
+    const pass = ferrydOnce(setup);
+    await new Promise((r) => setTimeout(r, 1500));
+    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': compose(good) });
+    const fix = await repo.commit('back to the good image');
+    const { result, report } = await pass;
+    assert.equal(result.code, 1);
+    assert.equal(report.superseded, fix);
+    assert.match(
+      report.errors.join('\n'),
+      /the branch moved from \w{12} to \w{12} while downloading/,
+    );
+    const next = await ferrydOnce(setup);
+    assert.equal(next.result.code, 0, next.result.stdout);
+    assert.equal(next.report.revision, fix);
+  });
+});
