@@ -6,6 +6,9 @@ import type { FleetReader } from '../../daemon/src/source/fleet-reader.js';
 export type FleetFiles = Readonly<Record<string, string>>;
 
 export class MemoryReader implements FleetReader {
+  /** Every path read or listed, in order: what a loader touched. */
+  readonly touched: string[] = [];
+
   constructor(
     private readonly files: FleetFiles,
     readonly revision: string | null = 'head',
@@ -13,10 +16,12 @@ export class MemoryReader implements FleetReader {
   ) {}
 
   async readFile(path: string): Promise<string | undefined> {
+    this.touched.push(path);
     return this.files[path];
   }
 
   async listFolder(path: string): Promise<string[]> {
+    this.touched.push(`${path}/`);
     const prefix = path === '.' ? '' : `${path}/`;
     const names = Object.keys(this.files)
       .filter((file) => file.startsWith(prefix))

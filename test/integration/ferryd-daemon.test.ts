@@ -171,3 +171,62 @@ describe('POST /sync during a pass', () => {
     await syncDaemon.waitFor('v3 applied', (s) => s.appliedRevision === third, 40_000);
   });
 });
+
+describe('a crash while a broken version waits on its health gate', () => {
+  /** v1 is healthy; v2 never is (its healthcheck fails), so only its gate can stop it. */
+  const stack = (version: string, order: string) =>
+    `services:\n  app:\n    image: ${image}\n    environment: { VERSION: "${version}" }\n    healthcheck: { test: ["CMD", "test", "${version}", "=", "1"], interval: 1s, retries: 2 }\n`.replace(
+      'services:',
+      `# update order ${order}\nservices:`,
+    );
+  for (const order of ['stop-first', 'start-first'] as const) {
+    it(`${order}: the restarted ferryd finishes the gate and rolls back, never recording v2 as good`, async () => {
+      const crashDevice = uniqueDevice(`crash-${order}`);
+      const repo = await createFleetRepo('crash', `${repoRoot}/fleet-examples/bms/apps`);
+      repos.push(repo);
+      const write = (version: string) =>
+        writeFleet(repo.workTree, {
+          'fleet.yaml': fleetYaml(
+            `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${crashDevice}] }\n    update: { order: ${order}, healthTimeout: 20s }\n`,
+          ),
+          'stacks/svc/compose.yaml': stack(version, order),
+        });
+      try {
+        await write('1');
+        const first = await repo.commit('v1');
+        const crashSetup = await ferrydConfig(crashDevice, repo.url);
+        assert.equal((await ferrydOnce(crashSetup)).result.code, 0);
+        const v1 = (await deviceContainers(crashDevice)).get(`${crashDevice}.svc.app`);
+
+        await write('2');
+        await repo.commit('v2, never healthy');
+        const running = new FerrydProcess(crashSetup);
+        const deadline = Date.now() + 30_000;
+        const v2Started = async () =>
+          [...(await deviceContainers(crashDevice)).values()].some(
+            (c) => c.env.includes('VERSION=2') && c.state === 'running',
+          );
+        while (!(await v2Started())) {
+          assert.ok(Date.now() < deadline, 'v2 started');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await running.stop('SIGKILL');
+
+        const { result, report } = await ferrydOnce(crashSetup);
+        assert.equal(result.code, 1, result.stdout);
+        assert.equal(report.deployments[0]?.status, 'rolled-back');
+        const containers = await deviceContainers(crashDevice);
+        assert.deepEqual([...containers.keys()], [`${crashDevice}.svc.app`]);
+        const app = containers.get(`${crashDevice}.svc.app`);
+        assert.ok(app?.env.includes('VERSION=1'));
+        if (order === 'start-first') assert.equal(app?.id, v1?.id, 'the old container was kept');
+        const state = JSON.parse(await readFile(`${crashSetup.stateDir}/state.json`, 'utf8')) as {
+          deployments: Record<string, { lastKnownGood?: { revision: string } }>;
+        };
+        assert.equal(state.deployments.svc?.lastKnownGood?.revision, first);
+      } finally {
+        await cleanDevice(crashDevice);
+      }
+    });
+  }
+});

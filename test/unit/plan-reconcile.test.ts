@@ -228,12 +228,12 @@ describe('planReconcile on a running device', () => {
       ['db:unchanged', 'web:recreate'],
     );
     assert.deepEqual(brief(result.steps), [
+      'waitFor app.web.next update_healthy',
       'rename app.web.next -> app.web',
-      'waitFor app.web update_healthy',
     ]);
   });
 
-  it('finishes an update interrupted after the new container passed its gate', () => {
+  it('after a crash mid start-first update, gates the new container before the old one goes', () => {
     const changed = { ...web, configHash: 'hash-web-v2' };
     const next = runningAs(changed, 'app', { id: 'id-next', name: 'app.web.next' });
     const result = plan({
@@ -242,10 +242,10 @@ describe('planReconcile on a running device', () => {
       localImages: all,
     });
     assert.deepEqual(brief(result.steps), [
+      'waitFor app.web.next update_healthy',
       'stopContainer id-app.web',
       'removeContainer id-app.web',
       'rename app.web.next -> app.web',
-      'waitFor app.web update_healthy',
     ]);
   });
 
@@ -256,7 +256,43 @@ describe('planReconcile on a running device', () => {
       current: current([runningAs(db), created]),
       localImages: all,
     });
-    assert.deepEqual(brief(result.steps), ['startContainer app.web']);
+    assert.deepEqual(brief(result.steps), [
+      'startContainer app.web',
+      'waitFor app.web update_healthy',
+    ]);
+  });
+
+  it('gates every service again when the last apply of the deployment was interrupted', () => {
+    const result = plan({
+      desired: desiredState(deployment('app', [db, web])),
+      current: current(),
+      localImages: all,
+      ungated: new Set(['app']),
+    });
+    assert.deepEqual(brief(result.steps), [
+      'waitFor app.db update_healthy',
+      'waitFor app.web update_healthy',
+    ]);
+    assert.deepEqual(
+      result.services.map((s) => s.action),
+      ['verify', 'verify'],
+    );
+  });
+
+  it('makes dependents wait for an adopted `.next` container', () => {
+    const api = service('api', { dependsOn: [{ service: 'web', condition: 'service_healthy' }] });
+    const changed = { ...web, configHash: 'hash-web-v2' };
+    const next = runningAs(changed, 'app', { id: 'id-next', name: 'app.web.next' });
+    const result = plan({
+      desired: desiredState(deployment('app', [changed, api])),
+      current: current([runningAs(web), next]),
+      localImages: new Set([web.image, api.image]),
+    });
+    const steps = brief(result.steps);
+    assert.ok(
+      steps.indexOf('waitFor app.web service_healthy') < steps.indexOf('createContainer app.api'),
+      steps.join('\n'),
+    );
   });
 
   it('never touches containers of other namespaces or unmanaged ones (they are not in its engine state)', () => {

@@ -28,10 +28,19 @@ interface Inputs {
   readonly localImages: ReadonlySet<string>;
   /** Where the host's `/` is for ferryd (engine.hostRoot). */
   readonly hostRoot: string;
+  /** The last apply of this deployment was interrupted: gate every service again. */
+  readonly ungated: boolean;
+  /** Called before the first step that changes anything (records the apply as under way). */
+  readonly beforeChanges: () => Promise<void>;
 }
 
 /** Plans and applies `deployment` alone; every other deployment is held untouched. */
-async function applyOnly(inputs: Inputs, wanted: DesiredDeployment | undefined, name: string) {
+async function applyOnly(
+  inputs: Inputs,
+  wanted: DesiredDeployment | undefined,
+  name: string,
+  ungated = false,
+) {
   // Checked here too, right before the engine sees them: a last-known-good version being restored
   // was checked when it was applied, and the tenant's folders may have changed since.
   const bound =
@@ -51,7 +60,9 @@ async function applyOnly(inputs: Inputs, wanted: DesiredDeployment | undefined, 
     namespace: inputs.namespace,
     localImages: new Set([...inputs.localImages, ...(await inputs.engine.localImages())]),
     hold: others,
+    ...(ungated ? { ungated: new Set([name]) } : {}),
   });
+  if (plan.steps.length > 0) await inputs.beforeChanges();
   await executeSteps(plan.steps, inputs.execute);
   return plan;
 }
@@ -60,7 +71,7 @@ export async function applyDeployment(inputs: Inputs): Promise<DeploymentOutcome
   const { deployment, logger } = inputs;
   let plan;
   try {
-    plan = await applyOnly(inputs, deployment, deployment.name);
+    plan = await applyOnly(inputs, deployment, deployment.name, inputs.ungated);
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
     const reason = error.reason;

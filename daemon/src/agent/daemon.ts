@@ -7,6 +7,7 @@ import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { loadDaemonConfig, type DaemonConfig } from '../config/daemon-config.js';
 import { ApiServer } from '../report/api-server.js';
 import type { DaemonStatus } from '../report/daemon-status.js';
+import type { ResolveResult } from '../desired/resolve-device.js';
 import { FERRY_VERSION } from '../version.js';
 import { createPassContext } from './agent-context.js';
 import type { PassReport } from './pass-report.js';
@@ -25,6 +26,8 @@ export class Daemon {
   #stopped = false;
   #failures = 0;
   #loop: Promise<void> | undefined;
+  /** The last revision resolved for this device (a commit never changes; facts only on reload). */
+  #resolved: { revision?: string; result?: ResolveResult } = {};
 
   constructor(
     config: DaemonConfig,
@@ -103,9 +106,12 @@ export class Daemon {
   }
 
   async #pass(): Promise<PassReport | undefined> {
-    const context = createPassContext(this.#config, this.validator, this.logger, (download) => {
-      this.#status = { ...this.#status, download };
-    });
+    const context = {
+      ...createPassContext(this.#config, this.validator, this.logger, (download) => {
+        this.#status = { ...this.#status, download };
+      }),
+      resolvedCache: this.#resolved,
+    };
     try {
       const report = await reconcilePass(context);
       const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
@@ -167,6 +173,7 @@ export class Daemon {
           'api.listen changes need a restart',
         );
       this.#config = { ...config, api: this.#config.api };
+      this.#resolved = {};
       this.#status = { ...this.#status, device: config.device.id };
       this.logger.info({ event: 'config.reloaded', file: config.file }, 'configuration reloaded');
       this.syncNow();

@@ -11,7 +11,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
 import type { LoadedFleet } from '../desired/fleet-model.js';
 import { loadFleet } from '../desired/load-fleet.js';
-import { resolveDevice } from '../desired/resolve-device.js';
+import { resolveDevice, type ResolveResult } from '../desired/resolve-device.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
 import type { ImageCache } from '../fetch/image-cache.js';
 import { removeUnusedImages, type FetchStats, type ImageFetcher } from '../fetch/image-fetcher.js';
@@ -39,6 +39,8 @@ export interface PassContext {
   readonly fetcher: ImageFetcher;
   readonly imageCache: ImageCache;
   readonly now: () => Date;
+  /** The last revision resolved and its result, kept by the daemon between passes. */
+  readonly resolvedCache?: { revision?: string; result?: ResolveResult };
 }
 
 type Finish = (
@@ -59,7 +61,6 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
   });
 
   let revision: string;
-  let fleet: LoadedFleet;
   try {
     revision = (await context.source.sync()).revision;
   } catch (error) {
@@ -85,13 +86,22 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
       rejected: { revision, problems },
     });
   };
-  try {
-    fleet = await loadAt(context, revision);
-  } catch (error) {
-    if (error instanceof InvalidInputError) return reject(error.problems);
-    return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
+  // A commit never changes: an unchanged branch costs no reading or parsing.
+  const cache = context.resolvedCache;
+  let resolved: ResolveResult;
+  if (cache?.revision === revision && cache.result) {
+    resolved = cache.result;
+  } else {
+    try {
+      const fleet = await loadAt(context, revision);
+      resolved = resolveDevice(fleet, device, context.facts);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError))
+        return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
+      resolved = { problems: error.problems };
+    }
+    if (cache) Object.assign(cache, { revision, result: resolved });
   }
-  const resolved = resolveDevice(fleet, device, context.facts);
   if (!resolved.state) return reject(resolved.problems);
   // Tenant bind mounts are checked again where they will be mounted, symlinks followed.
   const bound = await resolveBindSources(resolved.state, context.config.engine.hostRoot);
@@ -100,8 +110,9 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
 }
 
 async function loadAt(context: PassContext, revision: string): Promise<LoadedFleet> {
+  const scope = { device: context.config.device.id, facts: context.facts };
   try {
-    return await loadFleet(await context.source.reader(revision), context.validator);
+    return await loadFleet(await context.source.reader(revision), context.validator, scope);
   } catch (error) {
     // A rollout.previous older than our shallow history: fetch more once, then try again.
     const needsHistory =
@@ -109,7 +120,7 @@ async function loadAt(context: PassContext, revision: string): Promise<LoadedFle
       error.problems.some((p) => p.path.endsWith('rollout.previous'));
     if (!needsHistory) throw error;
     await context.source.deepen();
-    return loadFleet(await context.source.reader(revision), context.validator);
+    return loadFleet(await context.source.reader(revision), context.validator, scope);
   }
 }
 
@@ -190,7 +201,7 @@ async function applyDesired(
       });
       continue;
     }
-    const record = records[deployment.name];
+    const { applying, ...record } = records[deployment.name] ?? {};
     const outcome = await applyDeployment({
       desired,
       deployment,
@@ -201,6 +212,18 @@ async function applyDesired(
       logger,
       localImages,
       hostRoot: config.engine.hostRoot,
+      ungated: applying !== undefined,
+      beforeChanges: () =>
+        context.stateFile.write({
+          ...state,
+          deployments: {
+            ...records,
+            [deployment.name]: {
+              ...record,
+              applying: { revision: deployment.stackRevision, at: context.now().toISOString() },
+            },
+          },
+        }),
     });
     outcomes.set(deployment.name, outcome);
     const at = context.now().toISOString();

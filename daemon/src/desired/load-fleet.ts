@@ -7,7 +7,9 @@ import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { parseYamlFile, type YamlFile } from '../../../schema/src/yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
 import { parseEnvFile } from './env-file.js';
+import type { DeviceFacts } from './desired-state.js';
 import type {
+  Deployment,
   DeviceFile,
   EnvFileEntry,
   FleetFile,
@@ -17,13 +19,25 @@ import type {
 } from './fleet-model.js';
 import { ProblemSink } from './problem-sink.js';
 import { repoJoin, repoPath } from './repo-path.js';
+import { deviceLabels, targets } from './targets.js';
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Only what one device needs: its own device file, and the stacks of the deployments that target
+ * it. A gateway's pass then reads and parses the same few files in a fleet of 10 or 10,000
+ * devices (`ferry validate` loads everything).
+ */
+export interface DeviceScope {
+  readonly device: string;
+  readonly facts: DeviceFacts;
+}
 
 /** Loads and validates a fleet; throws InvalidInputError listing every problem in it. */
 export async function loadFleet(
   reader: FleetReader,
   validator: SchemaValidator,
+  scope?: DeviceScope,
 ): Promise<LoadedFleet> {
   const problems: Problem[] = [];
   const parse = parserFor(reader, validator, problems);
@@ -39,23 +53,38 @@ export async function loadFleet(
   problems.push(...sink.problems);
 
   const devices = new Map<string, LoadedDevice>();
-  for (const name of await reader.listFolder('devices')) {
+  const addDevice = async (name: string): Promise<boolean> => {
     const id = name.replace(/\.ya?ml$/, '');
-    if (id === name) continue;
+    if (id === name) return false;
     const file = `devices/${name}`;
     if (!DEVICE_ID.test(id)) {
       problems.push(
         fileProblem(file, `'${id}' is not a valid device id (letters, digits, '.', '_', '-')`),
       );
-      continue;
+      return false;
     }
     const yaml = await parse(file, 'device');
     if (yaml)
       devices.set(id, Object.freeze({ id, file, yaml, spec: (yaml.value ?? {}) as DeviceFile }));
+    return yaml !== undefined;
+  };
+  if (scope) {
+    // Its own file, by path: the devices folder is not listed.
+    for (const name of [`${scope.device}.yaml`, `${scope.device}.yml`])
+      if (await addDevice(name)) break;
+  } else {
+    for (const name of await reader.listFolder('devices')) await addDevice(name);
   }
 
+  // With a scope, only the deployments that target the device are read any further.
+  const wanted = (deployment: Deployment) =>
+    !scope ||
+    targets(deployment, scope.device, deviceLabels(devices.get(scope.device), scope.facts));
   const stacks = new Map<string, LoadedStack>();
-  for (const stackPath of stackPaths) {
+  const wantedStacks = new Set(
+    fleet.deployments.filter(wanted).map((d) => repoPath(d.stack) ?? ''),
+  );
+  for (const stackPath of stackPaths.filter((path) => wantedStacks.has(path))) {
     const stack = await loadStack(reader, stackPath, parse, problems, '');
     if (stack) stacks.set(stackPath, stack);
   }
@@ -64,7 +93,7 @@ export async function loadFleet(
   for (const [index, deployment] of fleet.deployments.entries()) {
     const previous = deployment.rollout?.previous;
     const stackPath = repoPath(deployment.stack);
-    if (previous === undefined || stackPath === undefined) continue;
+    if (previous === undefined || stackPath === undefined || !wanted(deployment)) continue;
     const atPrevious = await reader.atRevision(previous).catch((error: unknown) => {
       sink.problems.length = 0;
       sink.add(

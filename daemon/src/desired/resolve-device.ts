@@ -16,6 +16,7 @@ import { normalizeService, type StackContext } from './normalize-service.js';
 import { ProblemSink } from './problem-sink.js';
 import { rolloutBucket } from './rollout-bucket.js';
 import { policyViolations } from './tenant-policy.js';
+import { deviceLabels, targets } from './targets.js';
 import { scopedName } from './scoped-name.js';
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
@@ -26,28 +27,13 @@ export interface ResolveResult {
   readonly problems: readonly Problem[];
 }
 
-/** Whether a deployment's target takes this device: every target label matches, or it is listed. */
-export function targets(
-  deployment: Deployment,
-  deviceId: string,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  const { labels: wanted, devices } = deployment.target;
-  if (devices?.includes(deviceId)) return true;
-  if (!wanted || Object.keys(wanted).length === 0) return false;
-  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
-}
-
-/** Resolves one device's desired state; problems name the file, line, path and the device. */
 export function resolveDevice(
   fleet: LoadedFleet,
   deviceId: string,
   facts: DeviceFacts = {},
 ): ResolveResult {
   const device = fleet.devices.get(deviceId);
-  const labels: Record<string, string> = { ...device?.spec.labels };
-  if (facts.arch) labels.arch = facts.arch;
-  if (facts.os) labels.os = facts.os;
+  const labels = deviceLabels(device, facts);
   const vars: Record<string, string> = { FERRY_DEVICE_ID: deviceId, ...device?.spec.vars };
 
   const problems: Problem[] = [];

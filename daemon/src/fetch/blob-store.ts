@@ -4,7 +4,7 @@
 // check is deleted and never imported.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -55,6 +55,23 @@ export class BlobStore {
   async remove(digest: string): Promise<void> {
     await rm(this.path(digest), { force: true });
     await rm(this.#partial(digest), { force: true });
+  }
+
+  /**
+   * Removes every blob and partial download but those of `keep`: what an abandoned download (the
+   * fleet moved on, a kill right after an import) left behind. Returns the bytes freed.
+   */
+  async sweep(keep: ReadonlySet<string>): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const kept = new Set([...keep].map((d) => d.replace(':', '-')));
+    let freed = 0;
+    for (const name of names) {
+      if (kept.has(name.replace(/\.partial$/, ''))) continue;
+      const path = join(this.dir, name);
+      freed += (await stat(path).catch(() => undefined))?.size ?? 0;
+      await rm(path, { force: true, recursive: true });
+    }
+    return freed;
   }
 
   /** Downloads a blob to completion (resuming as needed) and verifies its compressed digest. */

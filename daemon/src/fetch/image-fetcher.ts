@@ -114,8 +114,10 @@ export class ImageFetcher {
     let reused = [...new Set(references)]
       .filter((r) => imageIds.has(r))
       .reduce((n, r) => n + (cached[r]?.layers ?? 0), 0);
-    if (wanted.length === 0)
+    if (wanted.length === 0) {
+      await this.#sweep(new Set());
       return { bytesDownloaded: 0, layers: { downloaded: 0, reused }, imageIds };
+    }
 
     const remote: RemoteImage[] = [];
     for (const reference of wanted)
@@ -123,6 +125,8 @@ export class ImageFetcher {
     const present = localChainIds(await this.#engineLayers());
     const plans = remote.map((image) => ({ image, needs: diffLayers(image.layers, present) }));
     const missing = uniqueMissing(plans.flatMap((p) => p.needs));
+    // Partial downloads of layers still needed stay to resume; anything else in blobs/ goes.
+    await this.#sweep(new Set(missing.map((m) => m.digest)));
     reused += plans.reduce((n, p) => n + p.needs.filter((l) => l.present).length, 0);
     let remaining = bytesToFetch(missing);
     for (const need of missing) remaining -= await blobs.bytesOnDisk(need.digest);
@@ -190,6 +194,15 @@ export class ImageFetcher {
     }
     for (const need of missing) await blobs.remove(need.digest);
     return { bytesDownloaded, layers: { downloaded: missing.length, reused }, imageIds };
+  }
+
+  async #sweep(keep: ReadonlySet<string>): Promise<void> {
+    const freed = await this.options.blobs.sweep(keep);
+    if (freed > 0)
+      this.options.logger.info(
+        { event: 'blobs.swept', bytes: freed },
+        'removed downloads nothing needs any more',
+      );
   }
 
   async #engineLayers(): Promise<string[][]> {

@@ -15,6 +15,8 @@ export interface PlanInput {
   readonly localImages: ReadonlySet<string>;
   /** Deployments to leave exactly as they are this pass (outside their window, say). */
   readonly hold?: ReadonlySet<string>;
+  /** Deployments whose last apply was interrupted: every service is gated again. */
+  readonly ungated?: ReadonlySet<string>;
 }
 
 export function planReconcile(input: PlanInput): Plan {
@@ -99,49 +101,29 @@ function planDeployment(
   };
   const waitsFor = conditionsWaitedOn(deployment.services);
   const gates: Step[] = [];
+  // After a crash in the middle of applying this deployment, no container of it has been seen
+  // healthy: every service passes the gate again before the version counts as good.
+  const ungated = input.ungated?.has(deployment.name) ?? false;
   for (const service of dependencyOrder(deployment.services)) {
     const name = engineName(ns, service.containerName);
     const mine = current.filter((c) => c.service === service.name);
-    // After an interrupted update there may be two containers (old and `-next`): keep the one
-    // that already matches, else the one under the final name; remove the rest first.
+    // After an interrupted update there may be two containers (old and `.next`): keep the one
+    // that already matches, else the one under the final name; remove the rest.
     const matches = (c: ManagedContainer) => c.configHash === service.configHash;
     const primary =
       mine.find((c) => matches(c) && c.name === name) ??
       mine.find(matches) ??
       mine.find((c) => c.name === name) ??
       mine[0];
-    for (const leftover of mine.filter((c) => c !== primary)) steps.push(...removal(leftover));
+    const leftovers = mine.filter((c) => c !== primary);
     const base = { deployment: deployment.name, service: service.name };
-
-    if (primary && matches(primary)) {
-      if (primary.name !== name) {
-        // A `-next` container adopted after a crash has not been seen healthy yet: gate it.
-        steps.push({ action: 'renameContainer', ...base, engineName: primary.name, to: name });
-        if (primary.state === 'created')
-          steps.push({ action: 'startContainer', ...base, engineName: name });
-        gates.push({
-          action: 'waitFor',
-          ...base,
-          engineName: name,
-          condition: 'update_healthy',
-          timeoutMs: deployment.update.healthTimeoutMs,
-        });
-        services.push({ ...base, action: 'recreate' });
-      } else if (primary.state === 'created') {
-        steps.push({ action: 'startContainer', ...base, engineName: name });
-        services.push({ ...base, action: 'start' });
-      } else {
-        services.push({ ...base, action: 'unchanged' });
-      }
-      continue;
-    }
-    const gate: Step = {
+    const gateOn = (engine: string): Step => ({
       action: 'waitFor',
       ...base,
-      engineName: name,
+      engineName: engine,
       condition: 'update_healthy',
       timeoutMs: deployment.update.healthTimeoutMs,
-    };
+    });
     const dependents = (waitsFor.get(service.name) ?? []).map((condition): Step => ({
       action: 'waitFor',
       ...base,
@@ -149,6 +131,37 @@ function planDeployment(
       condition,
       timeoutMs: deployment.update.healthTimeoutMs,
     }));
+
+    if (primary && matches(primary) && primary.name !== name) {
+      // A `.next` container adopted after a crash has not been seen healthy yet: it is gated
+      // before the old container goes, as start-first would have done.
+      if (primary.state === 'created')
+        steps.push({ action: 'startContainer', ...base, engineName: primary.name });
+      steps.push(gateOn(primary.name));
+      for (const leftover of leftovers) steps.push(...removal(leftover));
+      steps.push(
+        { action: 'renameContainer', ...base, engineName: primary.name, to: name },
+        ...dependents,
+      );
+      services.push({ ...base, action: 'recreate' });
+      continue;
+    }
+    for (const leftover of leftovers) steps.push(...removal(leftover));
+    if (primary && matches(primary)) {
+      if (primary.state === 'created') {
+        steps.push({ action: 'startContainer', ...base, engineName: name }, ...dependents);
+        gates.push(gateOn(name));
+        services.push({ ...base, action: 'start' });
+      } else if (ungated) {
+        steps.push(...dependents);
+        gates.push(gateOn(name));
+        services.push({ ...base, action: 'verify' });
+      } else {
+        services.push({ ...base, action: 'unchanged' });
+      }
+      continue;
+    }
+    const gate = gateOn(name);
     if (!primary) {
       steps.push(
         { action: 'createContainer', ...base, service, engineName: name, context },
@@ -174,13 +187,7 @@ function planDeployment(
       steps.push(
         { action: 'createContainer', ...base, service, engineName: next, context },
         { action: 'startContainer', ...base, engineName: next },
-        {
-          action: 'waitFor',
-          ...base,
-          engineName: next,
-          condition: 'update_healthy',
-          timeoutMs: deployment.update.healthTimeoutMs,
-        },
+        gateOn(next),
         ...removal(primary),
         { action: 'renameContainer', ...base, engineName: next, to: name },
       );

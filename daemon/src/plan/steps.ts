@@ -65,7 +65,8 @@ export type Step =
     }
   | { readonly action: 'removeNetwork'; readonly deployment: string; readonly engineName: string };
 
-export type ServiceAction = 'create' | 'recreate' | 'remove' | 'unchanged' | 'start';
+/** `verify`: unchanged, but gated again because the last apply of its deployment was interrupted. */
+export type ServiceAction = 'create' | 'recreate' | 'remove' | 'unchanged' | 'start' | 'verify';
 
 /** What the plan does to each service, for status and `ferryd once --json`. */
 export interface ServicePlan {

@@ -10,6 +10,12 @@ export interface DeploymentRecord {
     readonly deployment: DesiredDeployment;
     readonly at: string;
   };
+  /**
+   * Written before the first container of an update changes, removed when the update's outcome is
+   * known: while it stands, no container of the deployment has been seen healthy, so a ferryd
+   * restarted after a crash gates them all again before recording anything as good.
+   */
+  readonly applying?: { readonly revision: string | null; readonly at: string };
   /** A revision that failed to apply; not retried until the commit changes or the backoff ends. */
   readonly failed?: {
     readonly revision: string | null;
