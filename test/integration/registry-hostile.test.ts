@@ -239,7 +239,10 @@ describe('a running ferryd against a registry that sends one byte a second', () 
       /the branch moved from \w{12} to \w{12} while downloading/,
     );
     const blobs = join(setup.stateDir, 'blobs');
-    assert.ok((await readdir(blobs)).some((n) => n.endsWith('.partial')), 'a partial download');
+    assert.ok(
+      (await readdir(blobs)).some((n) => n.endsWith('.partial')),
+      'a partial download',
+    );
     const next = await ferrydOnce(setup);
     assert.equal(next.result.code, 0, next.result.stdout);
     assert.equal(next.report.revision, fix);
