@@ -94,6 +94,11 @@ export function createPassContext(
       branch: config.source.branch,
       path: config.source.path,
       gitdir: join(config.state.dir, 'fleet.git'),
+      limits: {
+        maxObjectBytes: config.source.maxObjectBytes,
+        maxPackBytes: config.source.maxPackBytes,
+        idleMs: config.source.idleTimeoutMs,
+      },
       ...(config.source.auth ? { auth: config.source.auth } : {}),
     }),
     stateFile: new StateFile(config.state.dir),

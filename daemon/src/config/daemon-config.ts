@@ -26,6 +26,10 @@ export interface DaemonConfig {
     readonly path: string;
     readonly intervalMs: number;
     readonly auth?: AuthConfig;
+    /** Limits on what the git server may send (pack-limits.ts). */
+    readonly maxObjectBytes: number;
+    readonly maxPackBytes: number;
+    readonly idleTimeoutMs: number;
   };
   readonly registry: {
     readonly auth: Readonly<Record<string, AuthConfig>>;
@@ -54,7 +58,10 @@ export interface DaemonConfig {
 
 type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry'> & {
   device?: DaemonConfig['device'] | { id?: string };
-  source: Omit<DaemonConfig['source'], 'intervalMs'> & { interval: string };
+  source: Omit<DaemonConfig['source'], 'intervalMs' | 'idleTimeoutMs'> & {
+    interval: string;
+    idleTimeout?: string;
+  };
   registry?: Partial<
     Omit<DaemonConfig['registry'], 'slowWindowMs' | 'downloadDeadlineMs'> & {
       slowWindow: string;
@@ -78,12 +85,16 @@ export async function loadDaemonConfig(
   const problems = validator.validate('ferryd', yaml);
   if (problems.length > 0) throw new InvalidInputError(problems);
   const raw = yaml.value as RawConfig;
-  const { interval, ...source } = raw.source;
+  const { interval, idleTimeout, ...source } = raw.source;
   const { slowWindow, downloadDeadline, ...registry } = raw.registry ?? {};
   const config: DaemonConfig = {
     file,
     device: { ...raw.device, id: raw.device?.id ?? defaultId },
-    source: { ...source, intervalMs: parseDuration(interval) ?? 30_000 },
+    source: {
+      ...source,
+      intervalMs: parseDuration(interval) ?? 30_000,
+      idleTimeoutMs: parseDuration(idleTimeout ?? '') ?? 60_000,
+    },
     registry: {
       auth: {},
       mirrors: {},

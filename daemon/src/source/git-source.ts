@@ -2,11 +2,11 @@
 // single-branch fetch only when the branch moved, and readers for any fetched commit.
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import git, { type HttpClient } from 'isomorphic-git';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { AuthConfig } from '../config/daemon-config.js';
 import { readCredentials } from '../config/read-credentials.js';
+import { boundedGitHttp, type GitHttpLimits } from './bounded-git-http.js';
 import { GitTreeReader } from './git-tree-reader.js';
 
 export interface GitSourceOptions {
@@ -17,7 +17,15 @@ export interface GitSourceOptions {
   readonly auth?: AuthConfig;
   /** Local bare repository ferryd fetches into (inside the state dir). */
   readonly gitdir: string;
+  /** What the git server may send; defaults suit a gateway (pack-limits.ts). */
+  readonly limits?: GitHttpLimits;
 }
+
+const DEFAULT_LIMITS: GitHttpLimits = {
+  maxObjectBytes: 16 * 1024 * 1024,
+  maxPackBytes: 64 * 1024 * 1024,
+  idleMs: 60_000,
+};
 
 export interface SyncResult {
   readonly revision: string;
@@ -30,8 +38,11 @@ const DEEPEN_BY = 50;
 
 export class GitSource {
   #known: string | undefined;
+  readonly #http: HttpClient;
 
-  constructor(readonly options: GitSourceOptions) {}
+  constructor(readonly options: GitSourceOptions) {
+    this.#http = boundedGitHttp(options.limits ?? DEFAULT_LIMITS);
+  }
 
   async #authArgs() {
     if (!this.options.auth) return {};
@@ -44,7 +55,7 @@ export class GitSource {
     const ref = `refs/heads/${this.options.branch}`;
     const refs = await git
       .listServerRefs({
-        http,
+        http: this.#http,
         url: this.options.url,
         prefix: ref,
         protocolVersion: 2,
@@ -102,7 +113,7 @@ export class GitSource {
     const result = await git
       .fetch({
         fs,
-        http,
+        http: this.#http,
         gitdir,
         remote: 'origin',
         ref: branch,
