@@ -1,9 +1,11 @@
 // A bad commit never takes down what a gateway runs: invalid fleets, missing images and
 // unhealthy updates leave (or bring back) the last good containers, and say why.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import {
   cleanDevice,
   deviceContainers,
@@ -15,10 +17,12 @@ import {
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
+import { writeJsonAtomic } from '../../daemon/src/state/atomic-json.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';
 
+const exec = promisify(execFile);
 let image: string;
 before(async () => {
   image = await pushWebAppImage();
@@ -222,5 +226,70 @@ describe('the fleet source', () => {
       /cannot reach http:\/\/127\.0\.0\.1:9\/fleet\.git/,
     );
     assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.state, 'running');
+  });
+});
+
+describe('a full disk while applying', () => {
+  const device = uniqueDevice('enospc');
+  let repo: FleetRepo;
+  let setup: FerrydSetup;
+  let stateDir: string;
+  after(async () => {
+    await cleanDevice(device);
+    await exec('umount', [stateDir]).catch(() => undefined);
+    await repo?.remove();
+  });
+
+  it('says so plainly, leaves no temporary file, and the stack runs on', async () => {
+    repo = await fleetFor('enospc', device, healthy('1').replace('IMAGE', image));
+    setup = await ferrydConfig(device, repo.url);
+    stateDir = setup.stateDir;
+    // The state directory on an 8 MiB file system of its own, filled up after the first pass.
+    await mkdir(stateDir, { recursive: true });
+    await exec('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', stateDir]);
+    const config = await readFile(setup.configFile, 'utf8');
+    await writeFile(
+      setup.configFile,
+      config.replace(`state: { dir: ${stateDir} }`, `state: { dir: ${stateDir}, reserveBytes: 0 }`),
+    );
+    await repo.commit('v1');
+    const first = await ferrydOnce(setup);
+    assert.equal(first.result.code, 0, first.result.stdout + first.result.stderr);
+    const running = (await deviceContainers(device)).get(`${device}.svc.app`);
+    await exec('sh', ['-c', `cat /dev/zero > ${stateDir}/filler || true`]);
+
+    await writeFleet(repo.workTree, {
+      'stacks/svc/compose.yaml': healthy('2').replace('IMAGE', image),
+    });
+    await repo.commit('v2 on a full disk');
+    const { result, report } = await ferrydOnce(setup);
+    assert.equal(result.code, 1);
+    assert.match(report.errors.join('\n'), /disk is full|ENOSPC|no space left/i);
+    assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+    assert.deepEqual(
+      (await readdir(stateDir)).filter((name) => name.endsWith('.tmp')),
+      [],
+    );
+    const now = (await deviceContainers(device)).get(`${device}.svc.app`);
+    assert.equal(now?.id, running?.id);
+    assert.equal(now?.state, 'running');
+  });
+
+  it('keeps the old state file whole when the new one does not fit', async () => {
+    const dir = join(setup.stateDir, '..', 'tiny');
+    await mkdir(dir, { recursive: true });
+    await exec('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    try {
+      const path = join(dir, 'state.json');
+      await writeJsonAtomic(path, { version: 1, note: 'old' });
+      await assert.rejects(
+        writeJsonAtomic(path, { version: 1, note: 'x'.repeat(200_000) }),
+        /cannot write .*state.json: the disk is full \(ENOSPC\)/,
+      );
+      assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), { version: 1, note: 'old' });
+      assert.deepEqual(await readdir(dir), ['state.json']);
+    } finally {
+      await exec('umount', [dir]);
+    }
   });
 });

@@ -106,7 +106,15 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
   // Tenant bind mounts are checked again where they will be mounted, symlinks followed.
   const bound = await resolveBindSources(resolved.state, context.config.engine.hostRoot);
   if (!bound.state) return reject(bound.problems);
-  return applyDesired(context, bound.state, revision, finish);
+  try {
+    return await applyDesired(context, bound.state, revision, finish);
+  } catch (error) {
+    // A full disk, an engine gone away: reported as this pass's error. Whatever was under way is
+    // recorded in the state file, and the next pass gates it again.
+    if (!(error instanceof FerryError)) throw error;
+    context.logger.error({ event: 'pass.failed', revision, reason: error.message }, 'pass failed');
+    return finish({ revision, converged: false, deployments: [], errors: [error.message] });
+  }
 }
 
 async function loadAt(context: PassContext, revision: string): Promise<LoadedFleet> {
