@@ -132,20 +132,15 @@ describe('the fetch stage against a hostile registry', () => {
   });
 });
 
-describe('a running ferryd against a registry that streams a layer without end', () => {
+describe('a running ferryd against a hostile registry', () => {
   const device = uniqueDevice('hostile');
-  let registry: HostileRegistry;
-  after(async () => {
-    await registry?.stop();
-    await cleanDevice(device);
-  });
-
-  it('refuses the image, keeps the stack running, keeps no partial blob, stays small', async () => {
-    registry = new HostileRegistry('endless-blob');
-    const host = await registry.start();
+  let repo: Awaited<ReturnType<typeof createFleetRepo>>;
+  let setup: Awaited<ReturnType<typeof ferrydConfig>>;
+  let running: string | undefined;
+  const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+  before(async () => {
     const good = await pushWebAppImage();
-    const repo = await createFleetRepo('hostile', `${repoRoot}/fleet-examples/bms/apps`);
-    const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+    repo = await createFleetRepo('hostile', `${repoRoot}/fleet-examples/bms/apps`);
     await writeFleet(repo.workTree, {
       'fleet.yaml': fleetYaml(
         `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
@@ -153,28 +148,43 @@ describe('a running ferryd against a registry that streams a layer without end',
       'stacks/svc/compose.yaml': compose(good),
     });
     await repo.commit('good');
-    const setup = await ferrydConfig(device, repo.url);
+    setup = await ferrydConfig(device, repo.url);
     assert.equal((await ferrydOnce(setup)).result.code, 0);
-    const running = (await deviceContainers(device)).get(`${device}.svc.app`);
-
-    await writeFleet(repo.workTree, {
-      'stacks/svc/compose.yaml': compose(registry.reference(host)),
-    });
-    await repo.commit('hostile image');
-    const { result, report, peakRss } = await ferrydOnce(setup, { measureRss: true });
-    assert.equal(result.code, 1);
-    assert.match(report.errors.join('\n'), /sent more than its 100 bytes; refused/);
-    assert.ok(peakRss! < 256 * MiB, `peak RSS ${peakRss! / MiB} MiB`);
-    const now = (await deviceContainers(device)).get(`${device}.svc.app`);
-    assert.equal(now?.id, running?.id);
-    assert.equal(now?.state, 'running');
-    const blobs = await readdir(join(setup.stateDir, 'blobs')).catch(() => []);
-    assert.deepEqual(
-      blobs.filter((name) => name.endsWith('.partial')),
-      [],
-    );
-    await repo.remove();
+    running = (await deviceContainers(device)).get(`${device}.svc.app`)?.id;
   });
+  after(async () => {
+    await cleanDevice(device);
+    await repo?.remove();
+  });
+
+  const attacks: [Misbehaviour, RegExp][] = [
+    ['endless-blob', /sent more than its 100 bytes; refused/],
+    ['endless-manifest', /manifest .* is larger than 4194304 bytes/],
+    ['huge-manifest', /manifest .* is larger than 4194304 bytes/],
+    ['endless-config', /image config .* is larger than 8388608 bytes/],
+    ['many-layers', /has 10000 layers/],
+  ];
+  for (const [misbehaviour, says] of attacks)
+    it(`${misbehaviour}: refused, the stack runs on, no partial blob, peak RSS under 256 MiB`, async () => {
+      await against(misbehaviour, async (registry, host) => {
+        await writeFleet(repo.workTree, {
+          'stacks/svc/compose.yaml': compose(registry.reference(host)),
+        });
+        await repo.commit(`an image from a registry with ${misbehaviour}`);
+        const { result, report, peakRss } = await ferrydOnce(setup, { measureRss: true });
+        assert.equal(result.code, 1);
+        assert.match(report.errors.join('\n'), says);
+        assert.ok(peakRss! < 256 * MiB, `peak RSS ${(peakRss! / MiB).toFixed(0)} MiB`);
+        const now = (await deviceContainers(device)).get(`${device}.svc.app`);
+        assert.equal(now?.id, running);
+        assert.equal(now?.state, 'running');
+        const blobs = await readdir(join(setup.stateDir, 'blobs')).catch(() => []);
+        assert.deepEqual(
+          blobs.filter((name) => name.endsWith('.partial')),
+          [],
+        );
+      });
+    });
 });
 
 describe('a running ferryd against a registry that sends one byte a second', () => {
