@@ -45,14 +45,26 @@ export async function resolveCommit(gitdir: string, revision: string): Promise<s
   }
 }
 
+type TreeEntries = readonly { path: string; oid: string; type: string }[];
+
 export class GitTreeReader implements FleetReader {
+  /** Trees read so far, by object id (shared by readers of one repository: trees never change). */
+  readonly #trees: Map<string, TreeEntries>;
+
   private constructor(
     private readonly location: GitLocation,
     readonly revision: string,
-  ) {}
+    trees: Map<string, TreeEntries>,
+  ) {
+    this.#trees = trees;
+  }
 
-  static async open(location: GitLocation, revision: string): Promise<GitTreeReader> {
-    return new GitTreeReader(location, await resolveCommit(location.gitdir, revision));
+  static async open(
+    location: GitLocation,
+    revision: string,
+    trees = new Map<string, TreeEntries>(),
+  ): Promise<GitTreeReader> {
+    return new GitTreeReader(location, await resolveCommit(location.gitdir, revision), trees);
   }
 
   private full(path: string): string {
@@ -60,11 +72,34 @@ export class GitTreeReader implements FleetReader {
     return [root, path === '.' ? '' : path].filter(Boolean).join('/');
   }
 
+  async #tree(oid: string): Promise<TreeEntries> {
+    let entries = this.#trees.get(oid);
+    if (!entries) {
+      entries = (await git.readTree({ fs, gitdir: this.location.gitdir, oid })).tree;
+      this.#trees.set(oid, entries);
+    }
+    return entries;
+  }
+
+  /**
+   * The object at `path` in this commit, walking cached trees: reading every file of a folder of
+   * 10,000 device files reads that folder's tree once, not once per file.
+   */
+  async #entry(path: string): Promise<{ oid: string; type: string } | undefined> {
+    let entry: { oid: string; type: string } | undefined = { oid: this.revision, type: 'tree' };
+    for (const part of this.full(path).split('/').filter(Boolean)) {
+      if (entry.type !== 'tree') return undefined;
+      entry = (await this.#tree(entry.oid)).find((e) => e.path === part);
+      if (!entry) return undefined;
+    }
+    return entry;
+  }
+
   async readFile(path: string): Promise<string | undefined> {
+    const entry = await this.#entry(path).catch(() => undefined);
+    if (entry?.type !== 'blob') return undefined;
     const { gitdir } = this.location;
-    const found = await git
-      .readBlob({ fs, gitdir, oid: this.revision, filepath: this.full(path) })
-      .catch(() => undefined);
+    const found = await git.readBlob({ fs, gitdir, oid: entry.oid }).catch(() => undefined);
     if (!found) return undefined;
     if (found.blob.byteLength > MAX_FLEET_FILE_BYTES) {
       throw new FerryError(
@@ -77,19 +112,12 @@ export class GitTreeReader implements FleetReader {
   }
 
   async listFolder(path: string): Promise<string[]> {
-    const filepath = this.full(path);
-    const tree = await git
-      .readTree({
-        fs,
-        gitdir: this.location.gitdir,
-        oid: this.revision,
-        ...(filepath ? { filepath } : {}),
-      })
-      .catch(() => undefined);
-    return tree ? tree.tree.map((entry) => entry.path).sort() : [];
+    const entry = await this.#entry(path).catch(() => undefined);
+    if (entry?.type !== 'tree') return [];
+    return (await this.#tree(entry.oid)).map((e) => e.path).sort();
   }
 
   atRevision(revision: string): Promise<FleetReader> {
-    return GitTreeReader.open(this.location, revision);
+    return GitTreeReader.open(this.location, revision, this.#trees);
   }
 }
