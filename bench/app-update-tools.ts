@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BuildReport } from '../builder/src/build/build-fleet.js';
+import { runBuild } from '../builder/src/build/run-build.js';
 import { parseImageReference } from '../daemon/src/fetch/image-reference.js';
 import type { ImageManifest } from '../daemon/src/fetch/media-types.js';
 import { RegistryClient } from '../daemon/src/fetch/registry-client.js';
@@ -70,6 +71,19 @@ async function ferryBuild(
   return { report: JSON.parse(stdout) as BuildReport, rss };
 }
 
+/** The build `ferry builder` runs for a commit, in this process; no RSS of its own to report. */
+async function serviceBuild(dir: string): Promise<{ report: BuildReport; rss: number }> {
+  const { report } = await runBuild(dir, {
+    path: '.',
+    revision: 'HEAD',
+    push: true,
+    commit: true,
+    platform: ['linux/amd64'],
+    cache: true,
+  });
+  return { report, rss: 0 };
+}
+
 /** Seconds `ferry --version` takes: the CLI's fixed cost (loading its modules). */
 export async function ferryStartup(): Promise<number> {
   const { seconds } = await timed(() =>
@@ -119,12 +133,18 @@ async function freshClone(s: Scenario, depth?: number): Promise<string> {
   return dir;
 }
 
-export function ferryTool(cold: boolean): Tool {
+/**
+ * Ferry's builder: `cli` runs `ferry build` per version (Node.js starts each time), `service` runs
+ * the same build in this long-lived process as `ferry builder` does for each commit (modules
+ * loaded once), `cold` is `ferry build --no-cache` from a fresh depth-1 clone with an empty cache.
+ */
+export function ferryTool(mode: 'cli' | 'service' | 'cold'): Tool {
+  const cold = mode === 'cold';
   let builderClone: string | undefined;
   let setup: Awaited<ReturnType<typeof ferrydConfig>> | undefined;
   let previousDiffIds = new Set<string>();
   return {
-    name: cold ? 'Ferry cold' : 'Ferry',
+    name: { cli: 'Ferry', service: 'Ferry svc', cold: 'Ferry cold' }[mode],
     async build(s) {
       let dir: string;
       const args = ['--push', '--commit'];
@@ -138,7 +158,9 @@ export function ferryTool(cold: boolean): Tool {
         dir = builderClone;
         await git(dir, 'pull', '--quiet', '--ff-only', 'origin', 'main');
       }
-      const { seconds, value } = await timed(() => ferryBuild(dir, args));
+      const { seconds, value } = await timed(() =>
+        mode === 'service' ? serviceBuild(dir) : ferryBuild(dir, args),
+      );
       await git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
       await git(s.repo.workTree, 'pull', '--quiet', '--ff-only', 'origin', 'main');
       const built = value.report.images[0]!;

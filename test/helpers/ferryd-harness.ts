@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassReport } from '../../daemon/src/agent/pass-report.js';
+import { createFleetRepo, type FleetRepo } from './fleet-repo.js';
 import { buildImage, docker, pushImage } from './images.js';
 import { repoRoot, runCli, type CliResult } from './run-cli.js';
 import { testEnv } from './test-env.js';
@@ -171,4 +172,49 @@ export async function cleanDevice(device: string): Promise<void> {
 
 export function fleetYaml(deployments: string): string {
   return `apiVersion: ferry/v1\nkind: Fleet\ndeployments:\n${deployments}`;
+}
+
+/** A gateway that runs one service (`svc`/`app`) from a good image, for attacks on what it runs. */
+export interface RunningGateway {
+  readonly device: string;
+  readonly repo: FleetRepo;
+  readonly setup: FerrydSetup;
+  readonly goodImage: string;
+  /** The container of the good version. */
+  readonly runningId: string;
+  /** Commits the stack with `image` for the service; returns the commit. */
+  deploy(image: string, message: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export async function runningGateway(name: string): Promise<RunningGateway> {
+  const device = uniqueDevice(name);
+  const goodImage = await pushWebAppImage();
+  const repo = await createFleetRepo(name, `${repoRoot}/fleet-examples/bms/apps`);
+  const deploy = async (image: string, message: string) => {
+    await writeFleet(repo.workTree, {
+      'fleet.yaml': fleetYaml(
+        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
+      ),
+      'stacks/svc/compose.yaml': `services:\n  app:\n    image: ${image}\n`,
+    });
+    return repo.commit(message);
+  };
+  await deploy(goodImage, 'good');
+  const setup = await ferrydConfig(device, repo.url);
+  const first = await ferrydOnce(setup);
+  if (first.result.code !== 0) throw new Error(`first pass failed: ${first.result.stdout}`);
+  const runningId = (await deviceContainers(device)).get(`${device}.svc.app`)?.id ?? '';
+  return {
+    device,
+    repo,
+    setup,
+    goodImage,
+    runningId,
+    deploy,
+    async remove() {
+      await cleanDevice(device);
+      await repo.remove();
+    },
+  };
 }

@@ -6,42 +6,21 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  cleanDevice,
   deviceContainers,
-  ferrydConfig,
   ferrydOnce,
-  fleetYaml,
-  pushWebAppImage,
-  uniqueDevice,
-  writeFleet,
+  runningGateway,
+  type RunningGateway,
 } from '../helpers/ferryd-harness.js';
-import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
-import { repoRoot } from '../helpers/run-cli.js';
 
 const MiB = 1024 * 1024;
 
 describe('a git pack bomb', () => {
-  const device = uniqueDevice('packbomb');
-  let repo: FleetRepo | undefined;
-  after(async () => {
-    await cleanDevice(device);
-    await repo?.remove();
-  });
+  let gateway: RunningGateway | undefined;
+  after(() => gateway?.remove());
 
   it('is refused while it streams; ferryd stays under 256 MiB and the stack runs on', async () => {
-    const image = await pushWebAppImage();
-    repo = await createFleetRepo('packbomb', `${repoRoot}/fleet-examples/bms/apps`);
-    await writeFleet(repo.workTree, {
-      'fleet.yaml': fleetYaml(
-        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
-      ),
-      'stacks/svc/compose.yaml': `services:\n  app:\n    image: ${image}\n`,
-    });
-    await repo.commit('good');
-    const setup = await ferrydConfig(device, repo.url);
-    assert.equal((await ferrydOnce(setup)).result.code, 0);
-    const running = (await deviceContainers(device)).get(`${device}.svc.app`);
-
+    gateway = await runningGateway('packbomb');
+    const { device, repo, setup } = gateway;
     // 512 MiB of zeros, written sparsely; git compresses it to well under a MiB.
     const bomb = await open(join(repo.workTree, 'firmware.bin'), 'w');
     await bomb.truncate(512 * MiB);
@@ -55,7 +34,7 @@ describe('a git pack bomb', () => {
     );
     assert.ok(peakRss! < 256 * MiB, `peak RSS ${(peakRss! / MiB).toFixed(0)} MiB`);
     const now = (await deviceContainers(device)).get(`${device}.svc.app`);
-    assert.equal(now?.id, running?.id);
+    assert.equal(now?.id, gateway.runningId);
     assert.equal(now?.state, 'running');
   });
 });

@@ -10,18 +10,12 @@ import { BlobStore } from '../../daemon/src/fetch/blob-store.js';
 import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
 import { resolveImage } from '../../daemon/src/fetch/resolve-image.js';
 import {
-  cleanDevice,
   deviceContainers,
-  ferrydConfig,
   ferrydOnce,
-  fleetYaml,
-  pushWebAppImage,
-  uniqueDevice,
-  writeFleet,
+  runningGateway,
+  type RunningGateway,
 } from '../helpers/ferryd-harness.js';
-import { createFleetRepo } from '../helpers/fleet-repo.js';
 import { HostileRegistry, type Misbehaviour } from '../helpers/hostile-registry.js';
-import { repoRoot } from '../helpers/run-cli.js';
 
 const MiB = 1024 * 1024;
 const platform = { os: 'linux', architecture: 'amd64' };
@@ -133,29 +127,11 @@ describe('the fetch stage against a hostile registry', () => {
 });
 
 describe('a running ferryd against a hostile registry', () => {
-  const device = uniqueDevice('hostile');
-  let repo: Awaited<ReturnType<typeof createFleetRepo>>;
-  let setup: Awaited<ReturnType<typeof ferrydConfig>>;
-  let running: string | undefined;
-  const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+  let gateway: RunningGateway;
   before(async () => {
-    const good = await pushWebAppImage();
-    repo = await createFleetRepo('hostile', `${repoRoot}/fleet-examples/bms/apps`);
-    await writeFleet(repo.workTree, {
-      'fleet.yaml': fleetYaml(
-        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
-      ),
-      'stacks/svc/compose.yaml': compose(good),
-    });
-    await repo.commit('good');
-    setup = await ferrydConfig(device, repo.url);
-    assert.equal((await ferrydOnce(setup)).result.code, 0);
-    running = (await deviceContainers(device)).get(`${device}.svc.app`)?.id;
+    gateway = await runningGateway('hostile');
   });
-  after(async () => {
-    await cleanDevice(device);
-    await repo?.remove();
-  });
+  after(() => gateway?.remove());
 
   const attacks: [Misbehaviour, RegExp][] = [
     ['endless-blob', /sent more than its 100 bytes; refused/],
@@ -167,16 +143,17 @@ describe('a running ferryd against a hostile registry', () => {
   for (const [misbehaviour, says] of attacks)
     it(`${misbehaviour}: refused, the stack runs on, no partial blob, peak RSS under 256 MiB`, async () => {
       await against(misbehaviour, async (registry, host) => {
-        await writeFleet(repo.workTree, {
-          'stacks/svc/compose.yaml': compose(registry.reference(host)),
-        });
-        await repo.commit(`an image from a registry with ${misbehaviour}`);
+        const { device, setup } = gateway;
+        await gateway.deploy(
+          registry.reference(host),
+          `an image from a registry with ${misbehaviour}`,
+        );
         const { result, report, peakRss } = await ferrydOnce(setup, { measureRss: true });
         assert.equal(result.code, 1);
         assert.match(report.errors.join('\n'), says);
         assert.ok(peakRss! < 256 * MiB, `peak RSS ${(peakRss! / MiB).toFixed(0)} MiB`);
         const now = (await deviceContainers(device)).get(`${device}.svc.app`);
-        assert.equal(now?.id, running);
+        assert.equal(now?.id, gateway.runningId);
         assert.equal(now?.state, 'running');
         const blobs = await readdir(join(setup.stateDir, 'blobs')).catch(() => []);
         assert.deepEqual(
@@ -188,40 +165,20 @@ describe('a running ferryd against a hostile registry', () => {
 });
 
 describe('a running ferryd against a registry that sends one byte a second', () => {
-  const device = uniqueDevice('trickle');
   let registry: HostileRegistry;
-  let repo: Awaited<ReturnType<typeof createFleetRepo>>;
-  let setup: Awaited<ReturnType<typeof ferrydConfig>>;
-  let running: string | undefined;
-  let good: string;
-  const compose = (image: string) => `services:\n  app:\n    image: ${image}\n`;
+  let gateway: RunningGateway;
   before(async () => {
     registry = new HostileRegistry('trickle');
-    good = await pushWebAppImage();
-    repo = await createFleetRepo('trickle', `${repoRoot}/fleet-examples/bms/apps`);
-    await writeFleet(repo.workTree, {
-      'fleet.yaml': fleetYaml(
-        `  - name: svc\n    stack: stacks/svc\n    target: { devices: [${device}] }\n`,
-      ),
-      'stacks/svc/compose.yaml': compose(good),
-    });
-    await repo.commit('good');
-    setup = await ferrydConfig(device, repo.url);
-    assert.equal((await ferrydOnce(setup)).result.code, 0);
-    running = (await deviceContainers(device)).get(`${device}.svc.app`)?.id;
-    const host = await registry.start();
-    await writeFleet(repo.workTree, {
-      'stacks/svc/compose.yaml': compose(registry.reference(host)),
-    });
-    await repo.commit('an image from the trickling registry');
+    gateway = await runningGateway('trickle');
+    await gateway.deploy(registry.reference(await registry.start()), 'a trickling image');
   });
   after(async () => {
     await registry?.stop();
-    await cleanDevice(device);
-    await repo?.remove();
+    await gateway?.remove();
   });
 
   it('gives up at registry.downloadDeadline and keeps the stack running', async () => {
+    const { device, setup } = gateway;
     const config = await readFile(setup.configFile, 'utf8');
     await writeFile(
       setup.configFile,
@@ -233,14 +190,14 @@ describe('a running ferryd against a registry that sends one byte a second', () 
     assert.equal(result.code, 1);
     assert.match(report.errors.join('\n'), /downloads passed registry.downloadDeadline \(3 s\)/);
     assert.ok(Date.now() - started < 20_000);
-    assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, running);
+    assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, gateway.runningId);
   });
 
   it('cancels the download when the branch moves, and says to which commit', async () => {
+    const { setup } = gateway;
     const pass = ferrydOnce(setup);
     await new Promise((r) => setTimeout(r, 1500));
-    await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': compose(good) });
-    const fix = await repo.commit('back to the good image');
+    const fix = await gateway.deploy(gateway.goodImage, 'back to the good image');
     const { result, report } = await pass;
     assert.equal(result.code, 1);
     assert.equal(report.superseded, fix);
