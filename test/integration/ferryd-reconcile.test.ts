@@ -1,7 +1,8 @@
 // ferryd once against the real engine, registry and git server: converge, change, remove,
 // and never touch what is not Ferry's.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker } from '../helpers/images.js';
 import {
@@ -96,6 +97,14 @@ describe('ferryd once', () => {
     );
     const now = await deviceContainers(device);
     assert.equal(now.get(`${device}.web.api`)?.id, first.get(`${device}.web.api`)?.id);
+  });
+
+  it('writes nothing to the state directory on a pass where nothing changed', async () => {
+    const path = join(setup.stateDir, 'state.json');
+    const before = await stat(path);
+    const { result } = await ferrydOnce(setup);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal((await stat(path)).mtimeMs, before.mtimeMs);
   });
 
   it('recreates only the service whose environment changed', async () => {

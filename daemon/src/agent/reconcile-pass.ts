@@ -10,6 +10,7 @@ import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
 import type { LoadedFleet } from '../desired/fleet-model.js';
+import { canonicalJson } from '../desired/config-hash.js';
 import { loadFleet } from '../desired/load-fleet.js';
 import { resolveDevice, type ResolveResult } from '../desired/resolve-device.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
@@ -236,9 +237,17 @@ async function applyDesired(
     outcomes.set(deployment.name, outcome);
     const at = context.now().toISOString();
     if (outcome.status === 'updated' || outcome.status === 'unchanged') {
-      records[deployment.name] = {
-        lastKnownGood: { revision: deployment.stackRevision, deployment, at },
-      };
+      const known = record.lastKnownGood;
+      // The same good version as before keeps its record (and its time): nothing to write.
+      const same =
+        outcome.status === 'unchanged' &&
+        applying === undefined &&
+        record.failed === undefined &&
+        known?.revision === deployment.stackRevision &&
+        canonicalJson(known.deployment) === canonicalJson(deployment);
+      records[deployment.name] = same
+        ? { lastKnownGood: known }
+        : { lastKnownGood: { revision: deployment.stackRevision, deployment, at } };
     } else {
       const attempts =
         (record?.failed?.revision === deployment.stackRevision ? record.failed.attempts : 0) + 1;
@@ -270,7 +279,8 @@ async function applyDesired(
     appliedRevision: converged ? revision : state.appliedRevision,
     deployments: records,
   };
-  await context.stateFile.write(next);
+  // A pass that changed nothing writes nothing (an SD card lives longer for it).
+  if (canonicalJson(next) !== canonicalJson(state)) await context.stateFile.write(next);
   // Keep the images of what should run and of every last known good version (rollback needs them).
   const keep = new Set([
     ...desired.deployments.flatMap((d) => d.services.map((s) => s.image)),
