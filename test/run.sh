@@ -9,7 +9,10 @@ rm -rf dist
 npx tsc -p tsconfig.json
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "formatting differs: run npm run format" >&2; exit 1; }
+# Unit tests first (seconds, no services), then integration tests: they share one engine, so
+# their files run in turn.
+mapfile -t units < <(find dist/test/unit -name '*.test.js' | sort)
+node --test "${units[@]}"
 bash test/env/up.sh
-# One run, so there is one summary; integration tests share one engine, so files run in turn.
-mapfile -t tests < <(find dist/test/unit dist/test/integration -name '*.test.js' | sort)
-node --test --test-concurrency=1 "${tests[@]}"
+mapfile -t integration < <(find dist/test/integration -name '*.test.js' | sort)
+node --test --test-concurrency=1 "${integration[@]}"

@@ -1,6 +1,6 @@
 // `ferry`: the repository side of Ferry (validate, resolve, plan, build, analyze, builder).
 import { Command, Option } from 'commander';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import { exitCodeFor, FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
@@ -118,7 +118,7 @@ try {
     process.exitCode = 1;
   } else if (error instanceof FerryError) {
     console.error(`ferry: ${error.message}`);
-    process.exitCode = error.code === 'FERRY_USAGE' ? 2 : 1;
+    process.exitCode = exitCodeFor(error);
   } else {
     throw error;
   }

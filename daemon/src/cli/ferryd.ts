@@ -1,7 +1,7 @@
 // `ferryd`: the gateway daemon's command line.
 import { usageErrorsExit2 } from './usage-exit.js';
 import { Command } from 'commander';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
+import { FerryError, InvalidInputError, exitCodeFor } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
 import { destination, pino } from 'pino';
@@ -100,7 +100,7 @@ try {
     process.exitCode = EXIT_BAD_CONFIG;
   } else if (error instanceof FerryError) {
     console.error(`ferryd: ${error.message}`);
-    process.exitCode = error.code === 'FERRY_CONFIG' ? EXIT_BAD_CONFIG : 1;
+    process.exitCode = exitCodeFor(error);
   } else {
     throw error;
   }

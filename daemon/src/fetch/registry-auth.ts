@@ -1,6 +1,7 @@
 // Registry authentication as the distribution spec and Docker do it: a 401 carries a
 // `WWW-Authenticate` challenge, Basic (send credentials) or Bearer (get a token from the realm,
 // for a scope, with the credentials if any). Tokens are cached until shortly before they expire.
+import { FerryError } from '../../../schema/src/errors.js';
 import { MAX_TOKEN_BYTES, readBounded } from './bounded-body.js';
 
 export interface Credentials {
@@ -63,18 +64,27 @@ export async function fetchToken(
   challenge: Challenge,
   scope: string,
   credentials: Credentials | undefined,
+  http: typeof fetch = fetch,
 ): Promise<{ token: string; expiresIn?: number }> {
   const realm = challenge.params.realm;
-  if (!realm) throw new Error('bearer challenge without a realm');
+  if (!realm) throw new FerryError('FERRY_REGISTRY', 'bearer challenge without a realm');
   const url = new URL(realm);
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   url.searchParams.set('scope', scope);
-  const response = await fetch(
+  const response = await http(
     url,
     credentials ? { headers: { authorization: basicAuthorization(credentials) } } : {},
   );
-  if (!response.ok)
-    throw new Error(`token endpoint ${url.origin}${url.pathname} answered ${response.status}`);
+  if (!response.ok) {
+    await response.body?.cancel();
+    // 401/403: the credentials are refused, and asking again will not change that.
+    throw new FerryError(
+      'FERRY_REGISTRY',
+      `token endpoint ${url.origin}${url.pathname} answered ${response.status}${response.status === 401 || response.status === 403 ? ' (credentials refused)' : ''}`,
+      { status: response.status },
+      { retryable: response.status >= 500 || response.status === 429 },
+    );
+  }
   const body = JSON.parse(
     (await readBounded(response, MAX_TOKEN_BYTES, `token from ${url.origin}`)).toString('utf8'),
   ) as {
@@ -83,6 +93,6 @@ export async function fetchToken(
     expires_in?: number;
   };
   const token = body.token ?? body.access_token;
-  if (!token) throw new Error('token endpoint returned no token');
+  if (!token) throw new FerryError('FERRY_REGISTRY', 'token endpoint returned no token');
   return { token, ...(body.expires_in === undefined ? {} : { expiresIn: body.expires_in }) };
 }

@@ -24,6 +24,21 @@ export interface RegistryClientOptions {
   readonly retries?: number;
   readonly logger?: Logger;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The HTTP port (Node's fetch); tests give a fake. */
+  readonly fetch?: typeof fetch;
+  /** 0 <= random < 1, for backoff jitter; tests fix it. */
+  readonly random?: () => number;
+}
+
+/** The longest `Retry-After` honoured; a registry asking for more is treated as failing. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Milliseconds a 429 or 503 asks to wait (`Retry-After`: seconds or an HTTP date), if any. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
 export interface FetchedManifest {
@@ -42,9 +57,13 @@ function isLoopback(host: string): boolean {
 export class RegistryClient {
   readonly #tokens = new TokenCache();
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #fetch: typeof fetch;
+  readonly #random: () => number;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#fetch = options.fetch ?? fetch;
+    this.#random = options.random ?? Math.random;
   }
 
   /** Base URLs for a registry host: mirrors first, then the registry itself. */
@@ -82,6 +101,8 @@ export class RegistryClient {
       } catch (error) {
         // Cancelled (the pass moved on, or a deadline): the caller's reason, not "unreachable".
         if (init.signal?.aborted) throw init.signal.reason;
+        // A refusal (bad credentials, say) is the registry's answer, not its absence.
+        if (error instanceof FerryError && !error.retryable && !isMirror) throw error;
         lastError = error;
         if (!isMirror) break;
         this.options.logger?.warn(
@@ -101,15 +122,23 @@ export class RegistryClient {
     retries = this.options.retries ?? 4,
     signal?: AbortSignal,
   ): Promise<Response> {
+    // Retried: network errors, 5xx and 429 (after its Retry-After). Never: other 4xx, and Ferry
+    // errors not marked retryable (credentials refused).
     for (let n = 0; ; n += 1) {
+      let wait: number | undefined;
       try {
         const response = await attempt();
-        if (response.status < 500 || n >= retries) return response;
+        const transient = response.status >= 500 || response.status === 429;
+        wait = retryAfterMs(response.headers.get('retry-after'));
+        // Asked to come back much later: this pass takes the answer as it is.
+        if (!transient || n >= retries || (wait ?? 0) > MAX_RETRY_AFTER_MS) return response;
         await response.body?.cancel();
       } catch (error) {
         if (n >= retries || signal?.aborted) throw error;
+        if (error instanceof FerryError && !error.retryable) throw error;
       }
-      await this.#sleep(250 * 2 ** n);
+      // Exponential backoff with full jitter: 250 ms, 500 ms, 1 s, 2 s ... at most.
+      await this.#sleep(wait ?? Math.round(250 * 2 ** n * (0.5 + this.#random() / 2)));
     }
   }
 
@@ -138,7 +167,12 @@ export class RegistryClient {
         );
       header = basicAuthorization(credentials);
     } else if (challenge?.scheme === 'bearer') {
-      const token = await fetchToken(challenge, challenge.params.scope ?? scope, credentials);
+      const token = await fetchToken(
+        challenge,
+        challenge.params.scope ?? scope,
+        credentials,
+        this.#fetch,
+      );
       header = `Bearer ${token.token}`;
       expiresIn = token.expiresIn ?? 60;
     }
@@ -168,7 +202,7 @@ export class RegistryClient {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
       const headers = new Headers(init.headers);
       if (authorization && current.origin === origin) headers.set('authorization', authorization);
-      const response = await fetch(current, { ...init, headers, redirect: 'manual' });
+      const response = await this.#fetch(current, { ...init, headers, redirect: 'manual' });
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
