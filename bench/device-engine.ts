@@ -58,6 +58,8 @@ export async function deviceEngine(): Promise<Docker> {
     { detached: true, stdio: ['ignore', log.fd, log.fd] },
   );
   child.unref();
+  // The engine has its own copy of the log's descriptor; ours is closed (not left to the GC).
+  await log.close();
   for (let i = 0; i < 300; i += 1) {
     if (await ping(docker)) return docker;
     await new Promise((resolve) => setTimeout(resolve, 100));
