@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { DaemonStatus } from '../../daemon/src/report/daemon-status.js';
 import type { FerrydSetup } from './ferryd-harness.js';
+import { eventually } from './eventually.js';
 import { repoRoot } from './run-cli.js';
 
 export class FerrydProcess {
@@ -34,13 +35,14 @@ export class FerrydProcess {
     check: (status: DaemonStatus) => boolean,
     timeoutMs = 60_000,
   ): Promise<DaemonStatus> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const status = await this.status();
-      if (status && check(status)) return status;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`timed out waiting for ${what}; logs:\n${this.logs.slice(-4000)}`);
+    return eventually(
+      what,
+      async () => {
+        const status = await this.status();
+        return status && check(status) ? status : undefined;
+      },
+      { timeoutMs, everyMs: 200, detail: () => `logs:\n${this.logs.slice(-4000)}` },
+    );
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

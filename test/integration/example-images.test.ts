@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { eventually } from '../helpers/eventually.js';
 import { buildImage, docker, pushImage } from '../helpers/images.js';
 import { repoRoot } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';
@@ -103,11 +104,10 @@ describe('the BMS collector image', () => {
       },
     });
     await container.start();
-    let status = '';
-    for (let i = 0; i < 60 && status !== 'healthy'; i += 1) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = (await container.inspect()).State.Health?.Status ?? '';
-    }
-    assert.equal(status, 'healthy');
+    await eventually(
+      'the container healthy',
+      async () => (await container.inspect()).State.Health?.Status === 'healthy',
+      { timeoutMs: 15_000, everyMs: 250 },
+    );
   });
 });

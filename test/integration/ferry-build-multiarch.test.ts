@@ -17,6 +17,7 @@ import {
   uniqueDevice,
   writeFleet,
 } from '../helpers/ferryd-harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { multiArchBase } from '../helpers/multiarch-base.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
@@ -35,12 +36,10 @@ after(async () => {
 async function containerOutput(device: string): Promise<string> {
   const container = (await deviceContainers(device)).get(`${device}.probe.probe`);
   assert.ok(container, `no probe container on ${device}`);
-  for (let i = 0; i < 50; i += 1) {
+  return eventually('the probe output', async () => {
     const logs = (await exec('docker', ['logs', container.id])).stdout;
-    if (logs.trim()) return logs;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return '';
+    return logs.trim() ? logs : undefined;
+  });
 }
 
 describe('ferry build for two platforms', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { RepositoryStatus } from '../../builder/src/service/repository-worker.js';
+import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
 
@@ -36,13 +37,11 @@ async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   ms = 120_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}; builder logs:\n${logs.slice(-4000)}`);
+  return eventually(what, probe, {
+    timeoutMs: ms,
+    everyMs: 300,
+    detail: () => `builder logs:\n${logs.slice(-4000)}`,
+  });
 }
 
 /** The remote main's head, once its message says it pins images. */

@@ -14,6 +14,7 @@ import {
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { FerrydProcess } from '../helpers/ferryd-process.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
@@ -87,11 +88,9 @@ describe('ferryd run', () => {
     await writeFleet(repo.workTree, { 'stacks/slow/compose.yaml': slowStack('2', 6) });
     const second = await repo.commit('v2, slow to become healthy');
     await fetch(`${daemon!.api}/sync`, { method: 'POST' });
-    const deadline = Date.now() + 30_000;
-    while (!(await deviceContainers(device)).has(`${device}.slow.app.next`)) {
-      assert.ok(Date.now() < deadline, 'the start-first update began');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually('the start-first update began', async () =>
+      (await deviceContainers(device)).has(`${device}.slow.app.next`),
+    );
     await daemon!.stop('SIGKILL');
 
     const { result, report } = await ferrydOnce(setup);
@@ -119,8 +118,7 @@ describe('ferryd run', () => {
     assert.deepEqual([...(await deviceContainers(device)).keys()], [`${device}.other.app`]);
 
     await writeFile(setup.configFile, 'source: { url: 42 }\n');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.match(daemon.logs, /"event":"config.rejected"/);
+    await eventually('the bad edit rejected', () => /"event":"config.rejected"/.test(daemon!.logs));
     assert.equal(
       (await daemon.status())?.appliedRevision,
       otherCommit,
@@ -159,11 +157,9 @@ describe('POST /sync during a pass', () => {
     await write('2', 5);
     await repo.commit('v2, five seconds to become healthy');
     await fetch(`${syncDaemon.api}/sync`, { method: 'POST' });
-    const deadline = Date.now() + 30_000;
-    while (!(await deviceContainers(syncDevice)).has(`${syncDevice}.slow.app.next`)) {
-      assert.ok(Date.now() < deadline, 'the v2 update began');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually('the v2 update began', async () =>
+      (await deviceContainers(syncDevice)).has(`${syncDevice}.slow.app.next`),
+    );
     await write('3', 0);
     const third = await repo.commit('v3, pushed while v2 is being applied');
     assert.equal((await fetch(`${syncDaemon.api}/sync`, { method: 'POST' })).status, 202);
@@ -201,15 +197,11 @@ describe('a crash while a broken version waits on its health gate', () => {
         await write('2');
         await repo.commit('v2, never healthy');
         const running = new FerrydProcess(crashSetup);
-        const deadline = Date.now() + 30_000;
-        const v2Started = async () =>
+        await eventually('v2 started', async () =>
           [...(await deviceContainers(crashDevice)).values()].some(
             (c) => c.env.includes('VERSION=2') && c.state === 'running',
-          );
-        while (!(await v2Started())) {
-          assert.ok(Date.now() < deadline, 'v2 started');
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          ),
+        );
         await running.stop('SIGKILL');
 
         const { result, report } = await ferrydOnce(crashSetup);

@@ -15,6 +15,7 @@ import {
   uniqueDevice,
   writeFleet,
 } from '../helpers/ferryd-harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';
@@ -34,13 +35,14 @@ after(async () => {
 });
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 90_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const logs = await exec('docker', ['logs', '--tail', '40', name]).catch(() => undefined);
-  throw new Error(`timed out waiting for ${what}; ferryd logs:\n${logs?.stdout}${logs?.stderr}`);
+  await eventually(what, check, {
+    timeoutMs: ms,
+    everyMs: 500,
+    detail: async () => {
+      const logs = await exec('docker', ['logs', '--tail', '40', name]).catch(() => undefined);
+      return `ferryd logs:\n${logs?.stdout}${logs?.stderr}`;
+    },
+  });
 }
 
 describe('the ferryd image', () => {

@@ -2,6 +2,7 @@
 // than adopted, and a gateway that ran the earlier dash-joined names keeps its data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../helpers/eventually.js';
 import {
   cleanDevice,
   deviceContainers,
@@ -89,9 +90,17 @@ describe('two tenants whose names joined with dashes would meet', () => {
       const labels = (await docker.getVolume(name).inspect()).Labels;
       assert.equal(labels['ferry.device'], device);
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal((await inVolume(names[0]!, 'cat /v/words')).trim(), 'acme');
-    assert.equal((await inVolume(names[1]!, 'cat /v/words')).trim(), 'acme-labs');
+    // Each service writes its word once it runs.
+    const words = (name: string) =>
+      inVolume(name, 'cat /v/words 2>/dev/null').then((w) => w.trim());
+    assert.equal(
+      await eventually('acme wrote', async () => (await words(names[0]!)) || undefined),
+      'acme',
+    );
+    assert.equal(
+      await eventually('acme-labs wrote', async () => (await words(names[1]!)) || undefined),
+      'acme-labs',
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { lstat, mkdir, mkdtemp, readlink, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../helpers/eventually.js';
 import {
   cleanDevice,
   deviceContainers,
@@ -46,13 +47,10 @@ async function tenantFleet(device: string, folder: string) {
 const service = (volume: string, command: string, more = '') =>
   `services:\n  app:\n    image: ${image}\n    command: ["sh", "-c", "${command}"]\n    volumes: ["${volume}"]\n${more}`;
 
-async function waitForLink(path: string): Promise<string> {
-  for (let i = 0; i < 100; i += 1) {
-    const info = await lstat(path).catch(() => undefined);
-    if (info?.isSymbolicLink()) return readlink(path);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${path} never appeared`);
+function waitForLink(path: string): Promise<string> {
+  return eventually(`the link ${path}`, async () =>
+    (await lstat(path)).isSymbolicLink() ? readlink(path) : undefined,
+  );
 }
 
 describe('a tenant cannot leave its bind folder through a symlink it planted', () => {

@@ -15,6 +15,7 @@ import {
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { docker } from '../helpers/images.js';
 import { RegistryProxy } from '../helpers/registry-proxy.js';
@@ -165,11 +166,9 @@ describe('layer-aware transfer', () => {
         const partial = names.find((n) => n.endsWith('.partial'));
         return partial ? (await stat(join(blobs, partial))).size : 0;
       };
-      const deadline = Date.now() + 30_000;
-      while ((await partialSize()) < 1024 * 1024) {
-        assert.ok(Date.now() < deadline, 'the download started');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually('a MiB of the download', async () => (await partialSize()) >= 1024 * 1024, {
+        everyMs: 50,
+      });
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       const kept = await partialSize();

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { BlobStore } from '../../daemon/src/fetch/blob-store.js';
 import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
 import { resolveImage } from '../../daemon/src/fetch/resolve-image.js';
+import { eventually } from '../helpers/eventually.js';
 import {
   deviceContainers,
   ferrydOnce,
@@ -196,7 +197,11 @@ describe('a running ferryd against a registry that sends one byte a second', () 
   it('cancels the download when the branch moves, and says to which commit', async () => {
     const { setup } = gateway;
     const pass = ferrydOnce(setup);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The pass is downloading once bytes of the trickling layer arrive.
+    const blobs = join(setup.stateDir, 'blobs');
+    await eventually('the download under way', async () =>
+      (await readdir(blobs)).some((n) => n.endsWith('.partial')),
+    );
     const fix = await gateway.deploy(gateway.goodImage, 'back to the good image');
     const { result, report } = await pass;
     assert.equal(result.code, 1);
@@ -205,7 +210,6 @@ describe('a running ferryd against a registry that sends one byte a second', () 
       report.errors.join('\n'),
       /the branch moved from \w{12} to \w{12} while downloading/,
     );
-    const blobs = join(setup.stateDir, 'blobs');
     assert.ok(
       (await readdir(blobs)).some((n) => n.endsWith('.partial')),
       'a partial download',
