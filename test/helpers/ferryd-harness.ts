@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PassReport } from '../../daemon/src/agent/pass-report.js';
+import type { PassReport } from '../../daemon/src/report/pass-report.js';
 import { createFleetRepo, type FleetRepo } from './fleet-repo.js';
 import { buildImage, docker, pushImage } from './images.js';
 import { repoRoot, runCli, type CliResult } from './run-cli.js';

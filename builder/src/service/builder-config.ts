@@ -1,7 +1,7 @@
 // builder.yaml: read, validated against schema/builder.schema.json (filling defaults).
 import { readFile } from 'node:fs/promises';
 import type { AuthConfig } from '../../../daemon/src/config/daemon-config.js';
-import { parseDuration } from '../../../daemon/src/desired/duration.js';
+import { parseDuration } from '../../../schema/src/duration.js';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { parseYamlFile } from '../../../schema/src/yaml-file.js';

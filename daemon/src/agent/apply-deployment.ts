@@ -8,7 +8,7 @@ import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/exe
 import { planReconcile } from '../plan/plan-reconcile.js';
 import type { ServicePlan } from '../plan/steps.js';
 import type { DeploymentRecord } from '../state/state-file.js';
-import type { DeploymentStatus } from './pass-report.js';
+import type { DeploymentStatus } from '../report/pass-report.js';
 
 export interface DeploymentOutcome {
   readonly status: DeploymentStatus;

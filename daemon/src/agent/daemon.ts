@@ -10,7 +10,7 @@ import type { DaemonStatus } from '../report/daemon-status.js';
 import type { ResolveResult } from '../desired/resolve-device.js';
 import { FERRY_VERSION } from '../version.js';
 import { createPassContext } from './agent-context.js';
-import type { PassReport } from './pass-report.js';
+import type { PassReport } from '../report/pass-report.js';
 import { nextPollDelay } from './poll-delay.js';
 import { reconcilePass } from './reconcile-pass.js';
 

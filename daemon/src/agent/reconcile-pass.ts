@@ -22,7 +22,7 @@ import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-fi
 import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
 import { insideWindow } from './maintenance-window.js';
-import type { DeploymentReport, PassReport } from './pass-report.js';
+import type { DeploymentReport, PassReport } from '../report/pass-report.js';
 
 /** A revision that failed and was rolled back is retried after this long, or on a new commit. */
 export const FAILED_RETRY_MS = 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 // Human-readable status of a device (`ferryd status`, `ferryd once` without --json).
 import { formatProblem } from '../../../schema/src/problem.js';
-import type { PassReport } from '../agent/pass-report.js';
+import type { PassReport } from '../report/pass-report.js';
 
 export interface StatusView {
   readonly device: string;

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { parseYamlFile } from '../../../schema/src/yaml-file.js';
-import { parseDuration } from '../desired/duration.js';
+import { parseDuration } from '../../../schema/src/duration.js';
 
 export interface AuthConfig {
   readonly username?: string;

@@ -12,7 +12,7 @@ import {
 } from './compose-fields.js';
 import { configHash } from './config-hash.js';
 import type { DependencyCondition, DesiredService, Mount, PortMapping } from './desired-state.js';
-import { parseByteSize, parseDuration } from './duration.js';
+import { parseByteSize, parseDuration } from '../../../schema/src/duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
 import { repoJoin } from './repo-path.js';

@@ -8,7 +8,7 @@ import type {
   DesiredState,
   DeviceFacts,
 } from './desired-state.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../../schema/src/duration.js';
 import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
 import { dependencyOrder } from './dependency-order.js';
 import { interpolateDocument } from './interpolate-document.js';

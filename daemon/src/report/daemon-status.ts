@@ -1,5 +1,5 @@
 // What a running ferryd knows about itself: served as /status and rendered as /metrics.
-import type { PassReport } from '../agent/pass-report.js';
+import type { PassReport } from './pass-report.js';
 
 export interface DaemonStatus {
   readonly device: string;
