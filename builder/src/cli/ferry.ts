@@ -14,7 +14,7 @@ import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 import { analyzeCommand } from './analyze-command.js';
-import { usageErrorsExit2 } from '../../../daemon/src/cli/usage-exit.js';
+import { usageErrorsExit2 } from '../../../schema/src/usage-exit.js';
 import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
 import { pinCommand } from './pin-command.js';

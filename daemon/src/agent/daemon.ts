@@ -11,7 +11,7 @@ import type { ResolveResult } from '../desired/resolve-device.js';
 import { FERRY_VERSION } from '../version.js';
 import { createPassContext } from './agent-context.js';
 import type { PassReport } from '../report/pass-report.js';
-import { nextPollDelay } from './poll-delay.js';
+import { nextPollDelay } from '../../../schema/src/poll-delay.js';
 import { reconcilePass } from './reconcile-pass.js';
 
 export class Daemon {

@@ -1,5 +1,5 @@
 // `ferryd`: the gateway daemon's command line.
-import { usageErrorsExit2 } from './usage-exit.js';
+import { usageErrorsExit2 } from '../../../schema/src/usage-exit.js';
 import { Command } from 'commander';
 import { FerryError, InvalidInputError, exitCodeFor } from '../../../schema/src/errors.js';
 import { formatProblem } from '../../../schema/src/problem.js';

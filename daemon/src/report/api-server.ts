@@ -1,21 +1,13 @@
 // ferryd's local HTTP API: GET /healthz, GET /status, GET /metrics, POST /sync. Loopback only
 // unless a token file is configured (then every request needs `Authorization: Bearer <token>`).
 import { createServer, type Server } from 'node:http';
+import { parseListen } from '../../../schema/src/listen-address.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import { renderMetrics, type DaemonStatus } from './daemon-status.js';
 
 export interface ApiHandlers {
   status(): DaemonStatus;
   syncNow(): void;
-}
-
-export function parseListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  const host = listen.slice(0, at).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(at + 1));
-  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new FerryError('FERRY_CONFIG', `api.listen '${listen}' is not HOST:PORT`);
-  return { host, port };
 }
 
 function isLoopback(host: string): boolean {
