@@ -3,8 +3,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import { repoJoin } from '../../../daemon/src/desired/repo-path.js';
-import { keyValues } from '../../../daemon/src/desired/compose-fields.js';
+import { parseComposeBuild } from '../../../daemon/src/desired/compose-build.js';
 import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
 import {
   formatPlatform,
@@ -26,25 +25,22 @@ export interface StackAnalysis extends StackSharing {
 
 interface ComposeService {
   readonly image?: string;
-  readonly build?:
-    string | { context?: string; dockerfile?: string; args?: unknown; target?: string };
+  readonly build?: unknown;
 }
 
 async function dockerfileBase(
   dir: string,
   stack: string,
-  build: NonNullable<ComposeService['build']>,
+  build: unknown,
 ): Promise<string | undefined> {
-  const spec = typeof build === 'string' ? { context: build } : build;
-  const context = repoJoin(stack, spec.context ?? '.');
-  const dockerfile = context && repoJoin(context, spec.dockerfile ?? 'Dockerfile');
-  if (!dockerfile) return undefined;
-  const text = await readFile(join(dir, dockerfile), 'utf8').catch(() => undefined);
+  const parsed = parseComposeBuild(build, stack);
+  if ('error' in parsed) return undefined;
+  const text = await readFile(join(dir, parsed.ok.dockerfilePath), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const args = Object.fromEntries(
-    Object.entries(keyValues(spec.args ?? {})).filter((e): e is [string, string] => e[1] !== null),
+    Object.entries(parsed.ok.args).filter((e): e is [string, string] => e[1] !== null),
   );
-  return finalBaseImage(text, args, spec.target);
+  return finalBaseImage(text, args, parsed.ok.target);
 }
 
 export async function analyzeStack(

@@ -1,10 +1,9 @@
 // What `ferry build` has to build: every service with `build:` in the stacks the fleet deploys,
 // with its context and Dockerfile as repository paths. Services that build the same image the
 // same way are one unit, built once.
-import { keyValues } from '../../../daemon/src/desired/compose-fields.js';
+import { parseComposeBuild } from '../../../daemon/src/desired/compose-build.js';
 import type { LoadedFleet, LoadedStack } from '../../../daemon/src/desired/fleet-model.js';
 import { ProblemSink } from '../../../daemon/src/desired/problem-sink.js';
-import { repoJoin } from '../../../daemon/src/desired/repo-path.js';
 import { InvalidInputError } from '../../../schema/src/errors.js';
 import { repositoryKey } from '../pin/pin-compose.js';
 
@@ -27,14 +26,6 @@ export interface BuildUnit {
   readonly previous?: string;
 }
 
-interface ComposeBuild {
-  readonly context?: string;
-  readonly dockerfile?: string;
-  readonly args?: unknown;
-  readonly target?: string;
-  readonly platforms?: readonly string[];
-}
-
 function unitsOfStack(
   stack: LoadedStack,
   defaultPlatforms: readonly string[],
@@ -42,14 +33,13 @@ function unitsOfStack(
 ): BuildUnit[] {
   const services = ((stack.yaml.value as { services?: unknown }).services ?? {}) as Record<
     string,
-    { image?: string; build?: string | ComposeBuild }
+    { image?: string; build?: unknown }
   >;
   const units = new Map<string, BuildUnit>();
   for (const [name, service] of Object.entries(services)) {
     if (service.build === undefined) continue;
     const at = ['services', name, 'build'];
-    const build: ComposeBuild =
-      typeof service.build === 'string' ? { context: service.build } : service.build;
+    const parsed = parseComposeBuild(service.build, stack.path);
     const image = service.image ?? '';
     if (image.includes('$')) {
       sink.add(
@@ -58,17 +48,14 @@ function unitsOfStack(
       );
       continue;
     }
-    const context = repoJoin(stack.path, build.context ?? '.');
-    const dockerfile = context && repoJoin(context, build.dockerfile ?? 'Dockerfile');
-    if (!context || !dockerfile) {
-      sink.add(
-        [...at, 'context'],
-        'build context and Dockerfile must be inside the fleet repository',
-      );
+    if ('error' in parsed) {
+      sink.add([...at, 'context'], parsed.error);
       continue;
     }
+    const build = parsed.ok;
+    const { context, dockerfilePath: dockerfile } = build;
     const buildArgs: Record<string, string> = {};
-    for (const [key, value] of Object.entries(keyValues(build.args ?? {}))) {
+    for (const [key, value] of Object.entries(build.args)) {
       if (value === null) continue;
       if (value.includes('$')) {
         sink.add(

@@ -10,12 +10,12 @@ import {
   splitWords,
   ulimits,
 } from './compose-fields.js';
+import { parseComposeBuild } from './compose-build.js';
 import { configHash } from './config-hash.js';
 import type { DependencyCondition, DesiredService, Mount, PortMapping } from './desired-state.js';
 import { parseByteSize, parseDuration } from '../../../schema/src/duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
-import { repoJoin } from './repo-path.js';
 
 /** What a service may refer to elsewhere in its stack. */
 export interface StackContext {
@@ -148,27 +148,18 @@ function buildSpec(
   at: (...r: Path) => Path,
 ): DesiredService['build'] {
   if (build === undefined) return undefined;
-  const spec =
-    typeof build === 'string'
-      ? { context: build }
-      : (build as {
-          context: string;
-          dockerfile?: string;
-          args?: unknown;
-          target?: string;
-          platforms?: string[];
-        });
-  const context = repoJoin(stack.stackPath, spec.context);
-  if (context === undefined) {
-    sink.add(at('build'), `build context '${spec.context}' is outside the repository`);
+  const parsed = parseComposeBuild(build, stack.stackPath);
+  if ('error' in parsed) {
+    sink.add(at('build'), parsed.error);
     return undefined;
   }
+  const { context, dockerfile, args, target, platforms } = parsed.ok;
   return {
     context,
-    dockerfile: spec.dockerfile ?? 'Dockerfile',
-    args: definedValues(keyValues(spec.args)),
-    ...optional('target', spec.target),
-    platforms: spec.platforms ?? [],
+    dockerfile,
+    args: definedValues(args),
+    ...optional('target', target),
+    platforms: [...platforms],
   };
 }
 
