@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FerryError } from '../../schema/src/errors.js';
 import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import { RegistryClient, retryAfterMs } from '../../daemon/src/fetch/registry-client.js';
+import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { retryAfterMs } from '../../daemon/src/fetch/registry-retry.js';
 
 type Answer = Response | Error;
 

@@ -15,17 +15,15 @@ import { loadFleet } from '../desired/load-fleet.js';
 import { resolveDevice, type ResolveResult } from '../desired/resolve-device.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
 import type { ImageCache } from '../fetch/image-cache.js';
-import { removeUnusedImages, type FetchStats, type ImageFetcher } from '../fetch/image-fetcher.js';
+import type { FetchStats, ImageFetcher } from '../fetch/image-fetcher.js';
+import { removeUnusedImages } from '../fetch/image-gc.js';
 import type { Platform } from '../fetch/resolve-image.js';
 import type { GitSource } from '../source/git-source.js';
 import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-file.js';
 import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
-import { insideWindow } from './maintenance-window.js';
+import { heldDeployments } from './pass-holds.js';
 import type { DeploymentReport, PassReport } from '../report/pass-report.js';
-
-/** A revision that failed and was rolled back is retried after this long, or on a new commit. */
-export const FAILED_RETRY_MS = 60 * 60 * 1000;
 
 export interface PassContext {
   readonly config: DaemonConfig;
@@ -142,22 +140,7 @@ async function applyDesired(
   const { engine, config, logger } = context;
   const state = await context.stateFile.read();
   const now = context.now();
-  const held = new Map<string, DeploymentReport['status']>();
-  for (const deployment of desired.deployments) {
-    const failed = state.deployments[deployment.name]?.failed;
-    if (
-      failed &&
-      failed.revision === deployment.stackRevision &&
-      now.getTime() - Date.parse(failed.at) < FAILED_RETRY_MS
-    ) {
-      held.set(deployment.name, 'held-after-failure');
-    } else if (
-      deployment.window &&
-      !insideWindow(deployment.window.cron, deployment.window.durationMs, now)
-    ) {
-      held.set(deployment.name, 'waiting-window');
-    }
-  }
+  const held = heldDeployments(desired, state, now);
 
   // Download first, for held deployments too (windows gate applying, not downloading); a missing
   // image, a registry failure or too little disk stops the pass before anything running is touched.

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { ImageReference } from './image-reference.js';
 import { MAX_MANIFEST_BYTES, readBounded } from './bounded-body.js';
+import { withRetries } from './registry-retry.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import {
   basicAuthorization,
@@ -28,17 +29,6 @@ export interface RegistryClientOptions {
   readonly fetch?: typeof fetch;
   /** 0 <= random < 1, for backoff jitter; tests fix it. */
   readonly random?: () => number;
-}
-
-/** The longest `Retry-After` honoured; a registry asking for more is treated as failing. */
-const MAX_RETRY_AFTER_MS = 60_000;
-
-/** Milliseconds a 429 or 503 asks to wait (`Retry-After`: seconds or an HTTP date), if any. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
 export interface FetchedManifest {
@@ -88,11 +78,12 @@ export class RegistryClient {
       const isMirror = index < bases.length - 1;
       try {
         // A failing mirror is skipped at once; the registry itself gets the retries.
-        const response = await this.#withRetries(
-          () => this.#authorised(ref, base, path, init),
-          isMirror ? 0 : undefined,
-          init.signal ?? undefined,
-        );
+        const response = await withRetries(() => this.#authorised(ref, base, path, init), {
+          retries: isMirror ? 0 : (this.options.retries ?? 4),
+          sleep: this.#sleep,
+          random: this.#random,
+          ...(init.signal ? { signal: init.signal } : {}),
+        });
         if (isMirror && (response.status === 404 || response.status >= 500)) {
           await response.body?.cancel();
           continue;
@@ -115,31 +106,6 @@ export class RegistryClient {
     throw new FerryError('FERRY_REGISTRY', `registry ${ref.host} unreachable: ${reason}`, {
       host: ref.host,
     });
-  }
-
-  async #withRetries(
-    attempt: () => Promise<Response>,
-    retries = this.options.retries ?? 4,
-    signal?: AbortSignal,
-  ): Promise<Response> {
-    // Retried: network errors, 5xx and 429 (after its Retry-After). Never: other 4xx, and Ferry
-    // errors not marked retryable (credentials refused).
-    for (let n = 0; ; n += 1) {
-      let wait: number | undefined;
-      try {
-        const response = await attempt();
-        const transient = response.status >= 500 || response.status === 429;
-        wait = retryAfterMs(response.headers.get('retry-after'));
-        // Asked to come back much later: this pass takes the answer as it is.
-        if (!transient || n >= retries || (wait ?? 0) > MAX_RETRY_AFTER_MS) return response;
-        await response.body?.cancel();
-      } catch (error) {
-        if (n >= retries || signal?.aborted) throw error;
-        if (error instanceof FerryError && !error.retryable) throw error;
-      }
-      // Exponential backoff with full jitter: 250 ms, 500 ms, 1 s, 2 s ... at most.
-      await this.#sleep(wait ?? Math.round(250 * 2 ** n * (0.5 + this.#random() / 2)));
-    }
   }
 
   async #authorised(
