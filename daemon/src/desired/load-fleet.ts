@@ -47,9 +47,8 @@ export async function loadFleet(
       problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
     throw new InvalidInputError(problems);
   }
-  const fleet = fleetYaml.value as FleetFile;
   const sink = new ProblemSink(fleetYaml);
-  const stackPaths = checkDeployments(fleet, sink);
+  const { fleet, stackPaths } = checkDeployments(fleetYaml.value as FleetFile, sink);
   problems.push(...sink.problems);
 
   const devices = new Map<string, LoadedDevice>();
@@ -65,7 +64,15 @@ export async function loadFleet(
     }
     const yaml = await parse(file, 'device');
     if (yaml)
-      devices.set(id, Object.freeze({ id, file, yaml, spec: (yaml.value ?? {}) as DeviceFile }));
+      devices.set(
+        id,
+        Object.freeze({
+          id,
+          file,
+          yaml,
+          spec: deepFrozen(structuredClone(yaml.value ?? {}) as DeviceFile),
+        }),
+      );
     return yaml !== undefined;
   };
   if (scope) {
@@ -127,11 +134,18 @@ export async function loadFleet(
   });
 }
 
-/** Unique names and stack paths inside the repository; returns the stack paths to load. */
-function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
+/**
+ * Unique names and stack paths inside the repository. Returns the fleet with each deployment's
+ * stack as a normalised repository path (the resolver looks stacks up by it), deep-frozen: nothing
+ * after validation changes it, and the stack paths to load.
+ */
+function checkDeployments(
+  parsed: FleetFile,
+  sink: ProblemSink,
+): { fleet: FleetFile; stackPaths: string[] } {
   const names = new Set<string>();
   const stackPaths = new Set<string>();
-  for (const [index, deployment] of fleet.deployments.entries()) {
+  const deployments = parsed.deployments.map((deployment, index) => {
     if (names.has(deployment.name))
       sink.add(
         ['deployments', index, 'name'],
@@ -150,13 +164,21 @@ function checkDeployments(fleet: FleetFile, sink: ProblemSink): string[] {
         ['deployments', index, 'stack'],
         `stack '${deployment.stack}' is outside the repository`,
       );
-      continue;
+      return deployment;
     }
-    // The resolver looks stacks up by this normalised path.
-    (deployment as { stack: string }).stack = stackPath;
     stackPaths.add(stackPath);
+    return { ...deployment, stack: stackPath };
+  });
+  const fleet = deepFrozen(structuredClone({ ...parsed, deployments }));
+  return { fleet, stackPaths: [...stackPaths] };
+}
+
+function deepFrozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFrozen(inner);
+    Object.freeze(value);
   }
-  return [...stackPaths];
+  return value;
 }
 
 async function loadStack(
