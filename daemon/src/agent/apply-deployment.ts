@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
 import { InvalidInputError } from '../../../schema/src/errors.js';
 import { resolveBindSources } from '../apply/bind-sources.js';
-import type { DockerEngine } from '../apply/docker-engine.js';
+import type { ContainerEngine } from '../apply/container-engine.js';
 import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
 import type { ServicePlan } from '../plan/steps.js';
@@ -21,7 +21,7 @@ interface Inputs {
   readonly deployment: DesiredDeployment;
   readonly record: DeploymentRecord | undefined;
   readonly namespace: string;
-  readonly engine: DockerEngine;
+  readonly engine: ContainerEngine;
   readonly execute: ExecuteContext;
   readonly logger: Logger;
   /** References the engine can run without downloading (Ferry's imports included). */

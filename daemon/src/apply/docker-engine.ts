@@ -3,25 +3,12 @@
 import Docker from 'dockerode';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
+import type { ContainerEngine, ContainerStatus, RegistryCredentials } from './container-engine.js';
 import { LABEL } from '../plan/labels.js';
 
-export interface ContainerStatus {
-  readonly state: ContainerState;
-  readonly health?: 'starting' | 'healthy' | 'unhealthy';
-  readonly exitCode: number;
-  readonly restartCount: number;
-  /** When the container (last) started, in ms since the epoch. */
-  readonly startedAt: number;
-  readonly lastHealthOutput?: string;
-}
+export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
 
-export interface RegistryCredentials {
-  readonly username: string;
-  readonly password: string;
-  readonly serveraddress: string;
-}
-
-export class DockerEngine {
+export class DockerEngine implements ContainerEngine {
   readonly docker: Docker;
 
   constructor(socketPath: string) {

@@ -5,11 +5,11 @@ import { FerryError } from '../../../schema/src/errors.js';
 import { LABEL } from '../plan/labels.js';
 import type { Step } from '../plan/steps.js';
 import { containerSpec, extraNetworks } from './container-spec.js';
-import type { DockerEngine, RegistryCredentials } from './docker-engine.js';
+import type { ContainerEngine, RegistryCredentials } from './container-engine.js';
 import { waitFor, type Clock } from './wait-for.js';
 
 export interface ExecuteContext {
-  readonly engine: DockerEngine;
+  readonly engine: ContainerEngine;
   readonly device: string;
   readonly logger: Logger;
   readonly clock: Clock;

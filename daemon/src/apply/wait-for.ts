@@ -1,7 +1,7 @@
 // Waiting on a container: its dependents' conditions and the update health gate.
 import { FerryError } from '../../../schema/src/errors.js';
 import type { Step } from '../plan/steps.js';
-import type { DockerEngine } from './docker-engine.js';
+import type { ContainerEngine } from './container-engine.js';
 
 /** Without a healthcheck, "healthy" means running, not restarting, for this long. */
 export const STABLE_RUNNING_MS = 2_000;
@@ -20,7 +20,11 @@ export const systemClock: Clock = {
 type WaitStep = Extract<Step, { action: 'waitFor' }>;
 
 /** Resolves when the condition holds; throws FERRY_ENGINE with the reason when it cannot. */
-export async function waitFor(step: WaitStep, engine: DockerEngine, clock: Clock): Promise<void> {
+export async function waitFor(
+  step: WaitStep,
+  engine: ContainerEngine,
+  clock: Clock,
+): Promise<void> {
   const deadline = clock.now() + step.timeoutMs;
   let restarts: number | undefined;
   const fail = (reason: string): never => {

@@ -1,0 +1,41 @@
+// The port through which ferryd changes containers: what the executors, health gates and rollback
+// need of an engine. DockerEngine implements it against the Docker Engine API; the tests' fake
+// (test/helpers/fake-engine.ts) in memory, so rollback and gates get unit tests without Docker.
+import type Docker from 'dockerode';
+import type { EngineState, ContainerState } from '../plan/engine-state.js';
+
+export interface ContainerStatus {
+  readonly state: ContainerState;
+  readonly health?: 'starting' | 'healthy' | 'unhealthy';
+  readonly exitCode: number;
+  readonly restartCount: number;
+  /** Epoch ms the engine last started the container. */
+  readonly startedAt: number;
+  readonly lastHealthOutput?: string;
+}
+
+export interface RegistryCredentials {
+  readonly username: string;
+  readonly password: string;
+  readonly serveraddress: string;
+}
+
+/** Container create options in the Engine API's shape (what container-spec.ts produces). */
+export type ContainerOptions = Docker.ContainerCreateOptions;
+
+export interface ContainerEngine {
+  /** Ferry's objects of `device`: containers, networks and volumes. */
+  snapshot(device: string): Promise<EngineState>;
+  /** Every reference (repo:tag and repo@digest) the engine can run without pulling. */
+  localImages(): Promise<Set<string>>;
+  pull(image: string, credentials?: RegistryCredentials): Promise<void>;
+  createContainer(options: ContainerOptions, extraNetworks: readonly string[]): Promise<void>;
+  start(name: string): Promise<void>;
+  stop(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  rename(name: string, to: string): Promise<void>;
+  status(name: string): Promise<ContainerStatus>;
+  createNetwork(name: string, labels: Record<string, string>, internal: boolean): Promise<void>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+}

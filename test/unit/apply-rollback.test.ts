@@ -1,0 +1,121 @@
+// Applying a deployment against an engine in memory (test/helpers/fake-engine.ts): health gates,
+// start-first and stop-first updates, and rollback to the last known good version, without Docker.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { applyDeployment } from '../../daemon/src/agent/apply-deployment.js';
+import type { Clock } from '../../daemon/src/apply/wait-for.js';
+import type { DesiredDeployment } from '../../daemon/src/desired/desired-state.js';
+import type { DeploymentRecord } from '../../daemon/src/state/state-file.js';
+import { FakeEngine, type Health } from '../helpers/fake-engine.js';
+import { deployment, desiredState, service } from '../helpers/plan-builders.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A clock that moves only when someone sleeps. */
+function fakeClock(): Clock {
+  let now = 1_000_000;
+  return { now: () => now, sleep: async (ms) => void (now += ms) };
+}
+
+const version = (v: string, order: 'start-first' | 'stop-first' = 'start-first') =>
+  deployment('app', [service('web', { environment: { VERSION: v }, configHash: `hash-${v}` })], {
+    networks: [],
+    update: { order, healthTimeoutMs: 30_000, rollback: true },
+  });
+
+async function apply(
+  engine: FakeEngine,
+  clock: Clock,
+  wanted: DesiredDeployment,
+  good?: DesiredDeployment,
+) {
+  const record: DeploymentRecord | undefined = good
+    ? { lastKnownGood: { revision: 'rev1', deployment: good, at: '2026-11-30T00:00:00Z' } }
+    : undefined;
+  return applyDeployment({
+    desired: desiredState(wanted),
+    deployment: wanted,
+    record,
+    namespace: '',
+    engine,
+    execute: { engine, device: 'gw', logger, clock, credentialsFor: async () => undefined },
+    logger,
+    localImages: new Set(wanted.services.map((s) => s.image)),
+    hostRoot: '/',
+    ungated: false,
+    beforeChanges: async () => undefined,
+  });
+}
+
+/** v2 never becomes healthy; everything else does. */
+const v2Broken = (env: readonly string[]): Health =>
+  env.includes('VERSION=2') ? 'unhealthy' : 'healthy';
+
+describe('applyDeployment on an engine in memory', () => {
+  it('creates, starts and gates a new deployment', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    const outcome = await apply(engine, clock, version('1'));
+    assert.equal(outcome.status, 'updated');
+    assert.deepEqual(engine.view(), { 'app.web': { state: 'running', env: ['VERSION=1'] } });
+  });
+
+  it('start-first: a broken v2 never replaces v1, whose container keeps running', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    await apply(engine, clock, version('1'));
+    const before = [...engine.containers.keys()];
+    const outcome = await apply(engine, clock, version('2'), version('1'));
+    assert.equal(outcome.status, 'rolled-back');
+    assert.match(outcome.reason ?? '', /web: failed its healthcheck: check failed/);
+    assert.deepEqual([...engine.containers.keys()], before, 'the same v1 container');
+    assert.deepEqual(engine.view(), { 'app.web': { state: 'running', env: ['VERSION=1'] } });
+    assert.ok(engine.calls.includes('remove app.web.next'));
+  });
+
+  it('stop-first: a broken v2 is replaced by v1 again', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    await apply(engine, clock, version('1', 'stop-first'));
+    const outcome = await apply(
+      engine,
+      clock,
+      version('2', 'stop-first'),
+      version('1', 'stop-first'),
+    );
+    assert.equal(outcome.status, 'rolled-back');
+    assert.deepEqual(engine.view(), { 'app.web': { state: 'running', env: ['VERSION=1'] } });
+  });
+
+  it('removes a broken first version when there is nothing good to go back to', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    const outcome = await apply(engine, clock, version('2'));
+    assert.equal(outcome.status, 'rolled-back');
+    assert.deepEqual(engine.view(), {});
+  });
+
+  it('gives up on a container that stays "starting" at the health timeout', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(() => 'starting', clock.now);
+    const started = clock.now();
+    const outcome = await apply(engine, clock, version('1'));
+    assert.equal(outcome.status, 'rolled-back');
+    assert.match(outcome.reason ?? '', /not healthy within 30s \(state running, health starting\)/);
+    assert.ok(clock.now() - started >= 30_000);
+  });
+
+  it('with rollback off, reports the failure and goes back to nothing', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    await apply(engine, clock, version('1'));
+    const noRollback = {
+      ...version('2'),
+      update: { order: 'start-first' as const, healthTimeoutMs: 30_000, rollback: false },
+    };
+    const outcome = await apply(engine, clock, noRollback, version('1'));
+    assert.equal(outcome.status, 'failed');
+    assert.equal(engine.view()['app.web']?.env[0], 'VERSION=1', 'v1 still runs');
+  });
+});
