@@ -2,7 +2,7 @@
 // against a running ferryd: everything it sends is bounded, nothing it sends is kept, and what the
 // gateway runs keeps running.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -196,12 +196,17 @@ describe('a running ferryd against a registry that sends one byte a second', () 
 
   it('cancels the download when the branch moves, and says to which commit', async () => {
     const { setup } = gateway;
-    const pass = ferrydOnce(setup);
-    // The pass is downloading once bytes of the trickling layer arrive.
+    // The pass is downloading once the trickling layer's partial file grows (the previous test
+    // left some bytes of it: a download stopped at a deadline resumes later).
     const blobs = join(setup.stateDir, 'blobs');
-    await eventually('the download under way', async () =>
-      (await readdir(blobs)).some((n) => n.endsWith('.partial')),
-    );
+    const partialBytes = async () => {
+      const names = await readdir(blobs).catch(() => [] as string[]);
+      const partial = names.find((n) => n.endsWith('.partial'));
+      return partial ? (await stat(join(blobs, partial))).size : 0;
+    };
+    const before = await partialBytes();
+    const pass = ferrydOnce(setup);
+    await eventually('the download under way', async () => (await partialBytes()) > before);
     const fix = await gateway.deploy(gateway.goodImage, 'back to the good image');
     const { result, report } = await pass;
     assert.equal(result.code, 1);
