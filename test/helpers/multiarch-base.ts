@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
 import { MEDIA } from '../../daemon/src/fetch/media-types.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { RegistryPublisher } from '../../builder/src/push/registry-publisher.js';
 import { testEnv } from './test-env.js';
 
 export const MULTIARCH_BASE = `${testEnv.registry}/ferry-test/busybox-multi:1`;
@@ -36,7 +36,7 @@ let pushed: Promise<string> | undefined;
 /** Pushes the base (once per test process); resolves to its reference. */
 export function multiArchBase(): Promise<string> {
   pushed ??= (async () => {
-    const client = new RegistryClient();
+    const client = new RegistryPublisher();
     const ref = parseImageReference(MULTIARCH_BASE);
     const manifests = [];
     const binaries = {

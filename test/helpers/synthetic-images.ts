@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
 import { MEDIA } from '../../daemon/src/fetch/media-types.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { RegistryPublisher } from '../../builder/src/push/registry-publisher.js';
 import type { Credentials } from '../../daemon/src/fetch/registry-auth.js';
 import { docker } from './images.js';
 import { testEnv } from './test-env.js';
@@ -90,7 +90,7 @@ export interface ImageSpec {
 }
 
 async function pushManifest(
-  client: RegistryClient,
+  client: RegistryPublisher,
   spec: ImageSpec,
 ): Promise<{ manifestBytes: Buffer; image: Omit<PushedImage, 'reference'> }> {
   const host = spec.registry ?? testEnv.registry;
@@ -138,8 +138,10 @@ async function pushManifest(
   };
 }
 
-function clientFor(spec: Pick<ImageSpec, 'credentials'>): RegistryClient {
-  return new RegistryClient(spec.credentials ? { credentials: async () => spec.credentials } : {});
+function clientFor(spec: Pick<ImageSpec, 'credentials'>): RegistryPublisher {
+  return new RegistryPublisher(
+    spec.credentials ? { credentials: async () => spec.credentials } : {},
+  );
 }
 
 /** Pushes a single-platform image: the busybox base layer plus `layers`; returns it pinned. */

@@ -6,7 +6,7 @@ import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
 import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { chainIds } from '../../../daemon/src/fetch/layer-diff.js';
 import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import type { RegistryPublisher } from '../push/registry-publisher.js';
 import { formatPlatform, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
 import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
@@ -29,7 +29,7 @@ export interface BuildRequest {
   /** Platforms for services whose compose file names none. */
   readonly platforms: readonly string[];
   readonly docker: Docker;
-  readonly registry: RegistryClient;
+  readonly registry: RegistryPublisher;
   readonly cache: BuildCache;
   readonly time: Date;
   readonly validator: SchemaValidator;

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { destination, pino, type Logger } from 'pino';
-import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import { RegistryPublisher } from '../push/registry-publisher.js';
 import { gitDirOf } from '../../../daemon/src/source/git-tree-reader.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import { SchemaValidator } from '../../../schema/src/validate.js';
@@ -97,7 +97,7 @@ async function buildAndPin(
     reuse: options.reuse ?? true,
     platforms: options.platform,
     docker,
-    registry: new RegistryClient({ credentials: dockerCredentials, logger }),
+    registry: new RegistryPublisher({ credentials: dockerCredentials, logger }),
     cache,
     credentials: dockerCredentials,
     ...(stage ? { stage } : {}),

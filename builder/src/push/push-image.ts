@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 import type { ImageReference } from '../../../daemon/src/fetch/image-reference.js';
 import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import type { RegistryPublisher } from './registry-publisher.js';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { AssembledImage, AssembledLayer } from '../build/assemble-image.js';
 
@@ -61,7 +61,7 @@ export class ImagePusher {
 
   /** `scratchDir` holds blobs copied from another registry while they pass through. */
   constructor(
-    private readonly client: RegistryClient,
+    private readonly client: RegistryPublisher,
     private readonly scratchDir: string,
   ) {}
 
