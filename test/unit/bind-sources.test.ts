@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostRealPath, resolveBindSources } from '../../daemon/src/apply/bind-sources.js';
 import type { DesiredState } from '../../daemon/src/desired/desired-state.js';
+import { service } from '../helpers/plan-builders.js';
 
 let root: string;
 before(async () => {
@@ -54,27 +55,7 @@ describe('hostRealPath', () => {
 });
 
 function tenantState(sources: string[], folders: string[]): DesiredState {
-  const base = {
-    name: 'app',
-    containerName: 'acme_svc.app',
-    image: 'registry.test/app:1',
-    environment: {},
-    ports: [],
-    networks: [],
-    restart: 'no' as const,
-    dependsOn: [],
-    devices: [],
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    labels: {},
-    extraHosts: [],
-    tmpfs: [],
-    readOnly: false,
-    ulimits: {},
-    sysctls: {},
-    configHash: 'h',
-  };
+  const base = service('app', { containerName: 'acme_svc.app', networks: [] }, 'svc');
   return {
     device: 'd',
     revision: 'r',
