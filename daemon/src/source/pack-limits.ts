@@ -34,8 +34,9 @@ export class PackInspector {
   /** Undecoded bytes of the response (pkt-line framing). */
   #framing = Buffer.alloc(0);
   #rawPack = false;
-  /** Pack bytes not yet walked. */
-  #pack = Buffer.alloc(0);
+  /** Pack bytes not yet walked, as they arrived (joined only when an object is walked). */
+  #chunks: Buffer[] = [];
+  #pending = 0;
   #objects: number | undefined;
   #seen = 0;
   /** Pack bytes at the last inflate attempt that ran out of input (retried once it doubles). */
@@ -88,32 +89,50 @@ export class PackInspector {
   }
 
   #packBytes(bytes: Buffer): void {
-    this.#pack = this.#pack.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.#pack, bytes]);
+    if (bytes.length > 0) {
+      this.#chunks.push(Buffer.from(bytes));
+      this.#pending += bytes.length;
+    }
     for (;;) {
       if (this.#objects === undefined) {
-        if (this.#pack.length < 12) return;
-        if (this.#pack.subarray(0, 4).toString('latin1') !== 'PACK') return;
-        this.#objects = this.#pack.readUInt32BE(8);
-        this.#pack = this.#pack.subarray(12);
+        if (this.#pending < 12) return;
+        const head = this.#joined();
+        if (head.subarray(0, 4).toString('latin1') !== 'PACK') return;
+        this.#objects = head.readUInt32BE(8);
+        this.#consume(12);
       }
-      if (this.#seen >= this.#objects) return;
-      if (this.#pack.length < this.#waitingFor * 2) return;
-      const walked = this.#object();
+      if (this.#seen >= this.#objects) {
+        // Only the pack's checksum is left: nothing to keep.
+        this.#chunks = [];
+        this.#pending = 0;
+        return;
+      }
+      // Inflating again from an object's start only once twice its bytes are here (and joining
+      // chunks only then) keeps the work linear in the pack's size.
+      if (this.#pending < this.#waitingFor * 2) return;
+      const walked = this.#object(this.#joined());
       if (walked === undefined) {
-        // Inflating again from the object's start only once twice the bytes are here keeps the
-        // work linear in the pack's size.
-        this.#waitingFor = this.#pack.length;
+        this.#waitingFor = this.#pending;
         return;
       }
       this.#waitingFor = 0;
       this.#seen += 1;
-      this.#pack = this.#pack.subarray(walked);
+      this.#consume(walked);
     }
   }
 
+  #joined(): Buffer {
+    if (this.#chunks.length !== 1) this.#chunks = [Buffer.concat(this.#chunks, this.#pending)];
+    return this.#chunks[0]!;
+  }
+
+  #consume(bytes: number): void {
+    this.#chunks = [this.#joined().subarray(bytes)];
+    this.#pending -= bytes;
+  }
+
   /** Bytes of the next object in the pack, or undefined when more must arrive first. */
-  #object(): number | undefined {
-    const pack = this.#pack;
+  #object(pack: Buffer): number | undefined {
     let at = 0;
     let byte = pack[at++];
     if (byte === undefined) return undefined;
