@@ -2,9 +2,13 @@
 // wire) in a path ferryd never reads. ferryd refuses the fetch while it streams, stays small, and
 // what runs keeps running.
 import assert from 'node:assert/strict';
-import { open } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { GitSource } from '../../daemon/src/source/git-source.js';
 import {
   deviceContainers,
   ferrydOnce,
@@ -36,5 +40,30 @@ describe('a git pack bomb', () => {
     const now = (await deviceContainers(device)).get(`${device}.svc.app`);
     assert.equal(now?.id, gateway.runningId);
     assert.equal(now?.state, 'running');
+  });
+});
+
+describe('a git server that accepts and never answers', () => {
+  it('is given up on after source.idleTimeout, with the reason', async () => {
+    const server = createServer(() => undefined); // requests are left hanging
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const gitdir = await mkdtemp(join(tmpdir(), 'ferry-silent-'));
+    const source = new GitSource({
+      url: `http://127.0.0.1:${port}/fleet.git`,
+      branch: 'main',
+      path: '.',
+      gitdir,
+      limits: { maxObjectBytes: MiB, maxPackBytes: MiB, idleMs: 500 },
+    });
+    const started = Date.now();
+    try {
+      await assert.rejects(source.remoteHead(), /no data for 0.5 s/);
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await rm(gitdir, { recursive: true, force: true });
+    }
   });
 });

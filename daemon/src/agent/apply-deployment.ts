@@ -34,20 +34,27 @@ interface Inputs {
   readonly beforeChanges: () => Promise<void>;
 }
 
-/** Plans and applies `deployment` alone; every other deployment is held untouched. */
+/**
+ * Plans and applies `deployment` alone; every other deployment is held untouched. A version being
+ * restored (`restoring`) has its tenant bind mounts checked again right before the engine sees
+ * them: it was checked when it was applied, and the tenant's folders may have changed since (the
+ * version going forward was checked by the pass moments ago).
+ */
 async function applyOnly(
   inputs: Inputs,
   wanted: DesiredDeployment | undefined,
   name: string,
-  ungated = false,
+  mode: { ungated?: boolean; restoring?: boolean },
 ) {
-  // Checked here too, right before the engine sees them: a last-known-good version being restored
-  // was checked when it was applied, and the tenant's folders may have changed since.
-  const bound =
-    wanted &&
-    (await resolveBindSources({ ...inputs.desired, deployments: [wanted] }, inputs.hostRoot));
-  if (bound && !bound.state) throw new InvalidInputError(bound.problems);
-  const deployment = bound?.state?.deployments[0];
+  let deployment = wanted;
+  if (wanted && mode.restoring) {
+    const bound = await resolveBindSources(
+      { ...inputs.desired, deployments: [wanted] },
+      inputs.hostRoot,
+    );
+    if (!bound.state) throw new InvalidInputError(bound.problems);
+    deployment = bound.state.deployments[0];
+  }
   const current = await inputs.engine.snapshot(inputs.desired.device);
   const others = new Set([
     ...current.containers.map((c) => c.deployment),
@@ -60,7 +67,7 @@ async function applyOnly(
     namespace: inputs.namespace,
     localImages: new Set([...inputs.localImages, ...(await inputs.engine.localImages())]),
     hold: others,
-    ...(ungated ? { ungated: new Set([name]) } : {}),
+    ...(mode.ungated ? { ungated: new Set([name]) } : {}),
   });
   if (plan.steps.length > 0) await inputs.beforeChanges();
   await executeSteps(plan.steps, inputs.execute);
@@ -71,7 +78,7 @@ export async function applyDeployment(inputs: Inputs): Promise<DeploymentOutcome
   const { deployment, logger } = inputs;
   let plan;
   try {
-    plan = await applyOnly(inputs, deployment, deployment.name, inputs.ungated);
+    plan = await applyOnly(inputs, deployment, deployment.name, { ungated: inputs.ungated });
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
     const reason = error.reason;
@@ -88,7 +95,7 @@ export async function applyDeployment(inputs: Inputs): Promise<DeploymentOutcome
     const good = inputs.record?.lastKnownGood?.deployment;
     try {
       // With no good version to go back to, the failed containers are removed.
-      await applyOnly(inputs, good, deployment.name);
+      await applyOnly(inputs, good, deployment.name, { restoring: true });
     } catch (rollbackError) {
       const detail = rollbackError instanceof Error ? rollbackError.message : String(rollbackError);
       logger.error(

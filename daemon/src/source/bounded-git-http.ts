@@ -17,7 +17,8 @@ export interface GitHttpLimits extends PackLimits {
 export function boundedGitHttp(limits: GitHttpLimits): HttpClient {
   return {
     async request(request: GitHttpRequest): Promise<GitHttpResponse> {
-      const response = await http.request(request);
+      // A server that accepts and then says nothing is given up on, before and while it answers.
+      const response = await withinIdle(http.request(request), limits.idleMs, request.url);
       if (!response.body) return response;
       const pack = request.method === 'POST' && request.url.endsWith('/git-upload-pack');
       return { ...response, body: bounded(response.body, pack, limits, request.url) };
@@ -34,26 +35,12 @@ async function* bounded(
   const inspector = pack ? new PackInspector(limits) : undefined;
   let total = 0;
   for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FerryError('FERRY_SOURCE', `${url}: no data for ${limits.idleMs / 1000} s`, {
-              url,
-            }),
-          ),
-        limits.idleMs,
-      );
-    });
     let next: IteratorResult<Uint8Array>;
     try {
-      next = await Promise.race([body.next(), idle]);
+      next = await withinIdle(body.next(), limits.idleMs, url);
     } catch (error) {
       await body.return?.();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
     if (next.done) break;
     total += next.value.length;
@@ -68,4 +55,21 @@ async function* bounded(
     yield next.value;
   }
   inspector?.end();
+}
+
+/** `work`, or FERRY_SOURCE when it has not settled after `idleMs`. */
+async function withinIdle<T>(work: Promise<T>, idleMs: number, url: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new FerryError('FERRY_SOURCE', `${url}: no data for ${idleMs / 1000} s`, { url })),
+      idleMs,
+    );
+  });
+  try {
+    return await Promise.race([work, idle]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
