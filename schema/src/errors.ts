@@ -2,29 +2,74 @@
 // scripts and tests branch on, and structured `data`; docs/errors.md lists them.
 import { formatProblem, type Problem } from './problem.js';
 
-export type FerryErrorCode =
-  | 'FERRY_INVALID'
-  | 'FERRY_NOT_FOUND'
-  | 'FERRY_CONFIG'
-  | 'FERRY_SOURCE'
-  | 'FERRY_ENGINE'
-  | 'FERRY_REGISTRY'
-  | 'FERRY_DISK'
-  | 'FERRY_BUILD'
-  | 'FERRY_USAGE';
+/** The structured `data` each code carries (docs/errors.md). Every field is plain JSON. */
+export interface FerryErrorData {
+  /** `problems` from a validation; the other fields name a single bad value. */
+  FERRY_INVALID: {
+    readonly problems?: readonly Problem[];
+    readonly path?: string;
+    readonly reference?: string;
+    readonly digest?: string;
+  };
+  FERRY_NOT_FOUND: { readonly path?: string; readonly revision?: string; readonly image?: string };
+  FERRY_CONFIG: { readonly file?: string; readonly host?: string; readonly helper?: string };
+  FERRY_SOURCE: {
+    readonly url?: string;
+    readonly from?: string;
+    readonly to?: string;
+    readonly limit?: number;
+  };
+  FERRY_ENGINE: {
+    readonly step?: string;
+    readonly reason?: string;
+    readonly name?: string;
+    readonly image?: string;
+  };
+  FERRY_HEALTH: { readonly service: string; readonly container: string };
+  FERRY_REGISTRY: {
+    readonly image?: string;
+    readonly host?: string;
+    readonly status?: number;
+    readonly digest?: string;
+    readonly limit?: number;
+  };
+  FERRY_DISK: {
+    readonly path?: string;
+    readonly dir?: string;
+    readonly needed?: number;
+    readonly free?: number;
+    readonly reserveBytes?: number;
+  };
+  FERRY_BUILD: {
+    readonly service?: string | undefined;
+    readonly dockerfile?: string;
+    readonly line?: number | undefined;
+    readonly platform?: string;
+    readonly step?: number;
+    /** The engine's last lines of output. */
+    readonly output?: readonly string[];
+  };
+  FERRY_USAGE: { readonly option?: string };
+}
+
+export type FerryErrorCode = keyof FerryErrorData;
+
+// A Record must name every key: a code added to FerryErrorData and not here fails to compile.
+const CODES: Readonly<Record<FerryErrorCode, true>> = {
+  FERRY_INVALID: true,
+  FERRY_NOT_FOUND: true,
+  FERRY_CONFIG: true,
+  FERRY_SOURCE: true,
+  FERRY_ENGINE: true,
+  FERRY_HEALTH: true,
+  FERRY_REGISTRY: true,
+  FERRY_DISK: true,
+  FERRY_BUILD: true,
+  FERRY_USAGE: true,
+};
 
 /** Every code, for the catalogue test (each one documented in docs/errors.md). */
-export const FERRY_ERROR_CODES: readonly FerryErrorCode[] = [
-  'FERRY_INVALID',
-  'FERRY_NOT_FOUND',
-  'FERRY_CONFIG',
-  'FERRY_SOURCE',
-  'FERRY_ENGINE',
-  'FERRY_REGISTRY',
-  'FERRY_DISK',
-  'FERRY_BUILD',
-  'FERRY_USAGE',
-];
+export const FERRY_ERROR_CODES = Object.keys(CODES) as readonly FerryErrorCode[];
 
 export interface FerryErrorOptions {
   /** The error this one explains (kept for logs, never shown in place of the message). */
@@ -33,15 +78,16 @@ export interface FerryErrorOptions {
   readonly retryable?: boolean;
 }
 
-export class FerryError extends Error {
-  readonly code: FerryErrorCode;
-  readonly data: Readonly<Record<string, unknown>>;
+export class FerryError<C extends FerryErrorCode = FerryErrorCode> extends Error {
+  readonly code: C;
+  readonly data: FerryErrorData[C];
   readonly retryable: boolean;
 
   constructor(
-    code: FerryErrorCode,
+    code: C,
     message: string,
-    data: Record<string, unknown> = {},
+    // Every code but FERRY_HEALTH has only optional fields, so `{}` fits them.
+    data: FerryErrorData[C] = {} as FerryErrorData[C],
     options: FerryErrorOptions = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -61,7 +107,7 @@ export function exitCodeFor(error: unknown): 1 | 2 {
 }
 
 /** Input (fleet files, compose files, ferryd.yaml) failed validation; every problem is listed. */
-export class InvalidInputError extends FerryError {
+export class InvalidInputError extends FerryError<'FERRY_INVALID'> {
   readonly problems: readonly Problem[];
 
   constructor(problems: readonly Problem[]) {

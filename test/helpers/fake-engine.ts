@@ -12,6 +12,7 @@ import type {
   ManagedContainer,
 } from '../../daemon/src/plan/engine-state.js';
 import { LABEL } from '../../daemon/src/plan/labels.js';
+import type { ImageSupply } from '../../daemon/src/apply/execute-steps.js';
 
 export type Health = 'healthy' | 'unhealthy' | 'starting' | 'none';
 
@@ -89,14 +90,6 @@ export class FakeEngine implements ContainerEngine {
     };
   }
 
-  async localImages(): Promise<Set<string>> {
-    return new Set();
-  }
-
-  async pull(image: string): Promise<void> {
-    this.calls.push(`pull ${image}`);
-  }
-
   async createContainer(options: ContainerOptions): Promise<void> {
     const name = options.name ?? '';
     this.calls.push(`create ${name}`);
@@ -158,5 +151,28 @@ export class FakeEngine implements ContainerEngine {
   async removeNetwork(name: string): Promise<void> {
     const at = this.networks.findIndex((n) => n.name === name);
     if (at >= 0) this.networks.splice(at, 1);
+  }
+}
+
+/** Images behind the ImageSupply port: what the "engine" has, and every fetch asked for. */
+export class FakeImages implements ImageSupply {
+  readonly fetched: string[][] = [];
+  readonly #have: Set<string>;
+
+  constructor(have: Iterable<string> = []) {
+    this.#have = new Set(have);
+  }
+
+  async fetch(references: readonly string[]): Promise<void> {
+    this.fetched.push([...references]);
+    for (const reference of references) this.#have.add(reference);
+  }
+
+  idOf(reference: string): string | undefined {
+    return this.#have.has(reference) ? `id-of-${reference}` : undefined;
+  }
+
+  forget(reference: string): void {
+    this.#have.delete(reference);
   }
 }

@@ -7,7 +7,7 @@ import { applyDeployment } from '../../daemon/src/agent/apply-deployment.js';
 import type { Clock } from '../../daemon/src/apply/wait-for.js';
 import type { DesiredDeployment } from '../../daemon/src/desired/desired-state.js';
 import type { DeploymentRecord } from '../../daemon/src/state/state-file.js';
-import { FakeEngine, type Health } from '../helpers/fake-engine.js';
+import { FakeEngine, FakeImages, type Health } from '../helpers/fake-engine.js';
 import { deployment, desiredState, service } from '../helpers/plan-builders.js';
 
 const logger = pino({ level: 'silent' });
@@ -29,21 +29,17 @@ async function apply(
   clock: Clock,
   wanted: DesiredDeployment,
   good?: DesiredDeployment,
+  images = new FakeImages(wanted.services.map((s) => s.image)),
 ) {
-  const record: DeploymentRecord | undefined = good
+  const record: DeploymentRecord = good
     ? { lastKnownGood: { revision: 'rev1', deployment: good, at: '2026-11-30T00:00:00Z' } }
-    : undefined;
+    : {};
   return applyDeployment({
     desired: desiredState(wanted),
-    deployment: wanted,
-    record,
+    turn: { deployment: wanted, record, ungated: false },
     namespace: '',
-    engine,
-    execute: { engine, device: 'gw', logger, clock, credentialsFor: async () => undefined },
-    logger,
-    localImages: new Set(wanted.services.map((s) => s.image)),
+    execute: { engine, device: 'gw', logger, clock, images },
     hostRoot: '/',
-    ungated: false,
     beforeChanges: async () => undefined,
   });
 }
@@ -68,6 +64,7 @@ describe('applyDeployment on an engine in memory', () => {
     const before = [...engine.containers.keys()];
     const outcome = await apply(engine, clock, version('2'), version('1'));
     assert.equal(outcome.status, 'rolled-back');
+    assert.equal(outcome.code, 'FERRY_HEALTH');
     assert.match(outcome.reason ?? '', /web: failed its healthcheck: check failed/);
     assert.deepEqual([...engine.containers.keys()], before, 'the same v1 container');
     assert.deepEqual(engine.view(), { 'app.web': { state: 'running', env: ['VERSION=1'] } });
@@ -117,5 +114,34 @@ describe('applyDeployment on an engine in memory', () => {
     const outcome = await apply(engine, clock, noRollback, version('1'));
     assert.equal(outcome.status, 'failed');
     assert.equal(engine.view()['app.web']?.env[0], 'VERSION=1', 'v1 still runs');
+  });
+
+  it('fetches a good version the engine lost through Ferry before restoring it', async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    const v1 = version('1');
+    await apply(engine, clock, v1);
+    const v1Image = v1.services[0]!.image;
+    const v2 = deployment(
+      'app',
+      [
+        service('web', {
+          image: 'registry.test/web:2',
+          environment: { VERSION: '2' },
+          configHash: 'hash-2',
+        }),
+      ],
+      {
+        networks: [],
+        update: { order: 'stop-first', healthTimeoutMs: 30_000, rollback: true },
+      },
+    );
+    // The engine has v2's image but no longer v1's (removed by hand, say).
+    const images = new FakeImages([v2.services[0]!.image]);
+    const outcome = await apply(engine, clock, v2, v1, images);
+    assert.equal(outcome.status, 'rolled-back');
+    assert.deepEqual(images.fetched, [[v1Image]], 'one fetch, of the image being restored');
+    assert.deepEqual(engine.view(), { 'app.web': { state: 'running', env: ['VERSION=1'] } });
+    assert.ok(!engine.calls.some((c) => c.startsWith('pull')), 'the engine never pulls');
   });
 });

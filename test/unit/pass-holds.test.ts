@@ -25,7 +25,11 @@ describe('heldDeployments', () => {
   const desired = desiredState(deployment('app', [service('web')]));
 
   it('holds a revision that failed less than an hour ago', () => {
-    assert.equal(heldDeployments(desired, failedAt(60_000), now).get('app'), 'held-after-failure');
+    assert.deepEqual(heldDeployments(desired, failedAt(60_000), now).get('app'), {
+      reason: 'held-after-failure',
+      failure: 'app: not healthy',
+      until: new Date(now.getTime() - 60_000 + FAILED_RETRY_MS).toISOString(),
+    });
   });
 
   it('tries it again after the hour, or at once for another revision', () => {
@@ -38,7 +42,9 @@ describe('heldDeployments', () => {
       deployment('app', [service('web')], { window: { cron: '0 3 * * *', durationMs: 3_600_000 } }),
     );
     const empty: DaemonState = { version: 1, appliedRevision: null, deployments: {} };
-    assert.equal(heldDeployments(windowed, empty, now).get('app'), 'waiting-window');
+    assert.deepEqual(heldDeployments(windowed, empty, now).get('app'), {
+      reason: 'waiting-window',
+    });
     const inside = new Date('2026-11-30T03:30:00');
     assert.equal(heldDeployments(windowed, empty, inside).size, 0);
   });

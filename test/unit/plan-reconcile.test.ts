@@ -17,8 +17,8 @@ function plan(input: Partial<PlanInput> & Pick<PlanInput, 'desired'>) {
 function brief(steps: readonly Step[]): string[] {
   return steps.map((step) => {
     switch (step.action) {
-      case 'pullImage':
-        return `pull ${step.image.split('@')[0]}`;
+      case 'fetchImages':
+        return `fetch ${step.images.map((i) => i.split('@')[0]).join(' ')}`;
       case 'createNetwork':
       case 'createVolume':
       case 'createContainer':
@@ -44,8 +44,7 @@ describe('planReconcile on an empty engine', () => {
     );
     const result = plan({ desired, namespace: 'floor-1' });
     assert.deepEqual(brief(result.steps), [
-      'pull registry.test/db',
-      'pull registry.test/web',
+      'fetch registry.test/db registry.test/web',
       'createNetwork floor-1.app.default',
       'createVolume floor-1.app.data',
       'createContainer floor-1.app.db',
@@ -62,13 +61,18 @@ describe('planReconcile on an empty engine', () => {
     );
   });
 
-  it('does not pull images the engine already has', () => {
+  it('fetches only images the engine does not have', () => {
     const web = service('web');
     const result = plan({
       desired: desiredState(deployment('app', [web])),
       localImages: new Set([web.image]),
     });
-    assert.ok(!result.steps.some((s) => s.action === 'pullImage'));
+    assert.ok(!result.steps.some((s) => s.action === 'fetchImages'));
+    const both = plan({
+      desired: desiredState(deployment('app', [web, service('db')])),
+      localImages: new Set([web.image]),
+    });
+    assert.deepEqual(brief(both.steps).slice(0, 1), ['fetch registry.test/db']);
   });
 });
 

@@ -7,12 +7,11 @@ import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { loadDaemonConfig, type DaemonConfig } from '../config/daemon-config.js';
 import { ApiServer } from '../report/api-server.js';
 import type { DaemonStatus } from '../report/daemon-status.js';
-import type { ResolveResult } from '../desired/resolve-device.js';
 import { FERRY_VERSION } from '../version.js';
 import { createPassContext } from './agent-context.js';
 import type { PassReport } from '../report/pass-report.js';
 import { nextPollDelay } from '../../../schema/src/poll-delay.js';
-import { reconcilePass } from './reconcile-pass.js';
+import { reconcilePass, type PassContext } from './reconcile-pass.js';
 
 export class Daemon {
   #config: DaemonConfig;
@@ -26,15 +25,18 @@ export class Daemon {
   #stopped = false;
   #failures = 0;
   #loop: Promise<void> | undefined;
-  /** The last revision resolved for this device (a commit never changes; facts only on reload). */
-  #resolved: { revision?: string; result?: ResolveResult } = {};
+  /** The ports passes work through: wired once, and again when ferryd.yaml is reloaded. */
+  #context: PassContext;
 
   constructor(
     config: DaemonConfig,
     private readonly validator: SchemaValidator,
     private readonly logger: Logger,
+    /** The jitter of the poll interval (a port, so tests can pin it). */
+    private readonly random: () => number = Math.random,
   ) {
     this.#config = config;
+    this.#context = this.#wire(config);
     this.#status = {
       device: config.device.id,
       version: FERRY_VERSION,
@@ -97,7 +99,7 @@ export class Daemon {
       const planned = this.#nextDelay(report);
       // A sync asked for during the pass, or a branch that moved under it, runs now.
       const delay = this.#syncRequested || report?.superseded ? 0 : planned;
-      this.#status = { ...this.#status, nextPassAt: new Date(Date.now() + delay).toISOString() };
+      this.#status = { ...this.#status, nextPassAt: new Date(this.#context.clock.now() + delay).toISOString() };
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#timer = setTimeout(resolve, delay);
@@ -105,13 +107,14 @@ export class Daemon {
     }
   }
 
+  #wire(config: DaemonConfig): PassContext {
+    return createPassContext(config, this.validator, this.logger, (download) => {
+      this.#status = { ...this.#status, download };
+    });
+  }
+
   async #pass(): Promise<PassReport | undefined> {
-    const context = {
-      ...createPassContext(this.#config, this.validator, this.logger, (download) => {
-        this.#status = { ...this.#status, download };
-      }),
-      resolvedCache: this.#resolved,
-    };
+    const context = this.#context;
     try {
       const report = await reconcilePass(context);
       const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
@@ -157,7 +160,7 @@ export class Daemon {
     const sourceFailed =
       !report || (report.errors.length > 0 && report.deployments.length === 0 && !report.rejected);
     this.#failures = sourceFailed ? this.#failures + 1 : 0;
-    return nextPollDelay(this.#config.source.intervalMs, this.#failures, Math.random());
+    return nextPollDelay(this.#config.source.intervalMs, this.#failures, this.random());
   }
 
   async #reloadConfig(): Promise<void> {
@@ -173,7 +176,8 @@ export class Daemon {
           'api.listen changes need a restart',
         );
       this.#config = { ...config, api: this.#config.api };
-      this.#resolved = {};
+      // Device facts may have changed: the resolved revision is forgotten with the old wiring.
+      this.#context = this.#wire(this.#config);
       this.#status = { ...this.#status, device: config.device.id };
       this.logger.info({ event: 'config.reloaded', file: config.file }, 'configuration reloaded');
       this.syncNow();

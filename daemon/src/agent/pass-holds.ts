@@ -10,25 +10,34 @@ export const FAILED_RETRY_MS = 60 * 60 * 1000;
 
 export type HoldReason = Extract<DeploymentStatus, 'held-after-failure' | 'waiting-window'>;
 
+export interface Hold {
+  readonly reason: HoldReason;
+  /** Why the revision failed, for a deployment held after a failure. */
+  readonly failure?: string;
+  /** When a held failed revision is tried again (ISO time). */
+  readonly until?: string;
+}
+
 export function heldDeployments(
   desired: DesiredState,
   state: DaemonState,
   now: Date,
-): Map<string, HoldReason> {
-  const held = new Map<string, HoldReason>();
+): Map<string, Hold> {
+  const held = new Map<string, Hold>();
   for (const deployment of desired.deployments) {
     const failed = state.deployments[deployment.name]?.failed;
-    if (
-      failed &&
-      failed.revision === deployment.stackRevision &&
-      now.getTime() - Date.parse(failed.at) < FAILED_RETRY_MS
-    ) {
-      held.set(deployment.name, 'held-after-failure');
+    const retryAt = failed ? Date.parse(failed.at) + FAILED_RETRY_MS : 0;
+    if (failed && failed.revision === deployment.stackRevision && now.getTime() < retryAt) {
+      held.set(deployment.name, {
+        reason: 'held-after-failure',
+        failure: failed.reason,
+        until: new Date(retryAt).toISOString(),
+      });
     } else if (
       deployment.window &&
       !insideWindow(deployment.window.cron, deployment.window.durationMs, now)
     ) {
-      held.set(deployment.name, 'waiting-window');
+      held.set(deployment.name, { reason: 'waiting-window' });
     }
   }
   return held;

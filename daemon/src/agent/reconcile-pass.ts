@@ -1,74 +1,87 @@
-// One reconcile pass: source -> desired -> plan -> apply -> report. The daemon loop and
-// `ferryd once` both run exactly this.
+// One reconcile pass: source -> desired -> decide -> fetch -> apply -> settle -> report. The
+// daemon loop and `ferryd once` both run exactly this. Decisions are pure (decide-pass.ts,
+// settle-pass.ts, the planner); this file only carries them out.
 import type { Logger } from 'pino';
 import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 import type { SchemaValidator } from '../../../schema/src/validate.js';
 import { resolveBindSources } from '../apply/bind-sources.js';
-import type { DockerEngine } from '../apply/docker-engine.js';
+import type { ContainerEngine } from '../apply/container-engine.js';
 import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
+import type { Clock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
 import type { LoadedFleet } from '../desired/fleet-model.js';
-import { canonicalJson } from '../desired/config-hash.js';
 import { loadFleet } from '../desired/load-fleet.js';
 import { resolveDevice, type ResolveResult } from '../desired/resolve-device.js';
-import { planReconcile } from '../plan/plan-reconcile.js';
 import type { ImageCache } from '../fetch/image-cache.js';
 import type { FetchStats, ImageFetcher } from '../fetch/image-fetcher.js';
 import { removeUnusedImages } from '../fetch/image-gc.js';
+import type { ImageStore } from '../fetch/image-store.js';
 import type { Platform } from '../fetch/resolve-image.js';
+import type { PassFailure, PassReport } from '../report/pass-report.js';
 import type { GitSource } from '../source/git-source.js';
-import type { DaemonState, DeploymentRecord, StateFile } from '../state/state-file.js';
-import { applyDeployment, type DeploymentOutcome } from './apply-deployment.js';
+import type { DaemonState, StateFile } from '../state/state-file.js';
+import { applyDeployment } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
-import { heldDeployments } from './pass-holds.js';
-import type { DeploymentReport, PassReport } from '../report/pass-report.js';
+import { decidePass, type PassDecision } from './decide-pass.js';
+import { PassImages } from './pass-images.js';
+import {
+  deploymentReports,
+  recordsAfter,
+  settlePass,
+  type DeploymentOutcome,
+} from './settle-pass.js';
 
+/** The ports a pass works through, wired once per configuration (agent-context.ts). */
 export interface PassContext {
   readonly config: DaemonConfig;
-  readonly engine: DockerEngine;
+  readonly engine: ContainerEngine;
+  readonly images: ImageStore;
   readonly source: GitSource;
   readonly stateFile: StateFile;
   readonly validator: SchemaValidator;
   readonly logger: Logger;
-  readonly execute: ExecuteContext;
+  readonly clock: Clock;
   readonly facts: DeviceFacts;
   readonly platform: Platform;
   readonly fetcher: ImageFetcher;
   readonly imageCache: ImageCache;
-  readonly now: () => Date;
-  /** The last revision resolved and its result, kept by the daemon between passes. */
-  readonly resolvedCache?: { revision?: string; result?: ResolveResult };
+  /** The last revision resolved and its result: a commit never changes. */
+  readonly resolvedCache: { revision?: string; result?: ResolveResult };
 }
 
-type Finish = (
-  report: Omit<PassReport, 'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers'> &
-    Partial<Pick<PassReport, 'bytesDownloaded' | 'layers'>>,
-) => PassReport;
+type Summary = Omit<
+  PassReport,
+  'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers' | 'errors' | 'failures'
+> &
+  Partial<Pick<PassReport, 'bytesDownloaded' | 'layers' | 'failures'>>;
+type Finish = (summary: Summary) => PassReport;
 
 export async function reconcilePass(context: PassContext): Promise<PassReport> {
-  const startedAt = context.now().toISOString();
-  const device = context.config.device.id;
-  const finish: Finish = (report) => ({
-    device,
-    bytesDownloaded: 0,
-    layers: { downloaded: 0, reused: 0 },
-    ...report,
-    startedAt,
-    finishedAt: context.now().toISOString(),
-  });
+  const now = () => new Date(context.clock.now()).toISOString();
+  const startedAt = now();
+  const finish: Finish = (summary) => {
+    const failures = summary.failures ?? [];
+    return {
+      device: context.config.device.id,
+      bytesDownloaded: 0,
+      layers: { downloaded: 0, reused: 0 },
+      ...summary,
+      errors: failures.map((f) => f.message),
+      failures,
+      startedAt,
+      finishedAt: now(),
+    };
+  };
+  const failed = (revision: string | null, error: unknown, extra: Partial<Summary> = {}) =>
+    finish({ revision, converged: false, deployments: [], failures: [failureOf(error)], ...extra });
 
   let revision: string;
   try {
     revision = (await context.source.sync()).revision;
   } catch (error) {
-    return finish({
-      revision: null,
-      converged: false,
-      deployments: [],
-      errors: [messageOf(error)],
-    });
+    return failed(null, error);
   }
   // A revision that does not load or resolve is refused whole; what runs stays as it is.
   const reject = (problems: readonly Problem[]): PassReport => {
@@ -76,30 +89,13 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
       { event: 'revision.rejected', revision, problems },
       'fleet refused at this revision; keeping what runs',
     );
-    const error = new InvalidInputError(problems);
-    return finish({
-      revision,
-      converged: false,
-      deployments: [],
-      errors: [error.message],
-      rejected: { revision, problems },
-    });
+    return failed(revision, new InvalidInputError(problems), { rejected: { revision, problems } });
   };
-  // A commit never changes: an unchanged branch costs no reading or parsing.
-  const cache = context.resolvedCache;
   let resolved: ResolveResult;
-  if (cache?.revision === revision && cache.result) {
-    resolved = cache.result;
-  } else {
-    try {
-      const fleet = await loadAt(context, revision);
-      resolved = resolveDevice(fleet, device, context.facts);
-    } catch (error) {
-      if (!(error instanceof InvalidInputError))
-        return finish({ revision, converged: false, deployments: [], errors: [messageOf(error)] });
-      resolved = { problems: error.problems };
-    }
-    if (cache) Object.assign(cache, { revision, result: resolved });
+  try {
+    resolved = await resolveAt(context, revision);
+  } catch (error) {
+    return failed(revision, error);
   }
   if (!resolved.state) return reject(resolved.problems);
   // Tenant bind mounts are checked again where they will be mounted, symlinks followed.
@@ -112,8 +108,24 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
     // recorded in the state file, and the next pass gates it again.
     if (!(error instanceof FerryError)) throw error;
     context.logger.error({ event: 'pass.failed', revision, reason: error.message }, 'pass failed');
-    return finish({ revision, converged: false, deployments: [], errors: [error.message] });
+    return failed(revision, error);
   }
+}
+
+/** This device's desired state at `revision`; unchanged branches cost no reading or parsing. */
+async function resolveAt(context: PassContext, revision: string): Promise<ResolveResult> {
+  const cache = context.resolvedCache;
+  if (cache.revision === revision && cache.result) return cache.result;
+  let result: ResolveResult;
+  try {
+    const fleet = await loadAt(context, revision);
+    result = resolveDevice(fleet, context.config.device.id, context.facts);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    result = { problems: error.problems };
+  }
+  Object.assign(cache, { revision, result });
+  return result;
 }
 
 async function loadAt(context: PassContext, revision: string): Promise<LoadedFleet> {
@@ -137,170 +149,121 @@ async function applyDesired(
   revision: string,
   finish: Finish,
 ): Promise<PassReport> {
-  const { engine, config, logger } = context;
+  const { engine, config, logger, clock } = context;
   const state = await context.stateFile.read();
-  const now = context.now();
-  const held = heldDeployments(desired, state, now);
-
-  // Download first, for held deployments too (windows gate applying, not downloading); a missing
-  // image, a registry failure or too little disk stops the pass before anything running is touched.
-  let fetched: FetchStats;
-  const fetchStarted = Date.now();
-  const branch = watchBranch(
-    () => context.source.remoteHead(),
-    revision,
-    Math.max(1000, config.source.intervalMs),
-  );
-  try {
-    const references = desired.deployments.flatMap((d) => d.services.map((s) => s.image));
-    fetched = await context.fetcher.fetch(references, context.platform, branch.signal);
-  } catch (error) {
-    const reason = messageOf(error);
-    if (error instanceof BranchMoved) {
-      logger.warn({ event: 'pass.superseded', revision, next: error.to }, reason);
-      return finish({
-        revision,
-        converged: false,
-        deployments: [],
-        errors: [reason],
-        superseded: error.to,
-      });
-    }
-    logger.error(
-      { event: 'download.failed', revision, reason },
-      'download failed; keeping what runs',
-    );
-    return finish({ revision, converged: false, deployments: [], errors: [reason] });
-  } finally {
-    branch.stop();
-  }
-  const applyStarted = Date.now();
-  const stats = { bytesDownloaded: fetched.bytesDownloaded, layers: fetched.layers };
-  const execute: ExecuteContext = { ...context.execute, imageIds: fetched.imageIds };
-  const localImages = new Set(fetched.imageIds.keys());
-
-  const records: Record<string, DeploymentRecord> = { ...state.deployments };
-  const outcomes = new Map<string, DeploymentOutcome>();
-  for (const deployment of desired.deployments) {
-    const status = held.get(deployment.name);
-    if (status) {
-      outcomes.set(deployment.name, {
-        status,
-        services: [],
-        ...(status === 'held-after-failure'
-          ? { reason: records[deployment.name]?.failed?.reason ?? '' }
-          : {}),
-      });
-      continue;
-    }
-    const { applying, ...record } = records[deployment.name] ?? {};
-    const outcome = await applyDeployment({
-      desired,
-      deployment,
-      record,
-      namespace: config.engine.namespace,
-      engine,
-      execute,
-      logger,
-      localImages,
-      hostRoot: config.engine.hostRoot,
-      ungated: applying !== undefined,
-      beforeChanges: () =>
-        context.stateFile.write({
-          ...state,
-          deployments: {
-            ...records,
-            [deployment.name]: {
-              ...record,
-              applying: { revision: deployment.stackRevision, at: context.now().toISOString() },
-            },
-          },
-        }),
-    });
-    outcomes.set(deployment.name, outcome);
-    const at = context.now().toISOString();
-    if (outcome.status === 'updated' || outcome.status === 'unchanged') {
-      const known = record.lastKnownGood;
-      // The same good version as before keeps its record (and its time): nothing to write.
-      const same =
-        outcome.status === 'unchanged' &&
-        applying === undefined &&
-        record.failed === undefined &&
-        known?.revision === deployment.stackRevision &&
-        canonicalJson(known.deployment) === canonicalJson(deployment);
-      records[deployment.name] = same
-        ? { lastKnownGood: known }
-        : { lastKnownGood: { revision: deployment.stackRevision, deployment, at } };
-    } else {
-      const attempts =
-        (record?.failed?.revision === deployment.stackRevision ? record.failed.attempts : 0) + 1;
-      records[deployment.name] = {
-        ...record,
-        failed: { revision: deployment.stackRevision, reason: outcome.reason ?? '', at, attempts },
-      };
-    }
-  }
-
-  // Deployments that left this device's desired state.
-  const current = await engine.snapshot(desired.device);
-  const leaving = planReconcile({
-    current,
+  const decision = decidePass({
+    state,
     desired,
+    engine: await engine.snapshot(desired.device),
     namespace: config.engine.namespace,
-    localImages: new Set(),
-    hold: new Set(desired.deployments.map((d) => d.name)),
+    now: new Date(clock.now()),
   });
-  const removed = [...new Set(leaving.services.map((s) => s.deployment))];
-  await executeSteps(leaving.steps, execute);
-  for (const name of removed) delete records[name];
+  // Download first; a missing image, a registry failure or too little disk stops the pass
+  // before anything running is touched.
+  const images = new PassImages(context.fetcher, context.platform);
+  const fetchStarted = clock.now();
+  const fetched = await fetchForPass(context, images, decision, revision);
+  if (!('imageIds' in fetched)) return finish(fetched);
+  const applyStarted = clock.now();
+  const execute: ExecuteContext = { engine, device: desired.device, logger, clock, images };
+  const applied = await applyTurns(context, desired, state, decision, execute);
+  await executeSteps(decision.leaving.steps, execute);
+  const removed = [...new Set(decision.leaving.services.map((s) => s.deployment))];
 
-  const converged = [...outcomes.values()].every(
-    (o) => o.status === 'updated' || o.status === 'unchanged',
-  );
-  const next: DaemonState = {
-    version: 1,
-    appliedRevision: converged ? revision : state.appliedRevision,
-    deployments: records,
-  };
+  const now = new Date(clock.now());
+  const settled = settlePass({ state, desired, decision, revision, applied, removed, now });
   // A pass that changed nothing writes nothing (an SD card lives longer for it).
-  if (canonicalJson(next) !== canonicalJson(state)) await context.stateFile.write(next);
-  // Keep the images of what should run and of every last known good version (rollback needs them).
-  const keep = new Set([
-    ...desired.deployments.flatMap((d) => d.services.map((s) => s.image)),
-    ...Object.values(records).flatMap(
-      (r) => r.lastKnownGood?.deployment.services.map((s) => s.image) ?? [],
-    ),
-  ]);
-  await removeUnusedImages(engine.docker, context.imageCache, keep, logger).catch(
+  if (settled.changed) await context.stateFile.write(settled.state);
+  await removeUnusedImages(context.images, context.imageCache, settled.keepImages, logger).catch(
     (error: unknown) =>
       logger.warn({ event: 'gc.failed', reason: messageOf(error) }, 'image clean-up failed'),
   );
   const final = await engine.snapshot(desired.device);
-  const deployments: DeploymentReport[] = desired.deployments.map((deployment) => {
-    const outcome = outcomes.get(deployment.name);
-    return {
-      name: deployment.name,
-      status: outcome?.status ?? 'unchanged',
-      revision: deployment.stackRevision,
-      ...(outcome?.reason ? { reason: outcome.reason } : {}),
-      services: final.containers
-        .filter((c) => c.deployment === deployment.name)
-        .map((c) => ({
-          name: c.service,
-          action: outcome?.services.find((s) => s.service === c.service)?.action ?? 'unchanged',
-          image: c.image,
-          state: c.state,
-        })),
-    };
+  return finish({
+    revision,
+    converged: settled.converged,
+    deployments: deploymentReports(desired, settled, final, removed, revision),
+    failures: settled.failures,
+    bytesDownloaded: fetched.bytesDownloaded,
+    layers: fetched.layers,
+    timings: { fetchMs: applyStarted - fetchStarted, applyMs: clock.now() - applyStarted },
   });
-  for (const name of removed) deployments.push({ name, status: 'removed', revision, services: [] });
-  const errors = [...outcomes.entries()]
-    .filter(([, o]) => o.reason && o.status !== 'held-after-failure')
-    .map(([name, o]) => `${name}: ${o.reason}`);
-  const timings = { fetchMs: applyStarted - fetchStarted, applyMs: Date.now() - applyStarted };
-  return finish({ revision, converged, deployments, errors, ...stats, timings });
+}
+
+/** The pass's downloads, cancelled when the branch moves on; a summary when they fail. */
+async function fetchForPass(
+  context: PassContext,
+  images: PassImages,
+  decision: PassDecision,
+  revision: string,
+): Promise<FetchStats | Summary> {
+  const { logger } = context;
+  const branch = watchBranch(
+    () => context.source.remoteHead(),
+    revision,
+    Math.max(1000, context.config.source.intervalMs),
+  );
+  try {
+    return await images.fetchAll(decision.fetch.images, branch.signal);
+  } catch (error) {
+    const failure = failureOf(error);
+    const summary = { revision, converged: false, deployments: [], failures: [failure] };
+    if (error instanceof BranchMoved) {
+      logger.warn({ event: 'pass.superseded', revision, next: error.to }, failure.message);
+      return { ...summary, superseded: error.to };
+    }
+    logger.error(
+      { event: 'download.failed', revision, reason: failure.message },
+      'download failed; keeping what runs',
+    );
+    return summary;
+  } finally {
+    branch.stop();
+  }
+}
+
+/** Applies each deployment in turn, marking it `applying` in the state file before it changes. */
+async function applyTurns(
+  context: PassContext,
+  desired: DesiredState,
+  state: DaemonState,
+  decision: PassDecision,
+  execute: ExecuteContext,
+): Promise<Map<string, DeploymentOutcome>> {
+  const applied = new Map<string, DeploymentOutcome>();
+  for (const turn of decision.turns) {
+    const { deployment, record } = turn;
+    const at = () => new Date(context.clock.now()).toISOString();
+    const outcome = await applyDeployment({
+      desired,
+      turn,
+      namespace: context.config.engine.namespace,
+      execute,
+      hostRoot: context.config.engine.hostRoot,
+      beforeChanges: () =>
+        context.stateFile.write({
+          ...state,
+          deployments: {
+            ...recordsAfter(state, decision, applied, at()),
+            [deployment.name]: {
+              ...record,
+              applying: { revision: deployment.stackRevision, at: at() },
+            },
+          },
+        }),
+    });
+    applied.set(deployment.name, outcome);
+  }
+  return applied;
+}
+
+function failureOf(error: unknown): PassFailure {
+  return {
+    code: error instanceof FerryError ? error.code : 'FERRY_ENGINE',
+    message: messageOf(error),
+  };
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof FerryError || error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : String(error);
 }

@@ -26,9 +26,6 @@ export type ContainerOptions = Docker.ContainerCreateOptions;
 export interface ContainerEngine {
   /** Ferry's objects of `device`: containers, networks and volumes. */
   snapshot(device: string): Promise<EngineState>;
-  /** Every reference (repo:tag and repo@digest) the engine can run without pulling. */
-  localImages(): Promise<Set<string>>;
-  pull(image: string, credentials?: RegistryCredentials): Promise<void>;
   createContainer(options: ContainerOptions, extraNetworks: readonly string[]): Promise<void>;
   start(name: string): Promise<void>;
   stop(id: string): Promise<void>;

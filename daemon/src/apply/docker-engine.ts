@@ -1,18 +1,18 @@
 // The Docker engine as ferryd uses it, through dockerode. Everything here filters on Ferry's
 // labels: an object without `ferry.managed=true` is never listed, so it is never touched.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
-import type { ContainerEngine, ContainerStatus, RegistryCredentials } from './container-engine.js';
+import type { ContainerEngine, ContainerStatus } from './container-engine.js';
 import { LABEL } from '../plan/labels.js';
 
 export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
 
 export class DockerEngine implements ContainerEngine {
-  readonly docker: Docker;
+  private readonly docker: Docker;
 
-  constructor(socketPath: string) {
-    this.docker = new Docker({ socketPath });
+  constructor(docker: Docker) {
+    this.docker = docker;
   }
 
   async ping(): Promise<void> {
@@ -54,24 +54,6 @@ export class DockerEngine implements ContainerEngine {
       networks: networks.map((n) => object(n.Name, n.Labels)),
       volumes: (volumes.Volumes ?? []).map((v) => object(v.Name, v.Labels)),
     };
-  }
-
-  /** Every reference (repo:tag and repo@digest) the engine can run without pulling. */
-  async localImages(): Promise<Set<string>> {
-    const images = await this.docker.listImages();
-    return new Set(images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]));
-  }
-
-  async pull(image: string, credentials?: RegistryCredentials): Promise<void> {
-    // Engine 20.10 wants an X-Registry-Auth header even for anonymous pulls.
-    const stream = await this.docker.pull(image, { authconfig: credentials ?? {} });
-    const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (error, output) =>
-        error ? reject(error) : resolve(output as { error?: string }[]),
-      ),
-    );
-    const failed = events.find((e) => e.error);
-    if (failed) throw new FerryError('FERRY_REGISTRY', `pull ${image}: ${failed.error}`, { image });
   }
 
   async createContainer(

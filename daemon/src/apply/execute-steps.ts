@@ -5,7 +5,7 @@ import { FerryError } from '../../../schema/src/errors.js';
 import { LABEL } from '../plan/labels.js';
 import type { Step } from '../plan/steps.js';
 import { containerSpec, extraNetworks } from './container-spec.js';
-import type { ContainerEngine, RegistryCredentials } from './container-engine.js';
+import type { ContainerEngine } from './container-engine.js';
 import { waitFor, type Clock } from './wait-for.js';
 
 export interface ExecuteContext {
@@ -13,17 +13,26 @@ export interface ExecuteContext {
   readonly device: string;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly credentialsFor: (image: string) => Promise<RegistryCredentials | undefined>;
-  /** Image reference -> local image ID, for images Ferry imported (they have no repo digest). */
-  readonly imageIds?: ReadonlyMap<string, string>;
+  readonly images: ImageSupply;
 }
 
+/** Images for containers, from Ferry's fetch stage (there is no other download path). */
+export interface ImageSupply {
+  /** Fetches what the engine lacks of these images (only missing layers). */
+  fetch(references: readonly string[]): Promise<void>;
+  /** The local image ID of a reference Ferry imported (imports have no repo digest). */
+  idOf(reference: string): string | undefined;
+}
+
+/** A step the engine (or a health gate) refused; its code is the cause's when Ferry's. */
 export class StepFailedError extends FerryError {
   constructor(
     readonly step: Step,
     readonly reason: string,
+    cause: unknown,
   ) {
-    super('FERRY_ENGINE', `${step.action} failed: ${reason}`, { step: step.action, reason });
+    const code = cause instanceof FerryError ? cause.code : 'FERRY_ENGINE';
+    super(code, `${step.action} failed: ${reason}`, { step: step.action, reason }, { cause });
     this.name = 'StepFailedError';
   }
 }
@@ -48,7 +57,7 @@ const ownedBy = (
 });
 
 const executors: Executors = {
-  pullImage: async (step, c) => c.engine.pull(step.image, await c.credentialsFor(step.image)),
+  fetchImages: (step, c) => c.images.fetch(step.images),
   createNetwork: (step, c) =>
     c.engine.createNetwork(
       step.engineName,
@@ -62,7 +71,7 @@ const executors: Executors = {
       {
         ...containerSpec(step.engineName, step.service, step.context, step.deployment),
         // Imported images have no repo digest on the engine: create from the image ID.
-        Image: c.imageIds?.get(step.service.image) ?? step.service.image,
+        Image: c.images.idOf(step.service.image) ?? step.service.image,
       },
       extraNetworks(step.service, step.context),
     ),
@@ -86,7 +95,7 @@ export async function executeSteps(steps: readonly Step[], context: ExecuteConte
           ? error.message.replace(/^\(HTTP code \d+\) \w+ - /, '')
           : String(error);
       context.logger.warn({ event: 'step.failed', step: describe(step), reason }, 'step failed');
-      throw new StepFailedError(step, reason);
+      throw new StepFailedError(step, reason, error);
     }
   }
 }
@@ -97,6 +106,6 @@ function describe(step: Step): string {
       ? step.engineName
       : 'containerId' in step
         ? step.containerId.slice(0, 12)
-        : step.image;
+        : step.images.join(' ');
   return `${step.action} ${target}`;
 }

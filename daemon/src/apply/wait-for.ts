@@ -19,7 +19,7 @@ export const systemClock: Clock = {
 
 type WaitStep = Extract<Step, { action: 'waitFor' }>;
 
-/** Resolves when the condition holds; throws FERRY_ENGINE with the reason when it cannot. */
+/** Resolves when the condition holds; throws FERRY_HEALTH with the reason when it cannot. */
 export async function waitFor(
   step: WaitStep,
   engine: ContainerEngine,
@@ -28,7 +28,7 @@ export async function waitFor(
   const deadline = clock.now() + step.timeoutMs;
   let restarts: number | undefined;
   const fail = (reason: string): never => {
-    throw new FerryError('FERRY_ENGINE', `${step.service}: ${reason}`, {
+    throw new FerryError('FERRY_HEALTH', `${step.service}: ${reason}`, {
       service: step.service,
       container: step.engineName,
     });

@@ -2,11 +2,11 @@
 // the engine's, download only the missing blobs (bounded parallelism, resumable), verify them,
 // and import each image with a thin `docker load`.
 import { statfs } from 'node:fs/promises';
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { ImageCache } from './image-cache.js';
+import type { ImageStore } from './image-store.js';
 import { bytesToFetch, diffLayers, localChainIds, type LayerNeed } from './layer-diff.js';
 import type { RegistryClient } from './registry-client.js';
 import { resolveImage, type Platform, type RemoteImage } from './resolve-image.js';
@@ -23,7 +23,7 @@ export interface FetchStats {
 }
 
 export interface FetcherOptions {
-  readonly docker: Docker;
+  readonly images: ImageStore;
   readonly client: RegistryClient;
   readonly blobs: BlobStore;
   readonly cache: ImageCache;
@@ -58,7 +58,7 @@ export class ImageFetcher {
 
   /** Image IDs of cached references the engine still has (no network). */
   async localImageIds(): Promise<Map<string, string>> {
-    const ids = new Set((await this.options.docker.listImages()).map((i) => i.Id));
+    const ids = await this.options.images.imageIds();
     const out = new Map<string, string>();
     for (const [reference, image] of Object.entries(await this.options.cache.all())) {
       if (ids.has(image.configDigest)) out.set(reference, image.configDigest);
@@ -107,7 +107,7 @@ export class ImageFetcher {
     platform: Platform,
     signal: AbortSignal,
   ): Promise<FetchStats> {
-    const { docker, client, blobs, logger } = this.options;
+    const { images, client, blobs, logger } = this.options;
     const imageIds = await this.localImageIds();
     const wanted = [...new Set(references)].filter((r) => !imageIds.has(r));
     const cached = await this.options.cache.all();
@@ -179,7 +179,7 @@ export class ImageFetcher {
     await inParallel(missing, this.options.parallel, downloadOne);
 
     for (const { image, needs } of plans) {
-      await loadThinImage(docker, image, needs, blobs);
+      await loadThinImage(images, image, needs, blobs);
       await this.options.cache.set(image.reference, {
         configDigest: image.configDigest,
         manifestDigest: image.manifestDigest,
@@ -205,29 +205,25 @@ export class ImageFetcher {
       );
   }
 
-  async #engineLayers(): Promise<string[][]> {
-    const { docker } = this.options;
-    let images = await docker.listImages();
+  async #engineLayers(): Promise<(readonly string[])[]> {
+    const { images } = this.options;
+    let ids = [...(await images.imageIds())];
     if (this.options.isolateLayers) {
       const own = new Set(Object.values(await this.options.cache.all()).map((i) => i.configDigest));
-      images = images.filter((image) => own.has(image.Id));
+      ids = ids.filter((id) => own.has(id));
     }
-    const layers: string[][] = [];
-    for (const image of images) {
-      const info = await docker
-        .getImage(image.Id)
-        .inspect()
-        .catch(() => undefined);
-      if (info?.RootFS?.Layers) layers.push(info.RootFS.Layers);
+    const layers: (readonly string[])[] = [];
+    for (const id of ids) {
+      const found = await images.layersOf(id);
+      if (found) layers.push(found);
     }
     return layers;
   }
 
   /** Refuses, before downloading anything, when the download would eat into the reserve. */
   async #guardDisk(bytes: number): Promise<void> {
-    const { docker, stateDir, reserveBytes } = this.options;
-    const engineRoot =
-      ((await docker.info()) as { DockerRootDir?: string }).DockerRootDir ?? '/var/lib/docker';
+    const { images, stateDir, reserveBytes } = this.options;
+    const engineRoot = await images.dataRoot();
     for (const [path, needed] of [
       [stateDir, bytes],
       [engineRoot, bytes * UNPACK_FACTOR],

@@ -1,15 +1,15 @@
 // Images Ferry imported and nothing needs any more: removed after a pass, so a gateway's disk holds
 // what runs and what a rollback would need.
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ImageCache } from './image-cache.js';
+import type { ImageStore } from './image-store.js';
 
 /**
  * Removes images Ferry fetched that no desired or last-known-good deployment references. An
  * image still used by a container is left (the engine refuses to remove it without force).
  */
 export async function removeUnusedImages(
-  docker: Docker,
+  images: ImageStore,
   cache: ImageCache,
   keep: ReadonlySet<string>,
   logger: Logger,
@@ -24,12 +24,7 @@ export async function removeUnusedImages(
   for (const [reference, entry] of Object.entries(entries)) {
     if (keep.has(reference)) continue;
     if (!keptIds.has(entry.configDigest)) {
-      const gone = await docker
-        .getImage(entry.configDigest)
-        .remove()
-        .then(() => true)
-        .catch((error: { statusCode?: number }) => error.statusCode === 404);
-      if (!gone) continue;
+      if (!(await images.removeImage(entry.configDigest))) continue;
     }
     await cache.delete(reference);
     removed.push(reference);

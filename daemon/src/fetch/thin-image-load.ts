@@ -4,10 +4,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { FerryError } from '../../../schema/src/errors.js';
 import type { BlobStore } from './blob-store.js';
+import type { ImageStore } from './image-store.js';
 import type { LayerNeed } from './layer-diff.js';
 import type { RemoteImage } from './resolve-image.js';
 
@@ -17,7 +17,7 @@ export function ferryTag(image: RemoteImage): string {
 }
 
 export async function loadThinImage(
-  docker: Docker,
+  images: ImageStore,
   image: RemoteImage,
   needs: readonly LayerNeed[],
   blobs: BlobStore,
@@ -46,27 +46,21 @@ export async function loadThinImage(
     pack.finalize();
   })();
 
-  const output = await docker.loadImage(pack as unknown as NodeJS.ReadableStream, { quiet: true });
-  const events = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>(
-    (resolve, reject) =>
-      docker.modem.followProgress(output, (error, result) =>
-        error ? reject(error) : resolve(result as never),
-      ),
-  );
+  // tar-stream's pack is a streamx stream: it pipes like a Node stream, without the type.
+  const loading = images.load(pack as unknown as NodeJS.ReadableStream);
   await writing;
-  const failed = events.find((e) => e.error);
-  if (failed)
+  await loading.catch((error: unknown) => {
     throw new FerryError(
       'FERRY_ENGINE',
-      `docker load of ${image.reference}: ${failed.errorDetail?.message ?? failed.error}`,
+      `docker load of ${image.reference}: ${error instanceof Error ? error.message : String(error)}`,
+      { image: image.reference },
+      { cause: error },
     );
-  const loaded = await docker
-    .getImage(image.configDigest)
-    .inspect()
-    .catch(() => undefined);
-  if (!loaded)
+  });
+  if (!(await images.layersOf(image.configDigest)))
     throw new FerryError(
       'FERRY_ENGINE',
       `docker load of ${image.reference} did not produce ${image.configDigest.slice(0, 19)}`,
+      { image: image.reference },
     );
 }

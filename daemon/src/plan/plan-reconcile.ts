@@ -11,7 +11,7 @@ export interface PlanInput {
   readonly desired: DesiredState;
   /** Engine namespace of this ferryd (several simulated devices can share one engine). */
   readonly namespace: string;
-  /** Image references the engine already has. */
+  /** Image references the engine already has (the rest are fetched first). */
   readonly localImages: ReadonlySet<string>;
   /** Deployments to leave exactly as they are this pass (outside their window, say). */
   readonly hold?: ReadonlySet<string>;
@@ -27,8 +27,8 @@ export function planReconcile(input: PlanInput): Plan {
 
   // Download everything first: nothing running is touched until every image is here.
   const images = new Set(active.flatMap((d) => d.services.map((s) => s.image)));
-  for (const image of [...images].sort())
-    if (!input.localImages.has(image)) steps.push({ action: 'pullImage', image });
+  const missing = [...images].filter((image) => !input.localImages.has(image)).sort();
+  if (missing.length > 0) steps.push({ action: 'fetchImages', images: missing });
 
   for (const deployment of active) {
     const current = input.current.containers.filter((c) => c.deployment === deployment.name);

@@ -21,7 +21,8 @@ export type Step =
       readonly volume: DesiredVolume;
       readonly engineName: string;
     }
-  | { readonly action: 'pullImage'; readonly image: string }
+  /** Through Ferry's fetch stage: only missing layers, resumable, verified. */
+  | { readonly action: 'fetchImages'; readonly images: readonly string[] }
   | {
       readonly action: 'createContainer';
       readonly deployment: string;

@@ -1,4 +1,5 @@
 // What one reconcile pass did: the summary `ferryd once --json` prints and `/status` serves.
+import type { FerryErrorCode } from '../../../schema/src/errors.js';
 import type { Problem } from '../../../schema/src/problem.js';
 
 export type DeploymentStatus =
@@ -22,7 +23,18 @@ export interface DeploymentReport {
   readonly status: DeploymentStatus;
   readonly revision: string | null;
   readonly reason?: string;
+  /** The error code of `reason` (docs/errors.md). */
+  readonly code?: FerryErrorCode;
+  /** A deployment held after a failure is tried again at this time (or on a new commit). */
+  readonly until?: string;
   readonly services: readonly ServiceReport[];
+}
+
+/** One of a pass's errors with its code, for scripts, the hub and alerting. */
+export interface PassFailure {
+  readonly code: FerryErrorCode;
+  readonly message: string;
+  readonly deployment?: string;
 }
 
 export interface PassReport {
@@ -32,7 +44,9 @@ export interface PassReport {
   readonly deployments: readonly DeploymentReport[];
   readonly bytesDownloaded: number;
   readonly layers: { readonly downloaded: number; readonly reused: number };
+  /** The errors' messages (`failures` has each with its code). */
   readonly errors: readonly string[];
+  readonly failures: readonly PassFailure[];
   /** Set when the fleet at `revision` was refused (invalid, or not resolvable for this device). */
   readonly rejected?: { readonly revision: string; readonly problems: readonly Problem[] };
   /** The commit the branch moved to while this pass downloaded; the next pass starts at once. */
