@@ -19,9 +19,10 @@ export function printStatus(status: StatusView): void {
     `last pass ${pass.finishedAt}: revision ${pass.revision?.slice(0, 12) ?? '-'}, ${pass.converged ? 'converged' : 'not converged'}`,
   );
   for (const deployment of pass.deployments) {
-    console.log(
-      `  ${deployment.name.padEnd(24)} ${deployment.status}${deployment.reason ? `: ${deployment.reason}` : ''}`,
-    );
+    const code = deployment.code ? ` [${deployment.code}]` : '';
+    const until = deployment.until ? ` (retried at ${deployment.until} or on a new commit)` : '';
+    const reason = deployment.reason ? `: ${deployment.reason}${code}` : '';
+    console.log(`  ${deployment.name.padEnd(24)} ${deployment.status}${reason}${until}`);
     for (const service of deployment.services)
       console.log(
         `    ${service.name.padEnd(22)} ${service.state.padEnd(10)} ${service.action.padEnd(10)} ${service.image}`,
@@ -29,7 +30,11 @@ export function printStatus(status: StatusView): void {
   }
   for (const problem of pass.rejected?.problems ?? [])
     console.log(`  rejected: ${formatProblem(problem)}`);
-  for (const error of pass.errors) if (!pass.rejected) console.log(`  error: ${error}`);
+  // Reports from an older ferryd have no `failures`.
+  const failures = pass.failures ?? pass.errors.map((message) => ({ code: '', message }));
+  for (const failure of failures)
+    if (!pass.rejected)
+      console.log(`  error: ${failure.message}${failure.code ? ` [${failure.code}]` : ''}`);
   if (status.nextPassAt) console.log(`next pass ${status.nextPassAt}`);
 }
 
