@@ -2,8 +2,9 @@
 // out, so every rule here is covered by fast unit tests without Docker.
 import type { DesiredDeployment, DesiredService, DesiredState } from '../desired/desired-state.js';
 import { dependencyOrder } from '../desired/dependency-order.js';
-import type { EngineState, ManagedContainer, ManagedObject } from './engine-state.js';
-import { engineName, legacyEngineName, NEXT_SUFFIX } from './labels.js';
+import type { EngineState, ManagedContainer } from './engine-state.js';
+import { engineName, NEXT_SUFFIX } from './labels.js';
+import { planObjects } from './plan-objects.js';
 import type { ContainerContext, Plan, ServicePlan, Step } from './steps.js';
 
 export interface PlanInput {
@@ -60,7 +61,6 @@ function planDeployment(
 ): Plan {
   const steps: Step[] = [];
   const services: ServicePlan[] = [];
-  const ns = input.namespace;
   // Containers labelled with this deployment's name but another tenant were left by an earlier
   // owner of the name: never adopted, removed first.
   const sameTenant = (c: { tenant?: string }) => c.tenant === deployment.tenant;
@@ -69,130 +69,37 @@ function planDeployment(
     services.push({ deployment: deployment.name, service: stale.service, action: 'remove' });
   }
   const current = currentAll.filter(sameTenant);
-  const owner = {
-    deployment: deployment.name,
-    ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
-  };
-  const place = (objects: readonly ManagedObject[], object: string, scoped: string) =>
-    placeObject(objects, deployment, object, engineName(ns, scoped), ns, current.length > 0);
+  const objects = planObjects(deployment, input, current.length > 0);
+  steps.push(...objects.steps);
 
-  const networkNames: Record<string, string> = {};
-  for (const network of deployment.networks) {
-    const { name, exists } = place(input.current.networks, network.name, network.engineName);
-    networkNames[network.name] = name;
-    if (!exists) steps.push({ action: 'createNetwork', ...owner, network, engineName: name });
-  }
-  const volumeNames: Record<string, string> = {};
-  for (const volume of deployment.volumes) {
-    const { name, exists } = place(input.current.volumes, volume.name, volume.engineName);
-    volumeNames[volume.name] = name;
-    if (!exists) steps.push({ action: 'createVolume', ...owner, volume, engineName: name });
-  }
-
+  const ns = input.namespace;
   const context: ContainerContext = {
     device: input.desired.device,
     revision: deployment.stackRevision,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
-    networks: networkNames,
-    volumes: volumeNames,
+    networks: objects.networks,
+    volumes: objects.volumes,
     containers: Object.fromEntries(
       deployment.services.map((s) => [s.name, engineName(ns, s.containerName)]),
     ),
   };
   const waitsFor = conditionsWaitedOn(deployment.services);
   const gates: Step[] = [];
-  // After a crash in the middle of applying this deployment, no container of it has been seen
-  // healthy: every service passes the gate again before the version counts as good.
-  const ungated = input.ungated?.has(deployment.name) ?? false;
   for (const service of dependencyOrder(deployment.services)) {
-    const name = engineName(ns, service.containerName);
-    const mine = current.filter((c) => c.service === service.name);
-    // After an interrupted update there may be two containers (old and `.next`): keep the one
-    // that already matches, else the one under the final name; remove the rest.
-    const matches = (c: ManagedContainer) => c.configHash === service.configHash;
-    const primary =
-      mine.find((c) => matches(c) && c.name === name) ??
-      mine.find(matches) ??
-      mine.find((c) => c.name === name) ??
-      mine[0];
-    const leftovers = mine.filter((c) => c !== primary);
-    const base = { deployment: deployment.name, service: service.name };
-    const gateOn = (engine: string): Step => ({
-      action: 'waitFor',
-      ...base,
-      engineName: engine,
-      condition: 'update_healthy',
-      timeoutMs: deployment.update.healthTimeoutMs,
+    const decided = planService({
+      deployment,
+      service,
+      mine: current.filter((c) => c.service === service.name),
+      name: engineName(ns, service.containerName),
+      context,
+      waitedOn: waitsFor.get(service.name) ?? [],
+      // After a crash in the middle of applying this deployment, no container of it has been
+      // seen healthy: every service passes the gate again before the version counts as good.
+      ungated: input.ungated?.has(deployment.name) ?? false,
     });
-    const dependents = (waitsFor.get(service.name) ?? []).map((condition): Step => ({
-      action: 'waitFor',
-      ...base,
-      engineName: name,
-      condition,
-      timeoutMs: deployment.update.healthTimeoutMs,
-    }));
-
-    if (primary && matches(primary) && primary.name !== name) {
-      // A `.next` container adopted after a crash has not been seen healthy yet: it is gated
-      // before the old container goes, as start-first would have done.
-      if (primary.state === 'created')
-        steps.push({ action: 'startContainer', ...base, engineName: primary.name });
-      steps.push(gateOn(primary.name));
-      for (const leftover of leftovers) steps.push(...removal(leftover));
-      steps.push(
-        { action: 'renameContainer', ...base, engineName: primary.name, to: name },
-        ...dependents,
-      );
-      services.push({ ...base, action: 'recreate' });
-      continue;
-    }
-    for (const leftover of leftovers) steps.push(...removal(leftover));
-    if (primary && matches(primary)) {
-      if (primary.state === 'created') {
-        steps.push({ action: 'startContainer', ...base, engineName: name }, ...dependents);
-        gates.push(gateOn(name));
-        services.push({ ...base, action: 'start' });
-      } else if (ungated) {
-        steps.push(...dependents);
-        gates.push(gateOn(name));
-        services.push({ ...base, action: 'verify' });
-      } else {
-        services.push({ ...base, action: 'unchanged' });
-      }
-      continue;
-    }
-    const gate = gateOn(name);
-    if (!primary) {
-      steps.push(
-        { action: 'createContainer', ...base, service, engineName: name, context },
-        { action: 'startContainer', ...base, engineName: name },
-        ...dependents,
-      );
-      gates.push(gate);
-      services.push({ ...base, action: 'create' });
-      continue;
-    }
-    const order = updateOrder(deployment, service);
-    if (order === 'stop-first') {
-      steps.push(
-        ...removal(primary),
-        { action: 'createContainer', ...base, service, engineName: name, context },
-        { action: 'startContainer', ...base, engineName: name },
-        ...dependents,
-      );
-      gates.push(gate);
-    } else {
-      // The new container must pass its health gate before the old one is stopped.
-      const next = `${name}${NEXT_SUFFIX}`;
-      steps.push(
-        { action: 'createContainer', ...base, service, engineName: next, context },
-        { action: 'startContainer', ...base, engineName: next },
-        gateOn(next),
-        ...removal(primary),
-        { action: 'renameContainer', ...base, engineName: next, to: name },
-      );
-    }
-    services.push({ ...base, action: 'recreate', order });
+    steps.push(...decided.steps);
+    gates.push(...decided.gates);
+    services.push(decided.plan);
   }
   steps.push(...gates);
 
@@ -204,32 +111,112 @@ function planDeployment(
   return { steps, services };
 }
 
-/**
- * The engine name of a deployment's network or volume, and whether it exists already. An object is
- * adopted only when its labels name this deployment and tenant. One made with the earlier '-'
- * names (no `ferry.object` label) is adopted under its old name while the deployment's containers
- * still run here with this tenant, so a gateway upgraded from those names keeps its volumes' data
- * and its services their network. Anything else under our name is not adopted: the plan creates
- * it, and the engine step refuses a name that is taken (execute-steps.ts).
- */
-function placeObject(
-  objects: readonly ManagedObject[],
-  deployment: DesiredDeployment,
-  object: string,
-  name: string,
-  namespace: string,
-  runsHere: boolean,
-): { name: string; exists: boolean } {
-  const owned = (o: ManagedObject) =>
-    o.deployment === deployment.name && o.tenant === deployment.tenant;
-  if (objects.some((o) => o.name === name && owned(o) && (o.object ?? object) === object))
-    return { name, exists: true };
-  const legacy = legacyEngineName(namespace, deployment.tenant, deployment.name, object);
-  const old = objects.find(
-    (o) => o.name === legacy && o.object === undefined && o.deployment === deployment.name,
-  );
-  if (old && runsHere) return { name: legacy, exists: true };
-  return { name, exists: false };
+interface ServiceInput {
+  readonly deployment: DesiredDeployment;
+  readonly service: DesiredService;
+  /** This service's containers on the engine (two after an interrupted update). */
+  readonly mine: readonly ManagedContainer[];
+  /** Its container's engine name. */
+  readonly name: string;
+  readonly context: ContainerContext;
+  /** Conditions other services wait on it for (depends_on). */
+  readonly waitedOn: readonly WaitCondition[];
+  readonly ungated: boolean;
+}
+
+interface ServiceDecision {
+  readonly steps: readonly Step[];
+  /** Health gates run after every service of the deployment has its steps. */
+  readonly gates: readonly Step[];
+  readonly plan: ServicePlan;
+}
+
+/** One service: keep, start, verify, adopt an interrupted `.next`, create or recreate it. */
+function planService(input: ServiceInput): ServiceDecision {
+  const { deployment, service, mine, name } = input;
+  // After an interrupted update there may be two containers (old and `.next`): keep the one
+  // that already matches, else the one under the final name; remove the rest.
+  const matches = (c: ManagedContainer) => c.configHash === service.configHash;
+  const primary =
+    mine.find((c) => matches(c) && c.name === name) ??
+    mine.find(matches) ??
+    mine.find((c) => c.name === name) ??
+    mine[0];
+  const leftovers = mine.filter((c) => c !== primary).flatMap(removal);
+  const base = { deployment: deployment.name, service: service.name };
+  const timeoutMs = deployment.update.healthTimeoutMs;
+  const gateOn = (engine: string): Step => ({
+    action: 'waitFor',
+    ...base,
+    engineName: engine,
+    condition: 'update_healthy',
+    timeoutMs,
+  });
+  const dependents = input.waitedOn.map((condition): Step => ({
+    action: 'waitFor',
+    ...base,
+    engineName: name,
+    condition,
+    timeoutMs,
+  }));
+  const create = (as: string): Step[] => [
+    { action: 'createContainer', ...base, service, engineName: as, context: input.context },
+    { action: 'startContainer', ...base, engineName: as },
+  ];
+
+  if (primary && matches(primary) && primary.name !== name) {
+    // A `.next` container adopted after a crash has not been seen healthy yet: it is gated
+    // before the old container goes, as start-first would have done.
+    const start: Step[] =
+      primary.state === 'created'
+        ? [{ action: 'startContainer', ...base, engineName: primary.name }]
+        : [];
+    const rename: Step = { action: 'renameContainer', ...base, engineName: primary.name, to: name };
+    return {
+      steps: [...start, gateOn(primary.name), ...leftovers, rename, ...dependents],
+      gates: [],
+      plan: { ...base, action: 'recreate' },
+    };
+  }
+  if (primary && matches(primary)) {
+    if (primary.state === 'created') {
+      const start: Step = { action: 'startContainer', ...base, engineName: name };
+      return {
+        steps: [...leftovers, start, ...dependents],
+        gates: [gateOn(name)],
+        plan: { ...base, action: 'start' },
+      };
+    }
+    if (input.ungated)
+      return {
+        steps: [...leftovers, ...dependents],
+        gates: [gateOn(name)],
+        plan: { ...base, action: 'verify' },
+      };
+    return { steps: leftovers, gates: [], plan: { ...base, action: 'unchanged' } };
+  }
+  if (!primary)
+    return {
+      steps: [...leftovers, ...create(name), ...dependents],
+      gates: [gateOn(name)],
+      plan: { ...base, action: 'create' },
+    };
+  const order = updateOrder(deployment, service);
+  const plan: ServicePlan = { ...base, action: 'recreate', order };
+  if (order === 'stop-first')
+    return {
+      steps: [...leftovers, ...removal(primary), ...create(name), ...dependents],
+      gates: [gateOn(name)],
+      plan,
+    };
+  // start-first: the new container must pass its health gate before the old one is stopped.
+  const next = `${name}${NEXT_SUFFIX}`;
+  const rename: Step = { action: 'renameContainer', ...base, engineName: next, to: name };
+  return {
+    steps: [...leftovers, ...create(next), gateOn(next), ...removal(primary), rename],
+    gates: [],
+    plan,
+  };
 }
 
 /**
@@ -247,10 +234,10 @@ export function updateOrder(
   return 'start-first';
 }
 
-function conditionsWaitedOn(
-  services: readonly DesiredService[],
-): Map<string, ('service_healthy' | 'service_completed_successfully')[]> {
-  const out = new Map<string, ('service_healthy' | 'service_completed_successfully')[]>();
+type WaitCondition = 'service_healthy' | 'service_completed_successfully';
+
+function conditionsWaitedOn(services: readonly DesiredService[]): Map<string, WaitCondition[]> {
+  const out = new Map<string, WaitCondition[]>();
   for (const service of services) {
     for (const { service: dependency, condition } of service.dependsOn) {
       if (condition === 'service_started') continue;
