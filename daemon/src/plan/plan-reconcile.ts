@@ -133,7 +133,7 @@ interface ServiceDecision {
 
 /** One service: keep, start, verify, adopt an interrupted `.next`, create or recreate it. */
 function planService(input: ServiceInput): ServiceDecision {
-  const { deployment, service, mine, name } = input;
+  const { service, mine, name } = input;
   // After an interrupted update there may be two containers (old and `.next`): keep the one
   // that already matches, else the one under the final name; remove the rest.
   const matches = (c: ManagedContainer) => c.configHash === service.configHash;
@@ -143,80 +143,106 @@ function planService(input: ServiceInput): ServiceDecision {
     mine.find((c) => c.name === name) ??
     mine[0];
   const leftovers = mine.filter((c) => c !== primary).flatMap(removal);
-  const base = { deployment: deployment.name, service: service.name };
-  const timeoutMs = deployment.update.healthTimeoutMs;
-  const gateOn = (engine: string): Step => ({
-    action: 'waitFor',
-    ...base,
-    engineName: engine,
-    condition: 'update_healthy',
-    timeoutMs,
-  });
-  const dependents = input.waitedOn.map((condition): Step => ({
-    action: 'waitFor',
-    ...base,
-    engineName: name,
-    condition,
-    timeoutMs,
-  }));
-  const create = (as: string): Step[] => [
-    { action: 'createContainer', ...base, service, engineName: as, context: input.context },
-    { action: 'startContainer', ...base, engineName: as },
-  ];
+  if (primary && matches(primary)) return planMatching(input, primary, leftovers);
+  const decided = planReplacing(input, primary);
+  return { ...decided, steps: [...leftovers, ...decided.steps] };
+}
 
-  if (primary && matches(primary) && primary.name !== name) {
+/** The steps a service's decision is made of. */
+function stepMaker(input: ServiceInput) {
+  const base = { deployment: input.deployment.name, service: input.service.name };
+  const timeoutMs = input.deployment.update.healthTimeoutMs;
+  return {
+    base,
+    gateOn: (engine: string): Step => ({
+      action: 'waitFor',
+      ...base,
+      engineName: engine,
+      condition: 'update_healthy',
+      timeoutMs,
+    }),
+    /** What services that depend on this one wait for, once it runs under its final name. */
+    dependents: input.waitedOn.map((condition): Step => ({
+      action: 'waitFor',
+      ...base,
+      engineName: input.name,
+      condition,
+      timeoutMs,
+    })),
+    create: (as: string): Step[] => [
+      {
+        action: 'createContainer',
+        ...base,
+        service: input.service,
+        engineName: as,
+        context: input.context,
+      },
+      { action: 'startContainer', ...base, engineName: as },
+    ],
+    start: (as: string): Step => ({ action: 'startContainer', ...base, engineName: as }),
+    rename: (from: string): Step => ({
+      action: 'renameContainer',
+      ...base,
+      engineName: from,
+      to: input.name,
+    }),
+  };
+}
+
+/** A container with the wanted definition exists: keep, start, verify it, or finish its update. */
+function planMatching(
+  input: ServiceInput,
+  primary: ManagedContainer,
+  leftovers: readonly Step[],
+): ServiceDecision {
+  const { base, gateOn, dependents, start, rename } = stepMaker(input);
+  const { name } = input;
+  if (primary.name !== name) {
     // A `.next` container adopted after a crash has not been seen healthy yet: it is gated
     // before the old container goes, as start-first would have done.
-    const start: Step[] =
-      primary.state === 'created'
-        ? [{ action: 'startContainer', ...base, engineName: primary.name }]
-        : [];
-    const rename: Step = { action: 'renameContainer', ...base, engineName: primary.name, to: name };
+    const starting = primary.state === 'created' ? [start(primary.name)] : [];
     return {
-      steps: [...start, gateOn(primary.name), ...leftovers, rename, ...dependents],
+      steps: [...starting, gateOn(primary.name), ...leftovers, rename(primary.name), ...dependents],
       gates: [],
       plan: { ...base, action: 'recreate' },
     };
   }
-  if (primary && matches(primary)) {
-    if (primary.state === 'created') {
-      const start: Step = { action: 'startContainer', ...base, engineName: name };
-      return {
-        steps: [...leftovers, start, ...dependents],
-        gates: [gateOn(name)],
-        plan: { ...base, action: 'start' },
-      };
-    }
-    if (input.ungated)
-      return {
-        steps: [...leftovers, ...dependents],
-        gates: [gateOn(name)],
-        plan: { ...base, action: 'verify' },
-      };
-    return { steps: leftovers, gates: [], plan: { ...base, action: 'unchanged' } };
-  }
-  if (!primary)
+  if (primary.state === 'created')
     return {
-      steps: [...leftovers, ...create(name), ...dependents],
+      steps: [...leftovers, start(name), ...dependents],
+      gates: [gateOn(name)],
+      plan: { ...base, action: 'start' },
+    };
+  if (input.ungated)
+    return {
+      steps: [...leftovers, ...dependents],
+      gates: [gateOn(name)],
+      plan: { ...base, action: 'verify' },
+    };
+  return { steps: leftovers, gates: [], plan: { ...base, action: 'unchanged' } };
+}
+
+/** No container has the wanted definition: create one, or replace the old one. */
+function planReplacing(input: ServiceInput, old: ManagedContainer | undefined): ServiceDecision {
+  const { base, gateOn, dependents, create, rename } = stepMaker(input);
+  const { name } = input;
+  if (!old)
+    return {
+      steps: [...create(name), ...dependents],
       gates: [gateOn(name)],
       plan: { ...base, action: 'create' },
     };
-  const order = updateOrder(deployment, service);
+  const order = updateOrder(input.deployment, input.service);
   const plan: ServicePlan = { ...base, action: 'recreate', order };
   if (order === 'stop-first')
     return {
-      steps: [...leftovers, ...removal(primary), ...create(name), ...dependents],
+      steps: [...removal(old), ...create(name), ...dependents],
       gates: [gateOn(name)],
       plan,
     };
   // start-first: the new container must pass its health gate before the old one is stopped.
   const next = `${name}${NEXT_SUFFIX}`;
-  const rename: Step = { action: 'renameContainer', ...base, engineName: next, to: name };
-  return {
-    steps: [...leftovers, ...create(next), gateOn(next), ...removal(primary), rename],
-    gates: [],
-    plan,
-  };
+  return { steps: [...create(next), gateOn(next), ...removal(old), rename(next)], gates: [], plan };
 }
 
 /**
