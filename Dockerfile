@@ -23,6 +23,7 @@ WORKDIR /opt/ferry
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/bin/ferryd.js bin/
+COPY --from=build /src/dist/kernel/ dist/kernel/
 COPY --from=build /src/dist/daemon/ dist/daemon/
 COPY --from=build /src/dist/schema/ dist/schema/
 VOLUME ["/var/lib/ferry"]

@@ -9,11 +9,11 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { SchemaValidator } from '../schema/src/validate.js';
+import { SchemaValidator } from '#kernel/validate.js';
 import { createPassContext } from '../daemon/src/agent/agent-context.js';
 import { reconcilePass, type PassContext } from '../daemon/src/agent/reconcile-pass.js';
 import { loadDaemonConfig } from '../daemon/src/config/daemon-config.js';
-import { loadFleet } from '../daemon/src/desired/load-fleet.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
 import {
   cleanDevice,
   ferrydConfig,

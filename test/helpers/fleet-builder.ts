@@ -1,7 +1,7 @@
 // Small builders for fleets in unit tests: a fleet.yaml, device files and compose files as text.
-import { SchemaValidator } from '../../schema/src/validate.js';
-import type { LoadedFleet } from '../../daemon/src/desired/fleet-model.js';
-import { loadFleet } from '../../daemon/src/desired/load-fleet.js';
+import { SchemaValidator } from '#kernel/validate.js';
+import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
 import { MemoryReader, type FleetFiles } from './memory-reader.js';
 
 export const validator = new SchemaValidator();

@@ -1,7 +1,7 @@
 // A FleetReader over plain objects: `{ 'fleet.yaml': '...', 'devices/a.yaml': '...' }`, with
 // other revisions given as further objects. Lets unit tests drive the loader and resolver.
-import { FerryError } from '../../schema/src/errors.js';
-import type { FleetReader } from '../../daemon/src/source/fleet-reader.js';
+import { FerryError } from '#kernel/errors.js';
+import type { FleetReader } from '#kernel/source/fleet-reader.js';
 
 export type FleetFiles = Readonly<Record<string, string>>;
 

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import { MEDIA } from '../../daemon/src/fetch/media-types.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import { MEDIA } from '#kernel/oci/media-types.js';
 import { RegistryPublisher } from '../../builder/src/push/registry-publisher.js';
 import { testEnv } from './test-env.js';
 

@@ -3,8 +3,8 @@ import type {
   DesiredDeployment,
   DesiredService,
   DesiredState,
-} from '../../daemon/src/desired/desired-state.js';
-import { scopedName } from '../../daemon/src/desired/scoped-name.js';
+} from '#kernel/fleet/desired-state.js';
+import { scopedName } from '#kernel/fleet/scoped-name.js';
 import type { ManagedContainer } from '../../daemon/src/plan/engine-state.js';
 
 export function service(

@@ -3,10 +3,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import { MEDIA } from '../../daemon/src/fetch/media-types.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import { MEDIA } from '#kernel/oci/media-types.js';
 import { RegistryPublisher } from '../../builder/src/push/registry-publisher.js';
-import type { Credentials } from '../../daemon/src/fetch/registry-auth.js';
+import type { Credentials } from '#kernel/oci/registry-auth.js';
 import { docker } from './images.js';
 import { testEnv } from './test-env.js';
 

@@ -3,9 +3,9 @@
 // registry's own manifests), and a second run works on the first one's leftovers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import type { ImageManifest } from '../../daemon/src/fetch/media-types.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import type { ImageManifest } from '#kernel/oci/media-types.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
 import { runScript } from '../helpers/run-cli.js';
 
 interface DemoSummary {

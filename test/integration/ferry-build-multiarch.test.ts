@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { BuildReport } from '../../builder/src/build/build-fleet.js';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import type { ImageIndex } from '../../daemon/src/fetch/media-types.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import type { ImageIndex } from '#kernel/oci/media-types.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
 import {
   cleanDevice,
   deviceContainers,

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BlobStore } from '../../daemon/src/fetch/blob-store.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
-import { resolveImage } from '../../daemon/src/fetch/resolve-image.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
+import { resolveImage } from '#kernel/oci/resolve-image.js';
 import { eventually } from '../helpers/eventually.js';
 import {
   deviceContainers,

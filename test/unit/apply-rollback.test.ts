@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { applyDeployment } from '../../daemon/src/agent/apply-deployment.js';
 import type { Clock } from '../../daemon/src/apply/wait-for.js';
-import type { DesiredDeployment } from '../../daemon/src/desired/desired-state.js';
+import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
 import type { DeploymentRecord } from '../../daemon/src/state/state-file.js';
 import { FakeEngine, FakeImages, type Health } from '../helpers/fake-engine.js';
 import { deployment, desiredState, service } from '../helpers/plan-builders.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostRealPath, resolveBindSources } from '../../daemon/src/apply/bind-sources.js';
-import type { DesiredState } from '../../daemon/src/desired/desired-state.js';
+import type { DesiredState } from '#kernel/fleet/desired-state.js';
 import { service } from '../helpers/plan-builders.js';
 
 let root: string;

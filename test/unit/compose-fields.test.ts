@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  keyValues,
-  parseMount,
-  parsePort,
-  splitWords,
-} from '../../daemon/src/desired/compose-fields.js';
+import { keyValues, parseMount, parsePort, splitWords } from '#kernel/fleet/compose-fields.js';
 
 describe('parsePort', () => {
   it('reads the short forms', () => {

@@ -8,7 +8,7 @@ import {
   settlePass,
   type DeploymentOutcome,
 } from '../../daemon/src/agent/settle-pass.js';
-import type { DesiredState } from '../../daemon/src/desired/desired-state.js';
+import type { DesiredState } from '#kernel/fleet/desired-state.js';
 import type { EngineState } from '../../daemon/src/plan/engine-state.js';
 import type { DaemonState } from '../../daemon/src/state/state-file.js';
 import { deployment, desiredState, runningAs, service } from '../helpers/plan-builders.js';

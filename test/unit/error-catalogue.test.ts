@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import {
-  exitCodeFor,
-  FERRY_ERROR_CODES,
-  FerryError,
-  InvalidInputError,
-} from '../../schema/src/errors.js';
+import { exitCodeFor, FERRY_ERROR_CODES, FerryError, InvalidInputError } from '#kernel/errors.js';
 
 describe('the error catalogue', () => {
   it('documents every code in docs/errors.md, and documents no code that does not exist', async () => {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
-import { FerryError } from '../../schema/src/errors.js';
-import { loadFleet } from '../../daemon/src/desired/load-fleet.js';
-import { resolveDevice } from '../../daemon/src/desired/resolve-device.js';
+import { FerryError } from '#kernel/errors.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { resolveDevice } from '#kernel/fleet/resolve-device.js';
 import { fleetFiles, validator } from '../helpers/fleet-builder.js';
 import { MemoryReader } from '../helpers/memory-reader.js';
 

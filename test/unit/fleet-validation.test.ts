@@ -1,7 +1,7 @@
 // Broken fleets: each must be rejected with a message naming file, line, column and path.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatProblem } from '../../schema/src/problem.js';
+import { formatProblem } from '#kernel/problem.js';
 import { validateFleet } from '../../builder/src/validate/validate-fleet.js';
 import { fleetFiles, simpleCompose } from '../helpers/fleet-builder.js';
 import { MemoryReader } from '../helpers/memory-reader.js';
@@ -119,7 +119,7 @@ describe('ferry validate on broken fleets', () => {
       'stacks/app/compose.yaml': compose,
       'stacks/app/app.env': '# settings\nA=1\nB="2"\nexport C=3\n',
     };
-    const { resolveDevice } = await import('../../daemon/src/desired/resolve-device.js');
+    const { resolveDevice } = await import('#kernel/fleet/resolve-device.js');
     const { load } = await import('../helpers/fleet-builder.js');
     const state = resolveDevice(await load(files), 'gw1').state;
     assert.deepEqual(state?.deployments[0]?.services[0]?.environment, {

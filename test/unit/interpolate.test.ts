@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { interpolate, InterpolationError } from '../../daemon/src/desired/interpolate.js';
+import { interpolate, InterpolationError } from '#kernel/fleet/interpolate.js';
 
 const vars: Record<string, string> = { FLOOR: '1', EMPTY: '', NAME: 'gw' };
 const lookup = (name: string) => vars[name];

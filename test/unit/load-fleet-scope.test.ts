@@ -3,9 +3,9 @@
 // not stop it (`ferry validate` still reports everything).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidInputError } from '../../schema/src/errors.js';
-import { loadFleet } from '../../daemon/src/desired/load-fleet.js';
-import { resolveDevice } from '../../daemon/src/desired/resolve-device.js';
+import { InvalidInputError } from '#kernel/errors.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { resolveDevice } from '#kernel/fleet/resolve-device.js';
 import { fleetFiles, simpleCompose, validator } from '../helpers/fleet-builder.js';
 import { MemoryReader } from '../helpers/memory-reader.js';
 

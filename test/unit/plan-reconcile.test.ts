@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scopedName } from '../../daemon/src/desired/scoped-name.js';
+import { scopedName } from '#kernel/fleet/scoped-name.js';
 import type { EngineState } from '../../daemon/src/plan/engine-state.js';
 import { engineName } from '../../daemon/src/plan/labels.js';
 import { planReconcile, type PlanInput } from '../../daemon/src/plan/plan-reconcile.js';

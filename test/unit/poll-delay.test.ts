@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_BACKOFF_MS, nextPollDelay } from '../../schema/src/poll-delay.js';
+import { MAX_BACKOFF_MS, nextPollDelay } from '#kernel/poll-delay.js';
 
 describe('nextPollDelay', () => {
   it('polls at the interval, spread by ±10%', () => {

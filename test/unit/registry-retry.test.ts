@@ -3,10 +3,10 @@
 // it waits.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FerryError } from '../../schema/src/errors.js';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import { RegistryClient } from '../../daemon/src/fetch/registry-client.js';
-import { retryAfterMs } from '../../daemon/src/fetch/registry-retry.js';
+import { FerryError } from '#kernel/errors.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
+import { retryAfterMs } from '#kernel/oci/registry-retry.js';
 
 type Answer = Response | Error;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidInputError } from '../../schema/src/errors.js';
-import { resolveDevice } from '../../daemon/src/desired/resolve-device.js';
-import { rolloutBucket } from '../../daemon/src/desired/rollout-bucket.js';
+import { InvalidInputError } from '#kernel/errors.js';
+import { resolveDevice } from '#kernel/fleet/resolve-device.js';
+import { rolloutBucket } from '#kernel/fleet/rollout-bucket.js';
 import { fleetFiles, load, simpleCompose } from '../helpers/fleet-builder.js';
 
 const deployment = (name: string, target: string, more = '') =>

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { resolveDevice } from '../../daemon/src/desired/resolve-device.js';
-import { SERVICE_KEYS, STACK_OBJECT_KEYS } from '../../daemon/src/desired/tenant-policy.js';
+import { resolveDevice } from '#kernel/fleet/resolve-device.js';
+import { SERVICE_KEYS, STACK_OBJECT_KEYS } from '#kernel/fleet/tenant-policy.js';
 import { fleetFiles, load } from '../helpers/fleet-builder.js';
 
 interface SchemaNode {

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { parseImageReference } from '../../daemon/src/fetch/image-reference.js';
-import {
-  bytesToFetch,
-  chainIds,
-  diffLayers,
-  localChainIds,
-} from '../../daemon/src/fetch/layer-diff.js';
-import { parseChallenge, TokenCache } from '../../daemon/src/fetch/registry-auth.js';
-import { selectPlatform } from '../../daemon/src/fetch/resolve-image.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import { bytesToFetch, chainIds, diffLayers, localChainIds } from '#kernel/oci/layer-diff.js';
+import { parseChallenge, TokenCache } from '#kernel/oci/registry-auth.js';
+import { selectPlatform } from '#kernel/oci/resolve-image.js';
 
 const id = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const layer = (n: number, size = 100) => ({

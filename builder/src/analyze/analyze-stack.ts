@@ -2,17 +2,13 @@
 // platform, and how much of them the services share.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import { parseComposeBuild } from '../../../daemon/src/desired/compose-build.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import {
-  formatPlatform,
-  resolveImage,
-  type Platform,
-} from '../../../daemon/src/fetch/resolve-image.js';
-import { DirectoryReader } from '../../../daemon/src/source/directory-reader.js';
-import { FerryError } from '../../../schema/src/errors.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { parseComposeBuild } from '#kernel/fleet/compose-build.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { formatPlatform, resolveImage, type Platform } from '#kernel/oci/resolve-image.js';
+import { DirectoryReader } from '#kernel/source/directory-reader.js';
+import { FerryError } from '#kernel/errors.js';
+import type { SchemaValidator } from '#kernel/validate.js';
 import { finalBaseImage } from '../build/dockerfile-base.js';
 import { analyzeSharing, type ServiceImage, type StackSharing } from './layer-sharing.js';
 

@@ -2,7 +2,7 @@
 // engine stores them: a layer is shared only when everything beneath it is the same too, which is
 // exactly when a device can keep one copy. The base-image hierarchy of the AGILE gateway study:
 // services FROM one runtime image store and download that runtime once.
-import { chainIds, type RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
+import { chainIds, type RemoteLayer } from '#kernel/oci/layer-diff.js';
 
 export interface ServiceImage {
   readonly service: string;

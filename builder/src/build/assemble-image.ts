@@ -3,9 +3,9 @@
 // build times), every history entry dated with the one fixed time and each built layer's step
 // key recorded, so that the same inputs always give the same config, manifest and digests.
 import { createHash } from 'node:crypto';
-import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
-import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
-import type { Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import type { RemoteLayer } from '#kernel/oci/layer-diff.js';
+import { MEDIA } from '#kernel/oci/media-types.js';
+import type { Platform } from '#kernel/oci/resolve-image.js';
 import { STEP_KEY_PREFIX, type HistoryEntry } from './step-keys.js';
 
 /** Where a push finds a blob's bytes: a file of the build cache, or a registry that has it. */

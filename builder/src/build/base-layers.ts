@@ -4,10 +4,10 @@
 // imported there) is read from the engine and compressed once, into the build cache.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import type { RemoteLayer } from '#kernel/oci/layer-diff.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { resolveImage, type Platform } from '#kernel/oci/resolve-image.js';
 
 export interface RegistryBlobs {
   readonly ref: { readonly host: string; readonly repository: string };

@@ -2,14 +2,14 @@
 // engine, assembled reproducibly, optionally pushed and pinned. Returns the build report.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import { chainIds } from '../../../daemon/src/fetch/layer-diff.js';
-import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import { chainIds } from '#kernel/oci/layer-diff.js';
+import type { Credentials } from '#kernel/oci/registry-auth.js';
 import type { RegistryPublisher } from '../push/registry-publisher.js';
-import { formatPlatform, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
-import { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { formatPlatform, type Platform } from '#kernel/oci/resolve-image.js';
+import { GitTreeReader } from '#kernel/source/git-tree-reader.js';
+import type { SchemaValidator } from '#kernel/validate.js';
 import { pinCompose, type PinChange } from '../pin/pin-compose.js';
 import { ImagePusher, type PushTotals } from '../push/push-image.js';
 import type { BuildCache } from './build-cache.js';

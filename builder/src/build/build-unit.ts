@@ -3,16 +3,12 @@
 // did not change (layer-plan.ts).
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import {
-  formatPlatform,
-  resolveImage,
-  type Platform,
-} from '../../../daemon/src/fetch/resolve-image.js';
-import type { GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
+import type { Credentials } from '#kernel/oci/registry-auth.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { formatPlatform, resolveImage, type Platform } from '#kernel/oci/resolve-image.js';
+import type { GitTreeReader } from '#kernel/source/git-tree-reader.js';
+import { FerryError } from '#kernel/errors.js';
 import { imageIndex } from '../push/push-image.js';
 import { assembleImage, type AssembledImage } from './assemble-image.js';
 import { baseLayers } from './base-layers.js';

@@ -1,10 +1,10 @@
 // What `ferry build` has to build: every service with `build:` in the stacks the fleet deploys,
 // with its context and Dockerfile as repository paths. Services that build the same image the
 // same way are one unit, built once.
-import { parseComposeBuild } from '../../../daemon/src/desired/compose-build.js';
-import type { LoadedFleet, LoadedStack } from '../../../daemon/src/desired/fleet-model.js';
-import { ProblemSink } from '../../../daemon/src/desired/problem-sink.js';
-import { InvalidInputError } from '../../../schema/src/errors.js';
+import { parseComposeBuild } from '#kernel/fleet/compose-build.js';
+import type { LoadedFleet, LoadedStack } from '#kernel/fleet/fleet-model.js';
+import { ProblemSink } from '#kernel/fleet/problem-sink.js';
+import { InvalidInputError } from '#kernel/errors.js';
 import { repositoryKey } from '../pin/pin-compose.js';
 
 export interface BuildUnit {

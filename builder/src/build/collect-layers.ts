@@ -3,8 +3,8 @@
 // (through the stage registry, or `docker save`) only for layers the cache has never seen.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { MEDIA } from '#kernel/oci/media-types.js';
+import { FerryError } from '#kernel/errors.js';
 import { stepName, type AssembledLayer, type EngineConfig } from './assemble-image.js';
 import type { BaseLayers } from './base-layers.js';
 import type { BuildCache, CachedBlob } from './build-cache.js';

@@ -2,7 +2,7 @@
 // for foreign ones) and needs no BuildKit session, which dockerode cannot open.
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 
 export interface EngineBuildOptions {
   readonly dockerfile: string;

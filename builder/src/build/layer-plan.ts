@@ -5,7 +5,7 @@
 //   builder (fresh clone, empty engine cache) reproduces the pinned digest even where a `RUN`
 //   writes different bytes each time;
 // - any other built layer: the engine's bytes, normalised (sorted, fixed times), compressed.
-import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
+import type { RemoteLayer } from '#kernel/oci/layer-diff.js';
 import type { RegistryBlobs } from './base-layers.js';
 
 export interface PinnedLayers {

@@ -2,7 +2,7 @@
 // carries. A fixed time makes a digest depend on content alone: never on commit dates, branches,
 // merge commits, clone depth or when the build ran. The Unix epoch is the default, as ko and
 // rules_oci do; `SOURCE_DATE_EPOCH` (reproducible-builds.org) is honoured when a user sets it.
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 
 export const EPOCH = new Date(0);
 

@@ -4,7 +4,7 @@
 // date, its branch, its parents, or how deep the clone is.
 import * as fs from 'node:fs';
 import git from 'isomorphic-git';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import { writeTar, type EntryHeader } from './tar-buffer.js';
 
 export interface ContextOptions {

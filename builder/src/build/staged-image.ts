@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type Docker from 'dockerode';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { SaveHandlers } from './saved-image.js';
 import type { StageRegistry } from './stage-registry.js';
 

@@ -1,7 +1,7 @@
 // `ferry analyze FLEET_DIR --stack NAME`: shared and unique layer bytes across a stack's services.
 import { Command } from 'commander';
-import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { SchemaValidator } from '../../../schema/src/validate.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
+import { SchemaValidator } from '#kernel/validate.js';
 import { analyzeStack } from '../analyze/analyze-stack.js';
 import { formatAnalysis } from '../analyze/format-analysis.js';
 import { parsePlatform } from '../build/build-unit.js';

@@ -1,7 +1,7 @@
 // `ferry builder --config FILE`: the long-running build service.
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { SchemaValidator } from '../../../schema/src/validate.js';
+import { SchemaValidator } from '#kernel/validate.js';
 import { loadBuilderConfig } from '../service/builder-config.js';
 import { BuilderService } from '../service/builder-service.js';
 

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Credentials } from '../../../daemon/src/fetch/registry-auth.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import type { Credentials } from '#kernel/oci/registry-auth.js';
+import { FerryError } from '#kernel/errors.js';
 
 interface DockerConfig {
   readonly auths?: Record<string, { auth?: string; username?: string; password?: string }>;

@@ -1,7 +1,7 @@
 // The repositories the fleet builds: images of services with `build:` in the deployed stacks.
 // `ferry build` pins every service naming one of them, built or not (a second service running the
 // same image), so `ferry pin` and `ferry validate` leave those to it.
-import type { LoadedFleet, LoadedStack } from '../../../daemon/src/desired/fleet-model.js';
+import type { LoadedFleet, LoadedStack } from '#kernel/fleet/fleet-model.js';
 import { repositoryKey } from './pin-compose.js';
 
 type Services = Record<string, { image?: unknown; build?: unknown } | null>;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 
 export interface Author {
   readonly name: string;

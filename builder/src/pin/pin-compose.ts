@@ -2,7 +2,7 @@
 // comments, key order, flow style and blank lines stay exactly as the operator wrote them.
 // (Re-serialising the YAML document would reflow them.)
 import { isMap, isScalar, parseDocument, Scalar } from 'yaml';
-import { parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
+import { parseImageReference } from '#kernel/oci/image-reference.js';
 
 export interface PinChange {
   readonly service: string;

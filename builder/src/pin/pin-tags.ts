@@ -2,11 +2,11 @@
 // digest its registry serves for that tag now (the multi-platform index where there is one, so
 // every architecture keeps working), and written into the compose file, only the image values
 // edited. Built images are left to `ferry build`; images with ${VARIABLES} cannot be pinned here.
-import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
-import { isPinned } from '../../../daemon/src/desired/resolve-device.js';
-import { manifestRef, parseImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
+import { isPinned } from '#kernel/fleet/resolve-device.js';
+import { manifestRef, parseImageReference } from '#kernel/oci/image-reference.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { FerryError } from '#kernel/errors.js';
 import { builtRepositories, deployedServices, tryKey } from './built-repositories.js';
 import { pinComposeWith, type PinChange } from './pin-compose.js';
 

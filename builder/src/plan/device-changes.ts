@@ -1,12 +1,12 @@
 // What a fleet change does to one device: the pure core of `ferry plan`. The same resolver and
 // layer diff as ferryd, so the preview is what the device will do.
-import type { DesiredState } from '../../../daemon/src/desired/desired-state.js';
+import type { DesiredState } from '#kernel/fleet/desired-state.js';
 import {
   bytesToFetch,
   diffLayers,
   localChainIds,
   type RemoteLayer,
-} from '../../../daemon/src/fetch/layer-diff.js';
+} from '#kernel/oci/layer-diff.js';
 
 export type ServiceChange = 'create' | 'recreate' | 'remove';
 

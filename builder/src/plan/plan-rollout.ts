@@ -1,14 +1,14 @@
 // `ferry plan REPO --base A --head B`: per device, what changes and what it will download.
-import type { DesiredState } from '../../../daemon/src/desired/desired-state.js';
-import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
-import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import { resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
-import type { RemoteLayer } from '../../../daemon/src/fetch/layer-diff.js';
-import type { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
-import { resolveImage, type Platform } from '../../../daemon/src/fetch/resolve-image.js';
-import { gitDirOf, GitTreeReader } from '../../../daemon/src/source/git-tree-reader.js';
-import { InvalidInputError } from '../../../schema/src/errors.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
+import type { DesiredState } from '#kernel/fleet/desired-state.js';
+import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { resolveDevice } from '#kernel/fleet/resolve-device.js';
+import type { RemoteLayer } from '#kernel/oci/layer-diff.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { resolveImage, type Platform } from '#kernel/oci/resolve-image.js';
+import { gitDirOf, GitTreeReader } from '#kernel/source/git-tree-reader.js';
+import { InvalidInputError } from '#kernel/errors.js';
+import type { SchemaValidator } from '#kernel/validate.js';
 import { planDevice, type DevicePlan } from './device-changes.js';
 
 export interface RolloutPlan {

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebStream } from 'node:stream/web';
-import type { ImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import { MEDIA } from '../../../daemon/src/fetch/media-types.js';
+import type { ImageReference } from '#kernel/oci/image-reference.js';
+import { MEDIA } from '#kernel/oci/media-types.js';
 import type { RegistryPublisher } from './registry-publisher.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { AssembledImage, AssembledLayer } from '../build/assemble-image.js';
 
 export interface PushTotals {

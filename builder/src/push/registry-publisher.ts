@@ -1,9 +1,9 @@
 // The registry client with the push half of the distribution API (blob upload and mount,
 // manifest put): the builder publishes images; ferryd only ever pulls, so it has none of this.
 import { createHash } from 'node:crypto';
-import { FerryError } from '../../../schema/src/errors.js';
-import type { ImageReference } from '../../../daemon/src/fetch/image-reference.js';
-import { RegistryClient } from '../../../daemon/src/fetch/registry-client.js';
+import { FerryError } from '#kernel/errors.js';
+import type { ImageReference } from '#kernel/oci/image-reference.js';
+import { RegistryClient } from '#kernel/oci/registry-client.js';
 
 export class RegistryPublisher extends RegistryClient {
   async hasBlob(

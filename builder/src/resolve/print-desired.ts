@@ -1,5 +1,5 @@
 // Human-readable rendering of a device's desired state (`ferry resolve` without --json).
-import type { DesiredService, DesiredState } from '../../../daemon/src/desired/desired-state.js';
+import type { DesiredService, DesiredState } from '#kernel/fleet/desired-state.js';
 
 export function printDesired(state: DesiredState): string {
   const lines: string[] = [];

@@ -1,10 +1,10 @@
 // builder.yaml: read, validated against schema/builder.schema.json (filling defaults).
 import { readFile } from 'node:fs/promises';
-import type { AuthConfig } from '../../../daemon/src/config/daemon-config.js';
-import { parseDuration } from '../../../schema/src/duration.js';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
-import { parseYamlFile } from '../../../schema/src/yaml-file.js';
+import type { AuthConfig } from '#kernel/read-credentials.js';
+import { parseDuration } from '#kernel/duration.js';
+import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import type { SchemaValidator } from '#kernel/validate.js';
+import { parseYamlFile } from '#kernel/yaml-file.js';
 
 export interface WatchedRepository {
   readonly name: string;

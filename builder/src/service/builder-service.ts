@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { nextPollDelay } from '../../../schema/src/poll-delay.js';
-import { parseListen } from '../../../schema/src/listen-address.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { nextPollDelay } from '#kernel/poll-delay.js';
+import { parseListen } from '#kernel/listen-address.js';
+import { FerryError } from '#kernel/errors.js';
 import type { BuilderConfig } from './builder-config.js';
 import { RepositoryWorker } from './repository-worker.js';
 

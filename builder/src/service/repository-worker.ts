@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { Logger } from 'pino';
-import { readCredentials } from '../../../daemon/src/config/read-credentials.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { readCredentials } from '#kernel/read-credentials.js';
+import { FerryError } from '#kernel/errors.js';
 import { runBuild } from '../build/run-build.js';
 import type { WatchedRepository } from './builder-config.js';
 

@@ -1,13 +1,13 @@
 // `ferry validate`: every problem in a fleet, including those that only show for some devices.
-import { InvalidInputError } from '../../../schema/src/errors.js';
-import type { Problem } from '../../../schema/src/problem.js';
-import { SchemaValidator } from '../../../schema/src/validate.js';
-import { loadFleet } from '../../../daemon/src/desired/load-fleet.js';
-import type { LoadedFleet } from '../../../daemon/src/desired/fleet-model.js';
-import { ProblemSink } from '../../../daemon/src/desired/problem-sink.js';
+import { InvalidInputError } from '#kernel/errors.js';
+import type { Problem } from '#kernel/problem.js';
+import { SchemaValidator } from '#kernel/validate.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
+import { ProblemSink } from '#kernel/fleet/problem-sink.js';
 import { builtRepositories, deployedServices, tryKey } from '../pin/built-repositories.js';
-import { isPinned, resolveDevice } from '../../../daemon/src/desired/resolve-device.js';
-import type { FleetReader } from '../../../daemon/src/source/fleet-reader.js';
+import { isPinned, resolveDevice } from '#kernel/fleet/resolve-device.js';
+import type { FleetReader } from '#kernel/source/fleet-reader.js';
 
 export interface ValidationReport {
   readonly valid: boolean;

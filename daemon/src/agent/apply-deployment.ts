@@ -1,6 +1,6 @@
 // Applies one deployment's plan; on failure rolls it back to its last known good version.
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
-import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
+import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import type { DesiredDeployment, DesiredState } from '#kernel/fleet/desired-state.js';
 import { resolveBindSources } from '../apply/bind-sources.js';
 import { executeSteps, StepFailedError, type ExecuteContext } from '../apply/execute-steps.js';
 import { planReconcile } from '../plan/plan-reconcile.js';

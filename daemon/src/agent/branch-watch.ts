@@ -1,7 +1,7 @@
 // While a pass downloads for one commit, the branch can move on (a fix for a huge or broken
 // image, say). This watch asks the remote, at the polling interval, and cancels the pass's
 // downloads when the branch no longer points at the commit being fetched.
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 
 export class BranchMoved extends FerryError {
   constructor(

@@ -3,14 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
+import type { SchemaValidator } from '#kernel/validate.js';
 import { loadDaemonConfig, type DaemonConfig } from '../config/daemon-config.js';
 import { ApiServer } from '../report/api-server.js';
 import type { DaemonStatus } from '../report/daemon-status.js';
-import { FERRY_VERSION } from '../version.js';
+import { FERRY_VERSION } from '#kernel/version.js';
 import { createPassContext } from './agent-context.js';
 import type { PassReport } from '../report/pass-report.js';
-import { nextPollDelay } from '../../../schema/src/poll-delay.js';
+import { nextPollDelay } from '#kernel/poll-delay.js';
 import { reconcilePass, type PassContext } from './reconcile-pass.js';
 
 export class Daemon {
@@ -99,7 +99,10 @@ export class Daemon {
       const planned = this.#nextDelay(report);
       // A sync asked for during the pass, or a branch that moved under it, runs now.
       const delay = this.#syncRequested || report?.superseded ? 0 : planned;
-      this.#status = { ...this.#status, nextPassAt: new Date(this.#context.clock.now() + delay).toISOString() };
+      this.#status = {
+        ...this.#status,
+        nextPassAt: new Date(this.#context.clock.now() + delay).toISOString(),
+      };
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#timer = setTimeout(resolve, delay);

@@ -1,6 +1,6 @@
 // What a pass will do, decided before it does anything: pure, over plain data. The pass
 // (reconcile-pass.ts) executes the decision; settle-pass.ts decides what its outcomes mean.
-import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
+import type { DesiredDeployment, DesiredState } from '#kernel/fleet/desired-state.js';
 import type { EngineState } from '../plan/engine-state.js';
 import { planReconcile } from '../plan/plan-reconcile.js';
 import type { Plan, Step } from '../plan/steps.js';

@@ -1,6 +1,6 @@
 // Which deployments a pass leaves as they are, and why: a revision that just failed (not retried
 // for an hour unless the commit changes) and a deployment outside its maintenance window. Pure.
-import type { DesiredState } from '../desired/desired-state.js';
+import type { DesiredState } from '#kernel/fleet/desired-state.js';
 import type { DeploymentStatus } from '../report/pass-report.js';
 import type { DaemonState } from '../state/state-file.js';
 import { insideWindow } from './maintenance-window.js';

@@ -2,7 +2,7 @@
 // and any image a rollback needs that the engine no longer has. There is no other download path.
 import type { ImageSupply } from '../apply/execute-steps.js';
 import type { FetchStats, ImageFetcher } from '../fetch/image-fetcher.js';
-import type { Platform } from '../fetch/resolve-image.js';
+import type { Platform } from '#kernel/oci/resolve-image.js';
 
 export class PassImages implements ImageSupply {
   #ids = new Map<string, string>();

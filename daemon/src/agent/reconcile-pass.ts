@@ -2,23 +2,23 @@
 // daemon loop and `ferryd once` both run exactly this. Decisions are pure (decide-pass.ts,
 // settle-pass.ts, the planner); this file only carries them out.
 import type { Logger } from 'pino';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
-import type { Problem } from '../../../schema/src/problem.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
+import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import type { Problem } from '#kernel/problem.js';
+import type { SchemaValidator } from '#kernel/validate.js';
 import { resolveBindSources } from '../apply/bind-sources.js';
 import type { ContainerEngine } from '../apply/container-engine.js';
 import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
 import type { Clock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
-import type { DesiredState, DeviceFacts } from '../desired/desired-state.js';
-import type { LoadedFleet } from '../desired/fleet-model.js';
-import { loadFleet } from '../desired/load-fleet.js';
-import { resolveDevice, type ResolveResult } from '../desired/resolve-device.js';
+import type { DesiredState, DeviceFacts } from '#kernel/fleet/desired-state.js';
+import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
+import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { resolveDevice, type ResolveResult } from '#kernel/fleet/resolve-device.js';
 import type { ImageCache } from '../fetch/image-cache.js';
 import type { FetchStats, ImageFetcher } from '../fetch/image-fetcher.js';
 import { removeUnusedImages } from '../fetch/image-gc.js';
 import type { ImageStore } from '../fetch/image-store.js';
-import type { Platform } from '../fetch/resolve-image.js';
+import type { Platform } from '#kernel/oci/resolve-image.js';
 import type { PassFailure, PassReport } from '../report/pass-report.js';
 import type { GitSource } from '../source/git-source.js';
 import type { DaemonState, StateFile } from '../state/state-file.js';

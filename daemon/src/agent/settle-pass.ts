@@ -1,8 +1,8 @@
 // What a pass's outcomes mean, decided after it acted: the records to keep (last known good,
 // failed revisions), whether the device converged, which images stay, and the report. Pure.
-import type { FerryErrorCode } from '../../../schema/src/errors.js';
-import { canonicalJson } from '../desired/config-hash.js';
-import type { DesiredDeployment, DesiredState } from '../desired/desired-state.js';
+import type { FerryErrorCode } from '#kernel/errors.js';
+import { canonicalJson } from '#kernel/fleet/config-hash.js';
+import type { DesiredDeployment, DesiredState } from '#kernel/fleet/desired-state.js';
 import type { EngineState } from '../plan/engine-state.js';
 import type { ServicePlan } from '../plan/steps.js';
 import type { DeploymentReport, DeploymentStatus, PassFailure } from '../report/pass-report.js';

@@ -10,9 +10,9 @@
 // them read-only).
 import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Problem } from '../../../schema/src/problem.js';
-import type { DesiredDeployment, DesiredState, Mount } from '../desired/desired-state.js';
-import { isWithin } from '../desired/tenant-policy.js';
+import type { Problem } from '#kernel/problem.js';
+import type { DesiredDeployment, DesiredState, Mount } from '#kernel/fleet/desired-state.js';
+import { isWithin } from '#kernel/fleet/tenant-policy.js';
 
 /** Symlinks followed in one path before it is refused, as Linux does (ELOOP after 40). */
 const MAX_LINKS = 40;

@@ -1,6 +1,6 @@
 // A desired service -> the Docker Engine API's container create options (API 1.41).
 import type Docker from 'dockerode';
-import type { DesiredService } from '../desired/desired-state.js';
+import type { DesiredService } from '#kernel/fleet/desired-state.js';
 import { LABEL } from '../plan/labels.js';
 import type { ContainerContext } from '../plan/steps.js';
 

@@ -1,7 +1,7 @@
 // The Docker engine as ferryd uses it, through dockerode. Everything here filters on Ferry's
 // labels: an object without `ferry.managed=true` is never listed, so it is never touched.
 import type Docker from 'dockerode';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
 import type { ContainerEngine, ContainerStatus } from './container-engine.js';
 import { LABEL } from '../plan/labels.js';

@@ -1,7 +1,7 @@
 // Runs a plan's steps against the engine, one executor per step kind, in order. The first failure
 // stops the run and is thrown with the step it happened at; the caller decides on rollback.
 import type { Logger } from 'pino';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import { LABEL } from '../plan/labels.js';
 import type { Step } from '../plan/steps.js';
 import { containerSpec, extraNetworks } from './container-spec.js';

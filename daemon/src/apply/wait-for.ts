@@ -1,5 +1,5 @@
 // Waiting on a container: its dependents' conditions and the update health gate.
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { Step } from '../plan/steps.js';
 import type { ContainerEngine } from './container-engine.js';
 

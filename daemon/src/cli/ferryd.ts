@@ -1,15 +1,15 @@
 // `ferryd`: the gateway daemon's command line.
-import { usageErrorsExit2 } from '../../../schema/src/usage-exit.js';
+import { usageErrorsExit2 } from '#kernel/usage-exit.js';
 import { Command } from 'commander';
-import { FerryError, InvalidInputError, exitCodeFor } from '../../../schema/src/errors.js';
-import { formatProblem } from '../../../schema/src/problem.js';
-import { SchemaValidator } from '../../../schema/src/validate.js';
+import { FerryError, InvalidInputError, exitCodeFor } from '#kernel/errors.js';
+import { formatProblem } from '#kernel/problem.js';
+import { SchemaValidator } from '#kernel/validate.js';
 import { destination, pino } from 'pino';
 import { createPassContext } from '../agent/agent-context.js';
 import { Daemon } from '../agent/daemon.js';
 import { reconcilePass } from '../agent/reconcile-pass.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
-import { FERRY_VERSION } from '../version.js';
+import { FERRY_VERSION } from '#kernel/version.js';
 import { printStatus, terminalProgress } from './print-status.js';
 
 /** Exit code for a configuration ferryd cannot start with (DESIGN.md section 6). */

@@ -1,5 +1,5 @@
 // Human-readable status of a device (`ferryd status`, `ferryd once` without --json).
-import { formatProblem } from '../../../schema/src/problem.js';
+import { formatProblem } from '#kernel/problem.js';
 import type { PassReport } from '../report/pass-report.js';
 
 export interface StatusView {

@@ -1,16 +1,13 @@
 // ferryd.yaml: read, validated against schema/ferryd.schema.json (filling defaults), frozen.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
-import { parseYamlFile } from '../../../schema/src/yaml-file.js';
-import { parseDuration } from '../../../schema/src/duration.js';
+import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import type { SchemaValidator } from '#kernel/validate.js';
+import { parseYamlFile } from '#kernel/yaml-file.js';
+import { parseDuration } from '#kernel/duration.js';
+import type { AuthConfig } from '#kernel/read-credentials.js';
 
-export interface AuthConfig {
-  readonly username?: string;
-  readonly passwordFile?: string;
-  readonly tokenFile?: string;
-}
+export type { AuthConfig } from '#kernel/read-credentials.js';
 
 export interface DaemonConfig {
   readonly file: string;

@@ -8,9 +8,9 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { FerryError } from '../../../schema/src/errors.js';
-import type { ImageReference } from './image-reference.js';
-import type { RegistryClient } from './registry-client.js';
+import { FerryError } from '#kernel/errors.js';
+import type { ImageReference } from '#kernel/oci/image-reference.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
 
 /** Consecutive attempts without a single new byte before a download gives up for this pass. */
 const MAX_STALLED_ATTEMPTS = 5;

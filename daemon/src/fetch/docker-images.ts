@@ -1,6 +1,6 @@
 // The engine's image store through dockerode (see image-store.ts for the port).
 import type Docker from 'dockerode';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { ImageStore } from './image-store.js';
 
 interface LoadEvent {

@@ -3,13 +3,13 @@
 // and import each image with a thin `docker load`.
 import { statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { ImageCache } from './image-cache.js';
 import type { ImageStore } from './image-store.js';
-import { bytesToFetch, diffLayers, localChainIds, type LayerNeed } from './layer-diff.js';
-import type { RegistryClient } from './registry-client.js';
-import { resolveImage, type Platform, type RemoteImage } from './resolve-image.js';
+import { bytesToFetch, diffLayers, localChainIds, type LayerNeed } from '#kernel/oci/layer-diff.js';
+import type { RegistryClient } from '#kernel/oci/registry-client.js';
+import { resolveImage, type Platform, type RemoteImage } from '#kernel/oci/resolve-image.js';
 import { ferryTag, loadThinImage } from './thin-image-load.js';
 
 /** Unpacked layers take about this many times their compressed size on the engine's disk. */

@@ -5,11 +5,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { ImageStore } from './image-store.js';
-import type { LayerNeed } from './layer-diff.js';
-import type { RemoteImage } from './resolve-image.js';
+import type { LayerNeed } from '#kernel/oci/layer-diff.js';
+import type { RemoteImage } from '#kernel/oci/resolve-image.js';
 
 /** The tag a loaded image gets, so people (and `docker images`) can find it. */
 export function ferryTag(image: RemoteImage): string {

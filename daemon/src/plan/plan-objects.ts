@@ -1,6 +1,6 @@
 // A deployment's networks and volumes: their engine names, which exist already (and are this
 // deployment's to adopt), and the steps that create the rest. Pure.
-import type { DesiredDeployment } from '../desired/desired-state.js';
+import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
 import type { ManagedObject } from './engine-state.js';
 import { engineName, legacyEngineName } from './labels.js';
 import type { PlanInput } from './plan-reconcile.js';

@@ -1,7 +1,11 @@
 // The planner: (engine state, desired state) -> ordered steps. Pure: plain data in, plain data
 // out, so every rule here is covered by fast unit tests without Docker.
-import type { DesiredDeployment, DesiredService, DesiredState } from '../desired/desired-state.js';
-import { dependencyOrder } from '../desired/dependency-order.js';
+import type {
+  DesiredDeployment,
+  DesiredService,
+  DesiredState,
+} from '#kernel/fleet/desired-state.js';
+import { dependencyOrder } from '#kernel/fleet/dependency-order.js';
 import type { EngineState, ManagedContainer } from './engine-state.js';
 import { engineName, NEXT_SUFFIX } from './labels.js';
 import { planObjects } from './plan-objects.js';

@@ -4,7 +4,7 @@ import type {
   DesiredNetwork,
   DesiredService,
   DesiredVolume,
-} from '../desired/desired-state.js';
+} from '#kernel/fleet/desired-state.js';
 
 export type Step =
   | {

@@ -1,8 +1,8 @@
 // ferryd's local HTTP API: GET /healthz, GET /status, GET /metrics, POST /sync. Loopback only
 // unless a token file is configured (then every request needs `Authorization: Bearer <token>`).
 import { createServer, type Server } from 'node:http';
-import { parseListen } from '../../../schema/src/listen-address.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { parseListen } from '#kernel/listen-address.js';
+import { FerryError } from '#kernel/errors.js';
 import { renderMetrics, type DaemonStatus } from './daemon-status.js';
 
 export interface ApiHandlers {

@@ -1,6 +1,6 @@
 // What one reconcile pass did: the summary `ferryd once --json` prints and `/status` serves.
-import type { FerryErrorCode } from '../../../schema/src/errors.js';
-import type { Problem } from '../../../schema/src/problem.js';
+import type { FerryErrorCode } from '#kernel/errors.js';
+import type { Problem } from '#kernel/problem.js';
 
 export type DeploymentStatus =
   | 'unchanged'

@@ -3,7 +3,7 @@
 // is capped in bytes, and a server that stops sending is given up on.
 import http from 'isomorphic-git/http/node';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import { PackInspector, type PackLimits } from './pack-limits.js';
 
 /** Ref advertisements and other small answers. */

@@ -3,11 +3,11 @@
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import git, { type HttpClient } from 'isomorphic-git';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { AuthConfig } from '../config/daemon-config.js';
-import { readCredentials } from '../config/read-credentials.js';
+import { readCredentials } from '#kernel/read-credentials.js';
 import { boundedGitHttp, type GitHttpLimits } from './bounded-git-http.js';
-import { GitTreeReader } from './git-tree-reader.js';
+import { GitTreeReader } from '#kernel/source/git-tree-reader.js';
 
 export interface GitSourceOptions {
   readonly url: string;

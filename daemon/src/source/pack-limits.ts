@@ -7,7 +7,7 @@
 // walks the pack's object headers, inflates each object with its output capped, and stops the
 // fetch at the first object or pack past its limit, before isomorphic-git holds any of it.
 import { inflateSync } from 'node:zlib';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '#kernel/errors.js';
 
 export interface PackLimits {
   /** The largest object (file, tree, commit; for a delta, the object it makes). */

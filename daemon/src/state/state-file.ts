@@ -1,6 +1,6 @@
 // ferryd's state on disk (state.dir/state.json), written atomically.
 import { join } from 'node:path';
-import type { DesiredDeployment } from '../desired/desired-state.js';
+import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
 import { readJson, writeJsonAtomic } from './atomic-json.js';
 
 export interface DeploymentRecord {

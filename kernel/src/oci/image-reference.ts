@@ -1,5 +1,5 @@
 // Image references as Compose files write them: [host[:port]/]repository[:tag][@sha256:digest].
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 
 export interface ImageReference {
   readonly host: string;

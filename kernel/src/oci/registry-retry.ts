@@ -1,7 +1,7 @@
 // When the registry client asks again, and how long it waits first. Retried: network errors, 5xx
 // and 429 (after its Retry-After). Never: other 4xx, and Ferry errors not marked retryable
 // (credentials refused).
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 
 /** The longest `Retry-After` honoured; a registry asking for more is treated as failing. */
 const MAX_RETRY_AFTER_MS = 60_000;

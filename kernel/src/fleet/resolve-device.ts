@@ -1,6 +1,6 @@
 // The resolver: fleet + one device -> that device's desired state. Pure: no I/O, no clock.
-import { formatPath, type Problem } from '../../../schema/src/problem.js';
-import type { YamlFile } from '../../../schema/src/yaml-file.js';
+import { formatPath, type Problem } from '../problem.js';
+import type { YamlFile } from '../yaml-file.js';
 import type {
   BindSite,
   DesiredDeployment,
@@ -8,7 +8,7 @@ import type {
   DesiredState,
   DeviceFacts,
 } from './desired-state.js';
-import { parseDuration } from '../../../schema/src/duration.js';
+import { parseDuration } from '../duration.js';
 import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
 import { dependencyOrder } from './dependency-order.js';
 import { interpolateDocument } from './interpolate-document.js';

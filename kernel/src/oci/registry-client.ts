@@ -4,7 +4,7 @@
 // spoken to over plain HTTP, every other one over HTTPS.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 import type { ImageReference } from './image-reference.js';
 import { MAX_MANIFEST_BYTES, readBounded } from './bounded-body.js';
 import { withRetries } from './registry-retry.js';

@@ -1,10 +1,10 @@
 // JSON Schema validation (ajv) of parsed YAML, turned into located, readable problems.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import builderSchema from '../builder.schema.json' with { type: 'json' };
-import composeSchema from '../compose.schema.json' with { type: 'json' };
-import deviceSchema from '../device.schema.json' with { type: 'json' };
-import ferrydSchema from '../ferryd.schema.json' with { type: 'json' };
-import fleetSchema from '../fleet.schema.json' with { type: 'json' };
+import builderSchema from '../../schema/builder.schema.json' with { type: 'json' };
+import composeSchema from '../../schema/compose.schema.json' with { type: 'json' };
+import deviceSchema from '../../schema/device.schema.json' with { type: 'json' };
+import ferrydSchema from '../../schema/ferryd.schema.json' with { type: 'json' };
+import fleetSchema from '../../schema/fleet.schema.json' with { type: 'json' };
 import { formatPath, type Problem } from './problem.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 

@@ -1,10 +1,10 @@
 // Reads a fleet repository (any FleetReader), parses and validates every file once, and returns
 // frozen, typed data for the resolver, or every problem found.
 import { validate as validCron } from 'node-cron';
-import { FerryError, InvalidInputError } from '../../../schema/src/errors.js';
-import type { Problem } from '../../../schema/src/problem.js';
-import type { SchemaValidator } from '../../../schema/src/validate.js';
-import { parseYamlFile, type YamlFile } from '../../../schema/src/yaml-file.js';
+import { FerryError, InvalidInputError } from '../errors.js';
+import type { Problem } from '../problem.js';
+import type { SchemaValidator } from '../validate.js';
+import { parseYamlFile, type YamlFile } from '../yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
 import { parseEnvFile } from './env-file.js';
 import type { DeviceFacts } from './desired-state.js';

@@ -1,5 +1,12 @@
+// Credentials for git and registries, read from files named in a configuration.
 import { readFile } from 'node:fs/promises';
-import type { AuthConfig } from './daemon-config.js';
+
+/** An `auth` block of ferryd.yaml or the builder's config: a user and a file with the secret. */
+export interface AuthConfig {
+  readonly username?: string;
+  readonly passwordFile?: string;
+  readonly tokenFile?: string;
+}
 
 /**
  * Username and secret of an `auth` block, the secret read from its file at the moment of use

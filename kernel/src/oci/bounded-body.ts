@@ -1,7 +1,7 @@
 // Reading a registry's answers without trusting their size: every body read into memory has a
 // limit, checked against Content-Length first and against the bytes as they arrive, so a hostile
 // or broken registry cannot make ferryd hold more than the limit.
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 
 /** Manifests and indexes: the OCI distribution spec has registries accept at least 4 MiB. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // Reads the fleet from a folder on disk (`ferry validate DIR`, `ferry resolve DIR`).
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
 import { GitTreeReader } from './git-tree-reader.js';
 

@@ -1,5 +1,5 @@
 // What one device should run, as the resolver computes it: the input of ferryd's planner.
-import type { Problem } from '../../../schema/src/problem.js';
+import type { Problem } from '../problem.js';
 import type { UpdateOrder } from './fleet-model.js';
 
 export type DependencyCondition =

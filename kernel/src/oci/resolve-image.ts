@@ -1,7 +1,7 @@
 // Reference -> (index -> the device's platform ->) manifest -> config: what an image is made of.
 import { createHash } from 'node:crypto';
 import { MAX_CONFIG_BYTES, MAX_LAYERS, readBounded } from './bounded-body.js';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 import { manifestRef, parseImageReference, type ImageReference } from './image-reference.js';
 import type { RemoteLayer } from './layer-diff.js';
 import {

@@ -1,5 +1,5 @@
-import { formatPath, type Problem } from '../../../schema/src/problem.js';
-import type { YamlFile, YamlPath } from '../../../schema/src/yaml-file.js';
+import { formatPath, type Problem } from '../problem.js';
+import type { YamlFile, YamlPath } from '../yaml-file.js';
 
 /** Collects located problems for one YAML file, so a check can report all of them at once. */
 export class ProblemSink {

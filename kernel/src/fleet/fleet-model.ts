@@ -1,5 +1,5 @@
 // The fleet repository as loaded and validated: plain, frozen data the resolver works on.
-import type { YamlFile } from '../../../schema/src/yaml-file.js';
+import type { YamlFile } from '../yaml-file.js';
 
 export type UpdateOrder = 'start-first' | 'stop-first';
 

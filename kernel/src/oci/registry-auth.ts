@@ -1,7 +1,7 @@
 // Registry authentication as the distribution spec and Docker do it: a 401 carries a
 // `WWW-Authenticate` challenge, Basic (send credentials) or Bearer (get a token from the realm,
 // for a scope, with the credentials if any). Tokens are cached until shortly before they expire.
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 import { MAX_TOKEN_BYTES, readBounded } from './bounded-body.js';
 
 export interface Credentials {

@@ -13,7 +13,7 @@ import {
 import { parseComposeBuild } from './compose-build.js';
 import { configHash } from './config-hash.js';
 import type { DependencyCondition, DesiredService, Mount, PortMapping } from './desired-state.js';
-import { parseByteSize, parseDuration } from '../../../schema/src/duration.js';
+import { parseByteSize, parseDuration } from '../duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
 

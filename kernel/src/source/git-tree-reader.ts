@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { FerryError } from '../../../schema/src/errors.js';
+import { FerryError } from '../errors.js';
 import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
 
 export interface GitLocation {
