@@ -1,5 +1,6 @@
 // `ferry analyze FLEET_DIR --stack NAME`: the stack's images as the registry holds them, for one
 // platform, and how much of them the services share.
+import type { ComposeService } from '#kernel/fleet/compose-model.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { loadFleet } from '#kernel/fleet/load-fleet.js';
@@ -19,15 +20,10 @@ export interface StackAnalysis extends StackSharing {
   readonly skipped: readonly { readonly service: string; readonly reason: string }[];
 }
 
-interface ComposeService {
-  readonly image?: string;
-  readonly build?: unknown;
-}
-
 async function dockerfileBase(
   dir: string,
   stack: string,
-  build: unknown,
+  build: NonNullable<ComposeService['build']>,
 ): Promise<string | undefined> {
   const parsed = parseComposeBuild(build, stack);
   if ('error' in parsed) return undefined;
@@ -55,8 +51,7 @@ export async function analyzeStack(
     const known = [...fleet.stacks.keys()].map((p) => p.split('/').at(-1)).join(', ');
     throw new FerryError('FERRY_NOT_FOUND', `no stack '${name}' in ${dir} (stacks: ${known})`);
   }
-  const services =
-    (stack.yaml.value as { services?: Record<string, ComposeService> }).services ?? {};
+  const services = stack.compose.services;
   const images: ServiceImage[] = [];
   const skipped: { service: string; reason: string }[] = [];
   for (const [service, spec] of Object.entries(services)) {

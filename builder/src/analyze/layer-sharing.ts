@@ -76,6 +76,15 @@ export function analyzeSharing(images: readonly ServiceImage[]): StackSharing {
   const deviceBytes = [...holders.values()].reduce((sum, h) => sum + h.layer.size, 0);
   const unsharedBytes = services.reduce((sum, s) => sum + s.bytes, 0);
 
+  const warnings = sharingWarnings(images, services);
+  return { services, sharedLayers, deviceBytes, unsharedBytes, warnings };
+}
+
+/** Where the stack's layers could be shared better: squashed images, split bases, no sharing. */
+function sharingWarnings(
+  images: readonly ServiceImage[],
+  services: readonly ServiceSharing[],
+): string[] {
   const warnings: string[] = [];
   for (const image of images) {
     const [only] = image.layers;
@@ -115,7 +124,7 @@ export function analyzeSharing(images: readonly ServiceImage[]): StackSharing {
         warnings.push(
           `${s.service}: shares no layer with the other services (${mib(s.bytes)} of its own); a common base would save that on every device`,
         );
-  return { services, sharedLayers, deviceBytes, unsharedBytes, warnings };
+  return warnings;
 }
 
 function mib(bytes: number): string {

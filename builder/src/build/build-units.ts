@@ -31,10 +31,7 @@ function unitsOfStack(
   defaultPlatforms: readonly string[],
   sink: ProblemSink,
 ): BuildUnit[] {
-  const services = ((stack.yaml.value as { services?: unknown }).services ?? {}) as Record<
-    string,
-    { image?: string; build?: unknown }
-  >;
+  const services = stack.compose.services;
   const units = new Map<string, BuildUnit>();
   for (const [name, service] of Object.entries(services)) {
     if (service.build === undefined) continue;

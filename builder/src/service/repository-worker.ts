@@ -97,43 +97,7 @@ export class RepositoryWorker {
         this.status.consecutiveFailures = 0;
         return;
       }
-      this.logger.info(
-        { event: 'builder.building', repo: this.repo.name, commit: head },
-        'building',
-      );
-      const { pinCommit, report } = await runBuild(
-        this.#dir,
-        {
-          path: this.repo.path,
-          revision: head,
-          push: true,
-          commit: true,
-          author: this.repo.author,
-          platform: [...this.repo.platforms],
-          cache: true,
-          ...(this.repo.pinBranch ? { branch: this.repo.pinBranch } : {}),
-        },
-        this.logger,
-      );
-      if (pinCommit) await this.#pushPins(pinCommit);
-      this.status.builds += 1;
-      // The pin commit is on the watched branch when no review branch is used: building it
-      // again would find nothing to pin, so it counts as built.
-      this.status.lastBuilt = pinCommit && !this.repo.pinBranch ? pinCommit : head;
-      this.status.lastPinCommit = pinCommit ?? this.status.lastPinCommit;
-      this.status.lastError = null;
-      this.status.consecutiveFailures = 0;
-      this.logger.info(
-        {
-          event: 'builder.built',
-          repo: this.repo.name,
-          commit: head,
-          pinCommit,
-          images: report.images.length,
-        },
-        pinCommit ? 'built and pinned' : 'built; pins unchanged',
-      );
-      await this.#save();
+      await this.#build(head);
     } catch (error) {
       this.status.lastError = error instanceof Error ? error.message : String(error);
       this.status.consecutiveFailures += 1;
@@ -147,6 +111,44 @@ export class RepositoryWorker {
         'build round failed; backing off',
       );
     }
+  }
+
+  /** Builds, pins and pushes `head`, and records it as built. */
+  async #build(head: string): Promise<void> {
+    this.logger.info({ event: 'builder.building', repo: this.repo.name, commit: head }, 'building');
+    const { pinCommit, report } = await runBuild(
+      this.#dir,
+      {
+        path: this.repo.path,
+        revision: head,
+        push: true,
+        commit: true,
+        author: this.repo.author,
+        platform: [...this.repo.platforms],
+        cache: true,
+        ...(this.repo.pinBranch ? { branch: this.repo.pinBranch } : {}),
+      },
+      this.logger,
+    );
+    if (pinCommit) await this.#pushPins(pinCommit);
+    this.status.builds += 1;
+    // The pin commit is on the watched branch when no review branch is used: building it
+    // again would find nothing to pin, so it counts as built.
+    this.status.lastBuilt = pinCommit && !this.repo.pinBranch ? pinCommit : head;
+    this.status.lastPinCommit = pinCommit ?? this.status.lastPinCommit;
+    this.status.lastError = null;
+    this.status.consecutiveFailures = 0;
+    this.logger.info(
+      {
+        event: 'builder.built',
+        repo: this.repo.name,
+        commit: head,
+        pinCommit,
+        images: report.images.length,
+      },
+      pinCommit ? 'built and pinned' : 'built; pins unchanged',
+    );
+    await this.#save();
   }
 
   async #pushPins(commit: string): Promise<void> {

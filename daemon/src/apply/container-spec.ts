@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { DesiredService } from '#kernel/fleet/desired-state.js';
 import { LABEL } from '../plan/labels.js';
 import type { ContainerContext } from '../plan/steps.js';
+import { hostConfig, type PortBindings } from './host-config.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -12,37 +13,15 @@ export function containerSpec(
   context: ContainerContext,
   deployment: string,
 ): Docker.ContainerCreateOptions {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, { HostPort: string; HostIp?: string }[]> = {};
-  for (const port of service.ports) {
-    const key = `${port.target}/${port.protocol}`;
-    exposed[key] = {};
-    if (port.published !== undefined) {
-      bindings[key] = [
-        ...(bindings[key] ?? []),
-        { HostPort: String(port.published), ...(port.hostIp ? { HostIp: port.hostIp } : {}) },
-      ];
-    }
-  }
+  const { exposed, bindings } = portSpec(service);
   const [firstNetwork] = service.networks;
   const networkMode = service.networkMode?.startsWith('service:')
     ? `container:${context.containers[service.networkMode.slice('service:'.length)] ?? ''}`
     : (service.networkMode ?? (firstNetwork ? context.networks[firstNetwork] : undefined));
-  const labels: Record<string, string> = {
-    ...service.labels,
-    [LABEL.managed]: 'true',
-    [LABEL.device]: context.device,
-    [LABEL.deployment]: deployment,
-    [LABEL.service]: service.name,
-    [LABEL.revision]: context.revision ?? '',
-    [LABEL.configHash]: service.configHash,
-    [LABEL.image]: service.image,
-    ...(context.tenant ? { [LABEL.tenant]: context.tenant } : {}),
-  };
   return {
     name,
     Image: service.image,
-    Labels: labels,
+    Labels: containerLabels(service, context, deployment),
     Env: Object.entries(service.environment).map(([k, v]) => `${k}=${v}`),
     ...(service.command ? { Cmd: [...service.command] } : {}),
     ...(service.entrypoint ? { Entrypoint: [...service.entrypoint] } : {}),
@@ -54,41 +33,7 @@ export function containerSpec(
       : {}),
     ExposedPorts: exposed,
     ...(service.healthcheck ? { Healthcheck: healthcheck(service.healthcheck) } : {}),
-    HostConfig: {
-      RestartPolicy: { Name: service.restart === 'no' ? '' : service.restart },
-      PortBindings: bindings,
-      Mounts: service.mounts.map((m) => ({
-        Type: m.type,
-        Source: m.type === 'volume' ? (context.volumes[m.source] ?? m.source) : m.source,
-        Target: m.target,
-        ReadOnly: m.readOnly,
-      })),
-      ...(networkMode ? { NetworkMode: networkMode } : {}),
-      Devices: service.devices.map((spec) => {
-        const [host = '', inside = host, permissions = 'rwm'] = spec.split(':');
-        return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: permissions };
-      }),
-      Privileged: service.privileged,
-      CapAdd: [...service.capAdd],
-      CapDrop: [...service.capDrop],
-      ...(service.memLimitBytes !== undefined ? { Memory: service.memLimitBytes } : {}),
-      ...(service.cpus !== undefined ? { NanoCpus: Math.round(service.cpus * 1e9) } : {}),
-      ...(service.pidsLimit !== undefined ? { PidsLimit: service.pidsLimit } : {}),
-      ExtraHosts: [...service.extraHosts],
-      Tmpfs: Object.fromEntries(
-        service.tmpfs.map((t) => [t.split(':')[0] ?? t, t.split(':')[1] ?? '']),
-      ),
-      ReadonlyRootfs: service.readOnly,
-      Ulimits: Object.entries(service.ulimits).map(([Name, l]) => ({
-        Name,
-        Soft: l.soft,
-        Hard: l.hard,
-      })),
-      Sysctls: { ...service.sysctls },
-      ...(service.logging
-        ? { LogConfig: { Type: service.logging.driver, Config: { ...service.logging.options } } }
-        : {}),
-    },
+    HostConfig: hostConfig(service, context, networkMode, bindings),
     ...(firstNetwork && !service.networkMode
       ? {
           NetworkingConfig: {
@@ -99,6 +44,44 @@ export function containerSpec(
         }
       : {}),
   };
+}
+
+/** Ferry's labels (docs/ferryd.md) over the service's own. */
+function containerLabels(
+  service: DesiredService,
+  context: ContainerContext,
+  deployment: string,
+): Record<string, string> {
+  return {
+    ...service.labels,
+    [LABEL.managed]: 'true',
+    [LABEL.device]: context.device,
+    [LABEL.deployment]: deployment,
+    [LABEL.service]: service.name,
+    [LABEL.revision]: context.revision ?? '',
+    [LABEL.configHash]: service.configHash,
+    [LABEL.image]: service.image,
+    ...(context.tenant ? { [LABEL.tenant]: context.tenant } : {}),
+  };
+}
+
+function portSpec(service: DesiredService): {
+  exposed: Record<string, object>;
+  bindings: PortBindings;
+} {
+  const exposed: Record<string, object> = {};
+  const bindings: PortBindings = {};
+  for (const port of service.ports) {
+    const key = `${port.target}/${port.protocol}`;
+    exposed[key] = {};
+    if (port.published !== undefined) {
+      bindings[key] = [
+        ...(bindings[key] ?? []),
+        { HostPort: String(port.published), ...(port.hostIp ? { HostIp: port.hostIp } : {}) },
+      ];
+    }
+  }
+  return { exposed, bindings };
 }
 
 /** Networks beyond the first, which the engine (API 1.41) only attaches after create. */

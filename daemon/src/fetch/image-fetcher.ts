@@ -141,42 +141,7 @@ export class ImageFetcher {
       'downloading missing layers',
     );
 
-    let bytesDownloaded = 0;
-    let layersDone = 0;
-    const report = () =>
-      this.options.onProgress?.({
-        bytes: bytesDownloaded,
-        totalBytes: remaining,
-        layersDone,
-        layers: missing.length,
-      });
-    const downloadOne = async (need: LayerNeed) => {
-      const image = plans.find((p) => p.needs.includes(need))!.image;
-      await blobs.download(client, image.ref, need, {
-        onBytes: (n) => {
-          bytesDownloaded += n;
-          report();
-        },
-        ...(this.options.maxBytesPerSecond
-          ? { maxBytesPerSecond: this.options.maxBytesPerSecond }
-          : {}),
-        ...(this.options.minBytesPerSecond && this.options.slowWindowMs
-          ? {
-              minBytesPerSecond: this.options.minBytesPerSecond,
-              slowWindowMs: this.options.slowWindowMs,
-            }
-          : {}),
-        signal,
-      });
-      await blobs.verifyDiffId(need.digest, need.diffId);
-      layersDone += 1;
-      report();
-      logger.info(
-        { event: 'layer.downloaded', digest: need.digest, size: need.size },
-        'layer downloaded',
-      );
-    };
-    await inParallel(missing, this.options.parallel, downloadOne);
+    const bytesDownloaded = await this.#download(plans, missing, remaining, signal);
 
     for (const { image, needs } of plans) {
       await loadThinImage(images, image, needs, blobs);
@@ -194,6 +159,49 @@ export class ImageFetcher {
     }
     for (const need of missing) await blobs.remove(need.digest);
     return { bytesDownloaded, layers: { downloaded: missing.length, reused }, imageIds };
+  }
+
+  /** Downloads and verifies the missing layers, `parallel` at a time; returns the bytes. */
+  async #download(
+    plans: readonly { image: RemoteImage; needs: readonly LayerNeed[] }[],
+    missing: readonly LayerNeed[],
+    totalBytes: number,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const { client, blobs, logger } = this.options;
+    let bytes = 0;
+    let layersDone = 0;
+    const report = () =>
+      this.options.onProgress?.({ bytes, totalBytes, layersDone, layers: missing.length });
+    const downloadOne = async (need: LayerNeed) => {
+      const image = plans.find((p) => p.needs.includes(need))!.image;
+      await blobs.download(client, image.ref, need, {
+        onBytes: (n) => {
+          bytes += n;
+          report();
+        },
+        ...this.#pace(),
+        signal,
+      });
+      await blobs.verifyDiffId(need.digest, need.diffId);
+      layersDone += 1;
+      report();
+      logger.info(
+        { event: 'layer.downloaded', digest: need.digest, size: need.size },
+        'layer downloaded',
+      );
+    };
+    await inParallel(missing, this.options.parallel, downloadOne);
+    return bytes;
+  }
+
+  /** The download speed limits: a cap, and the floor below which a download is given up. */
+  #pace() {
+    const { maxBytesPerSecond, minBytesPerSecond, slowWindowMs } = this.options;
+    return {
+      ...(maxBytesPerSecond ? { maxBytesPerSecond } : {}),
+      ...(minBytesPerSecond && slowWindowMs ? { minBytesPerSecond, slowWindowMs } : {}),
+    };
   }
 
   async #sweep(keep: ReadonlySet<string>): Promise<void> {

@@ -1,6 +1,7 @@
 // A service's Compose `build:` (a context path, or the long form), read once for everyone that
 // needs it: the resolver (DesiredService.build), `ferry build` and `ferry analyze`.
 import { keyValues } from './compose-fields.js';
+import type { ComposeBuildLong } from './compose-model.js';
 import { repoJoin } from './repo-path.js';
 
 export interface ComposeBuild {
@@ -16,23 +17,15 @@ export interface ComposeBuild {
   readonly platforms: readonly string[];
 }
 
-interface LongForm {
-  readonly context?: string;
-  readonly dockerfile?: string;
-  readonly args?: unknown;
-  readonly target?: string;
-  readonly platforms?: readonly string[];
-}
-
 /**
  * `build` of a service in the stack at `stackPath` (the schema has checked its shape), or an error
  * when its context or Dockerfile lies outside the repository.
  */
 export function parseComposeBuild(
-  build: unknown,
+  build: string | ComposeBuildLong,
   stackPath: string,
 ): { ok: ComposeBuild } | { error: string } {
-  const spec: LongForm = typeof build === 'string' ? { context: build } : (build as LongForm);
+  const spec: ComposeBuildLong = typeof build === 'string' ? { context: build } : build;
   const written = spec.context ?? '.';
   const context = repoJoin(stackPath, written);
   const dockerfile = spec.dockerfile ?? 'Dockerfile';
@@ -44,7 +37,7 @@ export function parseComposeBuild(
       context,
       dockerfile,
       dockerfilePath,
-      args: keyValues(spec.args ?? {}),
+      args: keyValues(spec.args),
       ...(spec.target === undefined ? {} : { target: spec.target }),
       platforms: spec.platforms ?? [],
     },

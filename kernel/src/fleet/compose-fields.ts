@@ -1,18 +1,21 @@
 // Parsers for the Compose short syntaxes Ferry supports (ports, volumes, key=value lists).
+import type {
+  ComposeHealthcheck,
+  ComposeLogging,
+  ComposeMount,
+  ComposePort,
+  ComposeService,
+  StringMapOrList,
+} from './compose-model.js';
 import type { DesiredService, Healthcheck, Mount, PortMapping } from './desired-state.js';
 
 type Parsed<T> = { ok: T } | { error: string };
 
 /** "8080:80", "127.0.0.1:8080:80/tcp", "7777/udp", 80, or the long form. */
-export function parsePort(spec: unknown): Parsed<PortMapping> {
+export function parsePort(spec: ComposePort): Parsed<PortMapping> {
   if (typeof spec === 'number') return { ok: { target: spec, protocol: 'tcp' } };
-  if (spec !== null && typeof spec === 'object') {
-    const long = spec as {
-      target: number;
-      published?: number | string;
-      protocol?: 'tcp' | 'udp';
-      host_ip?: string;
-    };
+  if (typeof spec === 'object') {
+    const long = spec;
     const published = long.published === undefined ? undefined : Number(long.published);
     if (published !== undefined && !validPort(published))
       return { error: `invalid published port '${String(long.published)}'` };
@@ -52,14 +55,9 @@ function validPort(port: number): boolean {
 }
 
 /** "data:/var/lib/x", "data:/var/lib/x:ro", "/srv/acme:/data", or the long form. */
-export function parseMount(spec: unknown): Parsed<Mount> {
-  if (spec !== null && typeof spec === 'object') {
-    const long = spec as {
-      type: Mount['type'];
-      source?: string;
-      target: string;
-      read_only?: boolean;
-    };
+export function parseMount(spec: ComposeMount): Parsed<Mount> {
+  if (typeof spec === 'object') {
+    const long = spec;
     if (long.type !== 'tmpfs' && !long.source)
       return { error: `a ${long.type} mount needs a source` };
     return checkMount({
@@ -96,17 +94,20 @@ function checkMount(mount: Mount): Parsed<Mount> {
 }
 
 /** A Compose map-or-list of `KEY=VALUE` as a map; list entries without `=` map to null. */
-export function keyValues(value: unknown, separator = '='): Record<string, string | null> {
+export function keyValues(
+  value: StringMapOrList | undefined,
+  separator = '=',
+): Record<string, string | null> {
   const out: Record<string, string | null> = {};
-  if (Array.isArray(value)) {
-    for (const item of value as string[]) {
+  if (isStringList(value)) {
+    for (const item of value) {
       const at = item.indexOf(separator);
       if (at < 0) out[item] = null;
       else out[item.slice(0, at)] = item.slice(at + separator.length);
     }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
-      out[key] = raw === null || raw === undefined ? null : String(raw);
+  } else if (value !== undefined) {
+    for (const [key, raw] of Object.entries(value)) {
+      out[key] = raw === null ? null : String(raw);
     }
   }
   return out;
@@ -144,21 +145,13 @@ export function splitWords(command: string): string[] {
 }
 
 export function healthcheck(
-  value: unknown,
-  duration: (field: string, v: unknown) => number | undefined,
+  spec: ComposeHealthcheck | undefined,
+  duration: (field: string, v: string | undefined) => number | undefined,
 ): Healthcheck | undefined {
-  if (value === undefined) return undefined;
-  const spec = value as {
-    test?: string | string[];
-    interval?: string;
-    timeout?: string;
-    retries?: number;
-    start_period?: string;
-    disable?: boolean;
-  };
+  if (spec === undefined) return undefined;
   if (spec.disable === true) return { test: ['NONE'] };
   if (spec.test === undefined) return undefined;
-  const test = Array.isArray(spec.test) ? spec.test : ['CMD-SHELL', spec.test];
+  const test = typeof spec.test === 'string' ? ['CMD-SHELL', spec.test] : [...spec.test];
   return {
     test,
     ...optional('intervalMs', duration('healthcheck', spec.interval)),
@@ -168,19 +161,16 @@ export function healthcheck(
   };
 }
 
-export function ulimits(value: unknown): DesiredService['ulimits'] {
+export function ulimits(value: ComposeService['ulimits']): DesiredService['ulimits'] {
   const out: Record<string, { soft: number; hard: number }> = {};
-  for (const [name, limit] of Object.entries(
-    (value as Record<string, number | { soft: number; hard: number }> | undefined) ?? {},
-  )) {
+  for (const [name, limit] of Object.entries(value ?? {})) {
     out[name] = typeof limit === 'number' ? { soft: limit, hard: limit } : limit;
   }
   return out;
 }
 
-export function logging(value: unknown): DesiredService['logging'] {
-  if (value === undefined) return undefined;
-  const spec = value as { driver?: string; options?: Record<string, unknown> };
+export function logging(spec: ComposeLogging | undefined): DesiredService['logging'] {
+  if (spec === undefined) return undefined;
   return {
     driver: spec.driver ?? 'json-file',
     options: Object.fromEntries(Object.entries(spec.options ?? {}).map(([k, v]) => [k, String(v)])),
@@ -190,4 +180,8 @@ export function logging(value: unknown): DesiredService['logging'] {
 /** `{ key: value }` when value is defined, else `{}`: for spreading optional fields. */
 export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function isStringList(value: StringMapOrList | undefined): value is readonly string[] {
+  return Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 // The fleet repository as loaded and validated: plain, frozen data the resolver works on.
+import type { ComposeFile } from './compose-model.js';
 import type { YamlFile } from '../yaml-file.js';
 
 export type UpdateOrder = 'start-first' | 'stop-first';
@@ -67,6 +68,8 @@ export interface LoadedStack {
   /** Path of compose.yaml as shown in messages (relative to the fleet root). */
   readonly file: string;
   readonly yaml: YamlFile;
+  /** The compose file as validated by the schema (before interpolation), typed. */
+  readonly compose: ComposeFile;
   /** env_file contents by the path written in the compose file. */
   readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
 }

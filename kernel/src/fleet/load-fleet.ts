@@ -8,6 +8,7 @@ import { parseYamlFile, type YamlFile } from '../yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
 import { parseEnvFile } from './env-file.js';
 import type { DeviceFacts } from './desired-state.js';
+import type { ComposeFile } from './compose-model.js';
 import type {
   Deployment,
   DeviceFile,
@@ -33,6 +34,15 @@ export interface DeviceScope {
   readonly facts: DeviceFacts;
 }
 
+/** What each loading step needs: where files come from, how they parse, where problems go. */
+interface Loading {
+  readonly reader: FleetReader;
+  readonly validator: SchemaValidator;
+  readonly parse: ReturnType<typeof parserFor>;
+  readonly problems: Problem[];
+  readonly scope: DeviceScope | undefined;
+}
+
 /** Loads and validates a fleet; throws InvalidInputError listing every problem in it. */
 export async function loadFleet(
   reader: FleetReader,
@@ -40,8 +50,14 @@ export async function loadFleet(
   scope?: DeviceScope,
 ): Promise<LoadedFleet> {
   const problems: Problem[] = [];
-  const parse = parserFor(reader, validator, problems);
-  const fleetYaml = await parse('fleet.yaml', 'fleet');
+  const loading: Loading = {
+    reader,
+    validator,
+    parse: parserFor(reader, validator, problems),
+    problems,
+    scope,
+  };
+  const fleetYaml = await loading.parse('fleet.yaml', 'fleet');
   if (!fleetYaml) {
     if (problems.length === 0)
       problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
@@ -51,6 +67,34 @@ export async function loadFleet(
   const { fleet, stackPaths } = checkDeployments(fleetYaml.value as FleetFile, sink);
   problems.push(...sink.problems);
 
+  const devices = await loadDevices(loading);
+  // With a scope, only the deployments that target the device are read any further.
+  const wanted = (deployment: Deployment) =>
+    !scope ||
+    targets(deployment, scope.device, deviceLabels(devices.get(scope.device), scope.facts));
+  const stacks = new Map<string, LoadedStack>();
+  const wantedStacks = new Set(
+    fleet.deployments.filter(wanted).map((d) => repoPath(d.stack) ?? ''),
+  );
+  for (const stackPath of stackPaths.filter((path) => wantedStacks.has(path))) {
+    const stack = await loadStack(reader, stackPath, loading.parse, problems, '');
+    if (stack) stacks.set(stackPath, stack);
+  }
+  const previousStacks = await loadPreviousStacks(loading, fleet, fleetYaml, wanted);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return Object.freeze({
+    revision: reader.revision,
+    fleetYaml,
+    fleet,
+    devices,
+    stacks,
+    previousStacks,
+  });
+}
+
+/** Device files: every one in `devices/`, or with a scope only the device's own, by path. */
+async function loadDevices(loading: Loading): Promise<Map<string, LoadedDevice>> {
+  const { parse, problems, scope } = loading;
   const devices = new Map<string, LoadedDevice>();
   const addDevice = async (name: string): Promise<boolean> => {
     const id = name.replace(/\.ya?ml$/, '');
@@ -63,46 +107,36 @@ export async function loadFleet(
       return false;
     }
     const yaml = await parse(file, 'device');
-    if (yaml)
-      devices.set(
-        id,
-        Object.freeze({
-          id,
-          file,
-          yaml,
-          spec: deepFrozen(structuredClone(yaml.value ?? {}) as DeviceFile),
-        }),
-      );
+    if (yaml) {
+      const spec = deepFrozen(structuredClone(yaml.value ?? {}) as DeviceFile);
+      devices.set(id, Object.freeze({ id, file, yaml, spec }));
+    }
     return yaml !== undefined;
   };
   if (scope) {
-    // Its own file, by path: the devices folder is not listed.
     for (const name of [`${scope.device}.yaml`, `${scope.device}.yml`])
       if (await addDevice(name)) break;
   } else {
-    for (const name of await reader.listFolder('devices')) await addDevice(name);
+    for (const name of await loading.reader.listFolder('devices')) await addDevice(name);
   }
+  return devices;
+}
 
-  // With a scope, only the deployments that target the device are read any further.
-  const wanted = (deployment: Deployment) =>
-    !scope ||
-    targets(deployment, scope.device, deviceLabels(devices.get(scope.device), scope.facts));
-  const stacks = new Map<string, LoadedStack>();
-  const wantedStacks = new Set(
-    fleet.deployments.filter(wanted).map((d) => repoPath(d.stack) ?? ''),
-  );
-  for (const stackPath of stackPaths.filter((path) => wantedStacks.has(path))) {
-    const stack = await loadStack(reader, stackPath, parse, problems, '');
-    if (stack) stacks.set(stackPath, stack);
-  }
-
+/** The stacks of `rollout.previous` revisions (read as data from older commits), by revision. */
+async function loadPreviousStacks(
+  loading: Loading,
+  fleet: FleetFile,
+  fleetYaml: YamlFile,
+  wanted: (deployment: Deployment) => boolean,
+): Promise<Map<string, Map<string, LoadedStack>>> {
+  const { problems } = loading;
   const previousStacks = new Map<string, Map<string, LoadedStack>>();
   for (const [index, deployment] of fleet.deployments.entries()) {
     const previous = deployment.rollout?.previous;
     const stackPath = repoPath(deployment.stack);
     if (previous === undefined || stackPath === undefined || !wanted(deployment)) continue;
-    const atPrevious = await reader.atRevision(previous).catch((error: unknown) => {
-      sink.problems.length = 0;
+    const atPrevious = await loading.reader.atRevision(previous).catch((error: unknown) => {
+      const sink = new ProblemSink(fleetYaml);
       sink.add(
         ['deployments', index, 'rollout', 'previous'],
         error instanceof Error ? error.message : String(error),
@@ -113,25 +147,11 @@ export async function loadFleet(
     if (!atPrevious) continue;
     const byPath = previousStacks.get(previous) ?? new Map<string, LoadedStack>();
     previousStacks.set(previous, byPath);
-    const stack = await loadStack(
-      atPrevious,
-      stackPath,
-      parserFor(atPrevious, validator, problems),
-      problems,
-      `@${previous}`,
-    );
+    const parse = parserFor(atPrevious, loading.validator, problems);
+    const stack = await loadStack(atPrevious, stackPath, parse, problems, `@${previous}`);
     if (stack) byPath.set(stackPath, stack);
   }
-
-  if (problems.length > 0) throw new InvalidInputError(problems);
-  return Object.freeze({
-    revision: reader.revision,
-    fleetYaml,
-    fleet,
-    devices,
-    stacks,
-    previousStacks,
-  });
+  return previousStacks;
 }
 
 /**
@@ -197,15 +217,15 @@ async function loadStack(
   }
   const sink = new ProblemSink(yaml);
   const envFiles = new Map<string, EnvFileEntry[]>();
-  const services = (yaml.value as { services: Record<string, { env_file?: string | string[] }> })
-    .services;
-  for (const [name, service] of Object.entries(services)) {
+  // The schema has admitted the file: from here on it is read as its type.
+  const compose = yaml.value as ComposeFile;
+  for (const [name, service] of Object.entries(compose.services)) {
     const files =
       service.env_file === undefined
         ? []
-        : Array.isArray(service.env_file)
-          ? service.env_file
-          : [service.env_file];
+        : typeof service.env_file === 'string'
+          ? [service.env_file]
+          : service.env_file;
     for (const [index, envFile] of files.entries()) {
       const at = [
         'services',
@@ -236,7 +256,7 @@ async function loadStack(
     }
   }
   problems.push(...sink.problems);
-  return Object.freeze({ path: stackPath, file: `${file}${suffix}`, yaml, envFiles });
+  return Object.freeze({ path: stackPath, file: `${file}${suffix}`, yaml, compose, envFiles });
 }
 
 type SchemaOfFile = 'fleet' | 'device' | 'compose';

@@ -12,7 +12,8 @@ import {
 } from './compose-fields.js';
 import { parseComposeBuild } from './compose-build.js';
 import { configHash } from './config-hash.js';
-import type { DependencyCondition, DesiredService, Mount, PortMapping } from './desired-state.js';
+import type { ComposeService, StringMapOrList, StringOrList } from './compose-model.js';
+import type { DependencyCondition, DesiredService, Mount } from './desired-state.js';
 import { parseByteSize, parseDuration } from '../duration.js';
 import type { EnvFileEntry } from './fleet-model.js';
 import type { ProblemSink } from './problem-sink.js';
@@ -29,85 +30,54 @@ export interface StackContext {
   readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
 }
 
-type RawService = Record<string, unknown>;
 type Path = (string | number)[];
+type At = (...rest: Path) => Path;
 
 const RESERVED_LABEL_PREFIX = 'ferry.';
 
 export function normalizeService(
   name: string,
-  raw: RawService,
+  raw: ComposeService,
   stack: StackContext,
   sink: ProblemSink,
 ): DesiredService {
-  const at = (...rest: Path): Path => ['services', name, ...rest];
-  const words = (value: unknown): string[] | undefined =>
-    value === undefined
-      ? undefined
-      : Array.isArray(value)
-        ? value.map(String)
-        : splitWords(String(value));
-  const duration = (field: string, value: unknown): number | undefined => {
+  const at: At = (...rest) => ['services', name, ...rest];
+  const duration = (field: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
-    const ms = parseDuration(String(value));
-    if (ms === undefined)
-      sink.add(at(field), `'${String(value)}' is not a duration (e.g. 30s, 1m30s)`);
+    const ms = parseDuration(value);
+    if (ms === undefined) sink.add(at(field), `'${value}' is not a duration (e.g. 30s, 1m30s)`);
     return ms;
   };
-
-  const networkMode = raw.network_mode as string | undefined;
-  const networks = serviceNetworks(raw.networks, networkMode, stack, sink, at);
-  const limits =
-    (raw.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources
-      ?.limits ?? {};
-  const memory = raw.mem_limit ?? limits.memory;
-  const memLimitBytes = memory === undefined ? undefined : parseByteSize(memory as string | number);
-  if (memory !== undefined && memLimitBytes === undefined)
-    sink.add(
-      at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'),
-      `'${String(memory)}' is not a memory size (e.g. 256m)`,
-    );
-  const cpuValue = raw.cpus ?? limits.cpus;
-  const cpus = cpuValue === undefined ? undefined : Number(cpuValue);
-  if (cpus !== undefined && !(cpus > 0))
-    sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
-
   const service: Omit<DesiredService, 'configHash'> = {
     name,
     containerName: scopedName(stack.tenant, stack.deployment, name),
-    image: String(raw.image ?? ''),
+    image: raw.image ?? '',
     ...optional('build', buildSpec(raw.build, stack, sink, at)),
     ...optional('command', words(raw.command)),
     ...optional('entrypoint', words(raw.entrypoint)),
     environment: environment(raw, stack, sink, at),
-    ports: listOf(raw.ports, parsePort, sink, at('ports')) as PortMapping[],
+    ports: listOf(raw.ports, parsePort, sink, at('ports')),
     mounts: mounts(raw.volumes, stack, sink, at),
-    networks,
-    ...optional('networkMode', networkMode),
-    restart: (raw.restart as DesiredService['restart'] | undefined) ?? 'unless-stopped',
+    networks: serviceNetworks(raw.networks, raw.network_mode, stack, sink, at),
+    ...optional('networkMode', raw.network_mode),
+    restart: raw.restart ?? 'unless-stopped',
     ...optional('healthcheck', healthcheck(raw.healthcheck, duration)),
     dependsOn: dependsOn(raw.depends_on, name, stack, sink, at),
-    devices: (raw.devices as string[] | undefined) ?? [],
+    devices: [...(raw.devices ?? [])],
     privileged: raw.privileged === true,
-    capAdd: (raw.cap_add as string[] | undefined) ?? [],
-    capDrop: (raw.cap_drop as string[] | undefined) ?? [],
-    ...optional('user', raw.user as string | undefined),
-    ...optional('workingDir', raw.working_dir as string | undefined),
+    capAdd: [...(raw.cap_add ?? [])],
+    capDrop: [...(raw.cap_drop ?? [])],
+    ...optional('user', raw.user),
+    ...optional('workingDir', raw.working_dir),
     labels: labels(raw.labels, sink, at),
-    ...optional('memLimitBytes', memLimitBytes),
-    ...optional('cpus', cpus),
-    ...optional('pidsLimit', limits.pids as number | undefined),
+    ...resources(raw, sink, at),
     ...optional('stopGracePeriodMs', duration('stop_grace_period', raw.stop_grace_period)),
-    ...optional('stopSignal', raw.stop_signal as string | undefined),
+    ...optional('stopSignal', raw.stop_signal),
     extraHosts: Object.entries(
       keyValues(raw.extra_hosts, Array.isArray(raw.extra_hosts) ? ':' : '='),
     ).map(([h, ip]) => `${h}:${ip ?? ''}`),
     tmpfs:
-      raw.tmpfs === undefined
-        ? []
-        : Array.isArray(raw.tmpfs)
-          ? (raw.tmpfs as string[])
-          : [String(raw.tmpfs)],
+      raw.tmpfs === undefined ? [] : typeof raw.tmpfs === 'string' ? [raw.tmpfs] : [...raw.tmpfs],
     readOnly: raw.read_only === true,
     ulimits: ulimits(raw.ulimits),
     sysctls: definedValues(keyValues(raw.sysctls)),
@@ -120,14 +90,45 @@ export function normalizeService(
   };
 }
 
-function listOf<T>(
-  items: unknown,
-  parse: (spec: unknown) => { ok: T } | { error: string },
+/** A command as words: a list as given, a string split the way a shell would. */
+function words(value: StringOrList | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? splitWords(value) : [...value];
+}
+
+/** Memory, CPU and process limits, from the service keys or `deploy.resources.limits`. */
+function resources(
+  raw: ComposeService,
+  sink: ProblemSink,
+  at: At,
+): Pick<DesiredService, 'memLimitBytes' | 'cpus' | 'pidsLimit'> {
+  const limits = raw.deploy?.resources?.limits ?? {};
+  const memory = raw.mem_limit ?? limits.memory;
+  const memLimitBytes = memory === undefined ? undefined : parseByteSize(memory);
+  if (memory !== undefined && memLimitBytes === undefined)
+    sink.add(
+      at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'),
+      `'${String(memory)}' is not a memory size (e.g. 256m)`,
+    );
+  const cpuValue = raw.cpus ?? limits.cpus;
+  const cpus = cpuValue === undefined ? undefined : Number(cpuValue);
+  if (cpus !== undefined && !(cpus > 0))
+    sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
+  return {
+    ...optional('memLimitBytes', memLimitBytes),
+    ...optional('cpus', cpus),
+    ...optional('pidsLimit', limits.pids),
+  };
+}
+
+function listOf<S, T>(
+  items: readonly S[] | undefined,
+  parse: (spec: S) => { ok: T } | { error: string },
   sink: ProblemSink,
   path: Path,
 ): T[] {
   const out: T[] = [];
-  for (const [index, spec] of ((items as unknown[] | undefined) ?? []).entries()) {
+  for (const [index, spec] of (items ?? []).entries()) {
     const parsed = parse(spec);
     if ('error' in parsed) sink.add([...path, index], parsed.error);
     else out.push(parsed.ok);
@@ -142,10 +143,10 @@ function definedValues(map: Record<string, string | null>): Record<string, strin
 }
 
 function buildSpec(
-  build: unknown,
+  build: ComposeService['build'],
   stack: StackContext,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): DesiredService['build'] {
   if (build === undefined) return undefined;
   const parsed = parseComposeBuild(build, stack.stackPath);
@@ -164,18 +165,18 @@ function buildSpec(
 }
 
 function environment(
-  raw: RawService,
+  raw: ComposeService,
   stack: StackContext,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   const files =
     raw.env_file === undefined
       ? []
-      : Array.isArray(raw.env_file)
-        ? (raw.env_file as string[])
-        : [String(raw.env_file)];
+      : typeof raw.env_file === 'string'
+        ? [raw.env_file]
+        : raw.env_file;
   for (const [index, file] of files.entries()) {
     const entries = stack.envFiles.get(file);
     if (!entries)
@@ -190,10 +191,10 @@ function environment(
 }
 
 function mounts(
-  volumes: unknown,
+  volumes: ComposeService['volumes'],
   stack: StackContext,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): Mount[] {
   const parsed = listOf(volumes, parseMount, sink, at('volumes'));
   for (const [index, mount] of parsed.entries()) {
@@ -208,18 +209,14 @@ function mounts(
 }
 
 function serviceNetworks(
-  value: unknown,
+  value: ComposeService['networks'],
   mode: string | undefined,
   stack: StackContext,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): string[] {
-  const names =
-    value === undefined
-      ? []
-      : Array.isArray(value)
-        ? (value as string[])
-        : Object.keys(value as object);
+  const names: readonly string[] =
+    value === undefined ? [] : isList(value) ? value : Object.keys(value);
   if (mode !== undefined) {
     if (names.length > 0)
       sink.add(at('network_mode'), `network_mode '${mode}' cannot be combined with networks`);
@@ -237,19 +234,16 @@ function serviceNetworks(
 }
 
 function dependsOn(
-  value: unknown,
+  value: ComposeService['depends_on'],
   self: string,
   stack: StackContext,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): DesiredService['dependsOn'] {
   if (value === undefined) return [];
-  const entries: [string, DependencyCondition][] = Array.isArray(value)
-    ? (value as string[]).map((s) => [s, 'service_started'])
-    : Object.entries(value as Record<string, { condition: DependencyCondition }>).map(([s, d]) => [
-        s,
-        d.condition,
-      ]);
+  const entries: [string, DependencyCondition][] = isList(value)
+    ? value.map((s) => [s, 'service_started'])
+    : Object.entries(value).map(([s, d]) => [s, d.condition]);
   for (const [service] of entries) {
     if (service === self) sink.add(at('depends_on'), `a service cannot depend on itself`);
     else if (!stack.services.has(service))
@@ -261,9 +255,9 @@ function dependsOn(
 }
 
 function labels(
-  value: unknown,
+  value: StringMapOrList | undefined,
   sink: ProblemSink,
-  at: (...r: Path) => Path,
+  at: At,
 ): Record<string, string> {
   const map = keyValues(value);
   for (const key of Object.keys(map)) {
@@ -275,4 +269,9 @@ function labels(
       );
   }
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v ?? '']));
+}
+
+/** Array.isArray that keeps readonly arrays apart from the record of a union. */
+function isList<T>(value: readonly T[] | object): value is readonly T[] {
+  return Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 // The resolver: fleet + one device -> that device's desired state. Pure: no I/O, no clock.
 import { formatPath, type Problem } from '../problem.js';
 import type { YamlFile } from '../yaml-file.js';
+import type { ComposeFile } from './compose-model.js';
 import type {
   BindSite,
   DesiredDeployment,
@@ -56,28 +57,19 @@ function resolveDeployment(
   vars: Readonly<Record<string, string>>,
 ): { deployment?: DesiredDeployment; problems: Problem[] } {
   const fleetSink = new ProblemSink(fleet.fleetYaml, deviceId);
-  const bucket = rolloutBucket(deployment.name, deviceId);
-  const rollout = deployment.rollout;
-  const selected = rollout === undefined || bucket < rollout.percent;
-  const stackRevision = selected ? fleet.revision : (rollout?.previous ?? null);
-  const stack: LoadedStack | undefined = selected
-    ? fleet.stacks.get(deployment.stack)
-    : fleet.previousStacks.get(rollout?.previous ?? '')?.get(deployment.stack);
-  if (!stack) {
-    const where = selected ? 'this revision' : `revision ${rollout?.previous}`;
+  const picked = pickStack(fleet, deployment, deviceId);
+  if (!picked.stack) {
+    const where = picked.selected ? 'this revision' : `revision ${deployment.rollout?.previous}`;
     fleetSink.add(
       ['deployments', index, 'stack'],
       `stack '${deployment.stack}' has no compose.yaml at ${where}`,
     );
     return { problems: fleetSink.problems };
   }
-
+  const { stack } = picked;
   const sink = new ProblemSink(stack.yaml, deviceId);
-  const compose = interpolateDocument(stack.yaml.value, (name) => vars[name], sink) as {
-    services: Record<string, Record<string, unknown>>;
-    networks?: Record<string, { internal?: boolean } | null>;
-    volumes?: Record<string, unknown>;
-  };
+  // The schema admitted the file, and interpolation keeps its shape (strings stay strings).
+  const compose = interpolateDocument(stack.yaml.value, (name) => vars[name], sink) as ComposeFile;
   const context: StackContext = {
     deployment: deployment.name,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
@@ -90,20 +82,68 @@ function resolveDeployment(
   const services = Object.entries(compose.services).map(([name, raw]) =>
     normalizeService(name, raw, context, sink),
   );
+  const tenantBinds = checkServices(fleet, deployment, services, stack, sink);
+  const problems = [...fleetSink.problems, ...sink.problems];
+  if (problems.length > 0) return { problems };
+  const { name, tenant } = deployment;
+  const usedNetworks = new Set(services.flatMap((s) => s.networks));
+  const networkNames = [...new Set([...context.networks, ...usedNetworks])]
+    .filter((n) => usedNetworks.has(n) || n !== 'default')
+    .sort();
+  return {
+    problems,
+    deployment: {
+      ...deploymentSettings(fleet, deployment, picked),
+      services,
+      ...(tenantBinds ? { tenantBinds } : {}),
+      networks: networkNames.map((network) => ({
+        name: network,
+        engineName: scopedName(tenant, name, network),
+        internal: compose.networks?.[network]?.internal === true,
+      })),
+      volumes: [...context.volumes].sort().map((volume) => ({
+        name: volume,
+        engineName: scopedName(tenant, name, volume),
+      })),
+    },
+  };
+}
+
+interface PickedStack {
+  readonly stack: LoadedStack | undefined;
+  /** Whether the rollout selects this device for the new revision. */
+  readonly selected: boolean;
+  readonly bucket: number;
+  readonly stackRevision: string | null;
+}
+
+/** The stack this device runs: this revision's, or `rollout.previous`'s outside the rollout. */
+function pickStack(fleet: LoadedFleet, deployment: Deployment, deviceId: string): PickedStack {
+  const bucket = rolloutBucket(deployment.name, deviceId);
+  const rollout = deployment.rollout;
+  const selected = rollout === undefined || bucket < rollout.percent;
+  return {
+    selected,
+    bucket,
+    stackRevision: selected ? fleet.revision : (rollout?.previous ?? null),
+    stack: selected
+      ? fleet.stacks.get(deployment.stack)
+      : fleet.previousStacks.get(rollout?.previous ?? '')?.get(deployment.stack),
+  };
+}
+
+/** The checks across services: dependency cycles, the tenant policy, pinned images. */
+function checkServices(
+  fleet: LoadedFleet,
+  deployment: Deployment,
+  services: readonly DesiredService[],
+  stack: LoadedStack,
+  sink: ProblemSink,
+): DesiredDeployment['tenantBinds'] {
   try {
     dependencyOrder(services);
   } catch (error) {
     sink.add(['services'], (error as Error).message, true);
-  }
-  let tenantBinds: DesiredDeployment['tenantBinds'];
-  if (deployment.tenant !== undefined) {
-    const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
-    for (const service of services) {
-      for (const violation of policyViolations(deployment.tenant, policy, service)) {
-        sink.add(['services', service.name, ...violation.field], violation.message);
-      }
-    }
-    tenantBinds = { folders: policy.bindMounts ?? [], sites: bindSites(services, stack.yaml) };
   }
   if (fleet.fleet.policy?.requirePinnedImages) {
     for (const service of services)
@@ -113,43 +153,43 @@ function resolveDeployment(
           `image '${service.image}' is given by tag, and policy.requirePinnedImages wants a digest (ferry pin, or ferry build for built images)`,
         );
   }
-  const usedNetworks = new Set(services.flatMap((s) => s.networks));
-  const networkNames = [...new Set([...context.networks, ...usedNetworks])]
-    .filter((n) => usedNetworks.has(n) || n !== 'default')
-    .sort();
-  const update = { ...fleet.fleet.defaults?.update, ...deployment.update };
-  const windowMs = deployment.window ? parseDuration(deployment.window.duration) : undefined;
+  if (deployment.tenant === undefined) return undefined;
+  const policy = fleet.fleet.policy?.tenants?.[deployment.tenant] ?? {};
+  for (const service of services) {
+    for (const violation of policyViolations(deployment.tenant, policy, service)) {
+      sink.add(['services', service.name, ...violation.field], violation.message);
+    }
+  }
+  return { folders: policy.bindMounts ?? [], sites: bindSites(services, stack.yaml) };
+}
 
-  const problems = [...fleetSink.problems, ...sink.problems];
-  if (problems.length > 0) return { problems };
+/** The deployment's own settings: name, revision, rollout, update behaviour, window. */
+function deploymentSettings(
+  fleet: LoadedFleet,
+  deployment: Deployment,
+  picked: PickedStack,
+): Omit<DesiredDeployment, 'services' | 'networks' | 'volumes' | 'tenantBinds'> {
+  const { rollout, window } = deployment;
+  const update = { ...fleet.fleet.defaults?.update, ...deployment.update };
+  const windowMs = window ? parseDuration(window.duration) : undefined;
   return {
-    problems,
-    deployment: {
-      name: deployment.name,
-      ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
-      stack: deployment.stack,
-      stackRevision,
-      ...(rollout === undefined ? {} : { rollout: { percent: rollout.percent, bucket, selected } }),
-      update: {
-        order: update.order ?? 'start-first',
-        healthTimeoutMs: parseDuration(update.healthTimeout ?? '') ?? DEFAULT_HEALTH_TIMEOUT_MS,
-        rollback: update.rollback ?? true,
-      },
-      ...(deployment.window && windowMs !== undefined
-        ? { window: { cron: deployment.window.cron, durationMs: windowMs } }
-        : {}),
-      services,
-      ...(tenantBinds ? { tenantBinds } : {}),
-      networks: networkNames.map((name) => ({
-        name,
-        engineName: scopedName(deployment.tenant, deployment.name, name),
-        internal: compose.networks?.[name]?.internal === true,
-      })),
-      volumes: [...context.volumes].sort().map((name) => ({
-        name,
-        engineName: scopedName(deployment.tenant, deployment.name, name),
-      })),
+    name: deployment.name,
+    ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
+    stack: deployment.stack,
+    stackRevision: picked.stackRevision,
+    ...(rollout === undefined
+      ? {}
+      : {
+          rollout: { percent: rollout.percent, bucket: picked.bucket, selected: picked.selected },
+        }),
+    update: {
+      order: update.order ?? 'start-first',
+      healthTimeoutMs: parseDuration(update.healthTimeout ?? '') ?? DEFAULT_HEALTH_TIMEOUT_MS,
+      rollback: update.rollback ?? true,
     },
+    ...(window && windowMs !== undefined
+      ? { window: { cron: window.cron, durationMs: windowMs } }
+      : {}),
   };
 }
 

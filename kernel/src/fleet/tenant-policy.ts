@@ -7,6 +7,7 @@
 // check that gates it. test/unit/tenant-policy.test.ts walks compose.schema.json and fails when a
 // key is in neither group, so a key added to the schema later cannot slip past.
 import { posix } from 'node:path';
+import type { ComposeService } from './compose-model.js';
 import type { DesiredService } from './desired-state.js';
 import type { TenantPolicy } from './fleet-model.js';
 
@@ -27,7 +28,7 @@ const gate = (check: Check): KeyRule => ({ gate: check });
 const LOCAL_LOGGING = new Set(['json-file', 'local', 'none']);
 
 /** Every service key of compose.schema.json, and why it may or may not be used by a tenant. */
-export const SERVICE_KEYS: Readonly<Record<string, KeyRule>> = {
+export const SERVICE_KEYS: Readonly<Record<keyof ComposeService, KeyRule>> = {
   image: harmless('what runs inside the container'),
   build: harmless('used by the builder, never on the device'),
   command: harmless('inside the container'),

@@ -57,33 +57,7 @@ export async function resolveImage(
   signal?: AbortSignal,
 ): Promise<RemoteImage> {
   const ref = parseImageReference(reference);
-  let fetched = await client.getManifest(ref, manifestRef(ref), signal);
-  let body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest | ImageIndex;
-  if (isIndex(fetched.mediaType || body.mediaType, body as { manifests?: unknown })) {
-    const chosen = selectPlatform((body as ImageIndex).manifests, platform);
-    if (!chosen) {
-      const offered = (body as ImageIndex).manifests.map((m) =>
-        m.platform ? formatPlatform(m.platform) : '(no platform)',
-      );
-      throw new FerryError(
-        'FERRY_REGISTRY',
-        `image ${reference} has no ${platform.os}/${platform.architecture} entry (offers ${offered.join(', ')})`,
-      );
-    }
-    fetched = await client.getManifest(ref, chosen.digest, signal);
-    body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
-  }
-  const manifest = body as ImageManifest;
-  if (!manifest.config || !Array.isArray(manifest.layers))
-    throw new FerryError(
-      'FERRY_REGISTRY',
-      `image ${reference}: unsupported manifest (${fetched.mediaType})`,
-    );
-  if (manifest.layers.length > MAX_LAYERS)
-    throw new FerryError(
-      'FERRY_REGISTRY',
-      `image ${reference} has ${manifest.layers.length} layers; the engine runs at most ${MAX_LAYERS}`,
-    );
+  const { fetched, manifest } = await platformManifest(client, reference, platform, signal);
   const configResponse = await client.getBlob(ref, manifest.config.digest, 0, signal);
   const configBytes = await readBounded(
     configResponse,
@@ -114,4 +88,42 @@ export async function resolveImage(
       diffId: diffIds[index]!,
     })),
   };
+}
+
+/** The image manifest for `platform`: the reference's own, or its index's entry for it. */
+async function platformManifest(
+  client: RegistryClient,
+  reference: string,
+  platform: Platform,
+  signal: AbortSignal | undefined,
+) {
+  const ref = parseImageReference(reference);
+  let fetched = await client.getManifest(ref, manifestRef(ref), signal);
+  let body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest | ImageIndex;
+  if (isIndex(fetched.mediaType || body.mediaType, body as { manifests?: unknown })) {
+    const chosen = selectPlatform((body as ImageIndex).manifests, platform);
+    if (!chosen) {
+      const offered = (body as ImageIndex).manifests.map((m) =>
+        m.platform ? formatPlatform(m.platform) : '(no platform)',
+      );
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `image ${reference} has no ${platform.os}/${platform.architecture} entry (offers ${offered.join(', ')})`,
+      );
+    }
+    fetched = await client.getManifest(ref, chosen.digest, signal);
+    body = JSON.parse(fetched.bytes.toString('utf8')) as ImageManifest;
+  }
+  const manifest = body as ImageManifest;
+  if (!manifest.config || !Array.isArray(manifest.layers))
+    throw new FerryError(
+      'FERRY_REGISTRY',
+      `image ${reference}: unsupported manifest (${fetched.mediaType})`,
+    );
+  if (manifest.layers.length > MAX_LAYERS)
+    throw new FerryError(
+      'FERRY_REGISTRY',
+      `image ${reference} has ${manifest.layers.length} layers; the engine runs at most ${MAX_LAYERS}`,
+    );
+  return { fetched, manifest };
 }
