@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { destination, pino } from 'pino';
-import { runBuild } from '../builder/src/build/run-build.js';
+import { runBuild } from '../builder/src/pipeline/run-build.js';
 import { formatBytes } from '../builder/src/format-bytes.js';
-import type { BuildReport } from '../builder/src/build/build-fleet.js';
+import type { BuildReport } from '../builder/src/pipeline/build-fleet.js';
 import type { DaemonStatus } from '../daemon/src/report/daemon-status.js';
 import { createDemoRepo, type DemoRepo } from './demo-repo.js';
 import {

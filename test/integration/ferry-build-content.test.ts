@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { BuildReport, BuiltImage } from '../../builder/src/build/build-fleet.js';
+import type { BuildReport, BuiltImage } from '../../builder/src/pipeline/build-fleet.js';
 import {
   cleanDevice,
   deviceContainers,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { BuildReport } from '../../builder/src/build/build-fleet.js';
+import type { BuildReport } from '../../builder/src/pipeline/build-fleet.js';
 import { parseImageReference } from '#kernel/oci/image-reference.js';
 import type { ImageIndex } from '#kernel/oci/media-types.js';
 import { RegistryClient } from '#kernel/oci/registry-client.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { BuildReport } from '../../builder/src/build/build-fleet.js';
+import type { BuildReport } from '../../builder/src/pipeline/build-fleet.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { BuildCache } from '../../builder/src/build/build-cache.js';
+import { BuildCache } from '../../builder/src/pipeline/build-cache.js';
 
 let dir: string;
 before(async () => {

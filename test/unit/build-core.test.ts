@@ -2,10 +2,10 @@
 // without touching anything else, and the pin commit's message.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dockerfileStages, finalBaseImage } from '../../builder/src/build/dockerfile-base.js';
+import { dockerfileStages, finalBaseImage } from '../../builder/src/dockerfile/dockerfile-base.js';
 import { pinCompose, pinnedReference, repositoryKey } from '../../builder/src/pin/pin-compose.js';
 import { pinMessage } from '../../builder/src/pin/pin-message.js';
-import type { BuildReport } from '../../builder/src/build/build-fleet.js';
+import type { BuildReport } from '../../builder/src/pipeline/build-fleet.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;

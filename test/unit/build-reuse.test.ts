@@ -2,14 +2,14 @@
 // builder reproduces the pinned digest and a changed step changes exactly its layer and those after.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assembleImage, type AssembledLayer } from '../../builder/src/build/assemble-image.js';
-import { cacheKey, planLayers, type PinnedLayers } from '../../builder/src/build/layer-plan.js';
-import { EPOCH } from '../../builder/src/build/layer-time.js';
+import { assembleImage, type AssembledLayer } from '../../builder/src/image/assemble-image.js';
+import { cacheKey, planLayers, type PinnedLayers } from '../../builder/src/image/layer-plan.js';
+import { EPOCH } from '../../builder/src/image/layer-time.js';
 import {
   recordedStepKeys,
   stepKeys,
   type HistoryEntry,
-} from '../../builder/src/build/step-keys.js';
+} from '../../builder/src/dockerfile/step-keys.js';
 
 const AMD64 = 'linux/amd64';
 const id = (n: number | string) => `sha256:${String(n).padStart(64, '0')}`;

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import {
   classicBuilderProblems,
   instructionOfStep,
-} from '../../builder/src/build/dockerfile-check.js';
-import { dockerfileInstructions } from '../../builder/src/build/dockerfile-instructions.js';
+} from '../../builder/src/dockerfile/dockerfile-check.js';
+import { dockerfileInstructions } from '../../builder/src/dockerfile/dockerfile-instructions.js';
 
 const check = (text: string) => classicBuilderProblems(dockerfileInstructions(text));
 

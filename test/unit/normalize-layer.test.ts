@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import tar, { type Header } from 'tar-stream';
-import { EPOCH, layerTime } from '../../builder/src/build/layer-time.js';
-import { normalizeTar } from '../../builder/src/build/normalize-layer.js';
+import { EPOCH, layerTime } from '../../builder/src/image/layer-time.js';
+import { normalizeTar } from '../../builder/src/image/normalize-layer.js';
 
 type EntryHeader = Partial<Header> & { name: string };
 

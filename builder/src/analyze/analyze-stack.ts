@@ -10,7 +10,7 @@ import { formatPlatform, resolveImage, type Platform } from '#kernel/oci/resolve
 import { DirectoryReader } from '#kernel/source/directory-reader.js';
 import { FerryError } from '#kernel/errors.js';
 import type { SchemaValidator } from '#kernel/validate.js';
-import { finalBaseImage } from '../build/dockerfile-base.js';
+import { finalBaseImage } from '../dockerfile/dockerfile-base.js';
 import { analyzeSharing, type ServiceImage, type StackSharing } from './layer-sharing.js';
 
 export interface StackAnalysis extends StackSharing {

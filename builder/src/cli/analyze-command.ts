@@ -4,7 +4,7 @@ import { RegistryClient } from '#kernel/oci/registry-client.js';
 import { SchemaValidator } from '#kernel/validate.js';
 import { analyzeStack } from '../analyze/analyze-stack.js';
 import { formatAnalysis } from '../analyze/format-analysis.js';
-import { parsePlatform } from '../build/build-unit.js';
+import { parsePlatform } from '../pipeline/build-unit.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 
 export function analyzeCommand(): Command {

@@ -1,7 +1,7 @@
 // `ferry build REPO [--push] [--commit]`: build, push, pin, commit.
 import { Command, Option } from 'commander';
-import { formatBuild } from '../build/format-build.js';
-import { runBuild, type BuildOptions } from '../build/run-build.js';
+import { formatBuild } from '../pipeline/format-build.js';
+import { runBuild, type BuildOptions } from '../pipeline/run-build.js';
 
 export function buildCommand(): Command {
   return new Command('build')

@@ -1,5 +1,5 @@
 // The pin commit's message: what changed, from which digest to which, built from which commit.
-import type { BuildReport } from '../build/build-fleet.js';
+import type { BuildReport } from '../pipeline/build-fleet.js';
 
 export function pinMessage(report: BuildReport): string {
   const changes = report.pins.flatMap((p) => p.changes);

@@ -15,7 +15,7 @@ import type { ImageReference } from '#kernel/oci/image-reference.js';
 import { MEDIA } from '#kernel/oci/media-types.js';
 import type { RegistryPublisher } from './registry-publisher.js';
 import { FerryError } from '#kernel/errors.js';
-import type { AssembledImage, AssembledLayer } from '../build/assemble-image.js';
+import type { AssembledImage, AssembledLayer } from '../image/assemble-image.js';
 
 export interface PushTotals {
   uploadedBlobs: number;

@@ -8,7 +8,7 @@ import http from 'isomorphic-git/http/node';
 import type { Logger } from 'pino';
 import { readCredentials } from '#kernel/read-credentials.js';
 import { FerryError } from '#kernel/errors.js';
-import { runBuild } from '../build/run-build.js';
+import { runBuild } from '../pipeline/run-build.js';
 import type { WatchedRepository } from './builder-config.js';
 
 export interface RepositoryStatus {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { RemoteLayer } from '#kernel/oci/layer-diff.js';
 import { MEDIA } from '#kernel/oci/media-types.js';
 import type { Platform } from '#kernel/oci/resolve-image.js';
-import { STEP_KEY_PREFIX, type HistoryEntry } from './step-keys.js';
+import { STEP_KEY_PREFIX, type HistoryEntry } from '../dockerfile/step-keys.js';
 
 /** Where a push finds a blob's bytes: a file of the build cache, or a registry that has it. */
 export type BlobSource =

@@ -13,7 +13,7 @@ import type { SchemaValidator } from '#kernel/validate.js';
 import { pinCompose, type PinChange } from '../pin/pin-compose.js';
 import { ImagePusher, type PushTotals } from '../push/push-image.js';
 import type { BuildCache } from './build-cache.js';
-import type { StageRegistry } from './stage-registry.js';
+import type { StageRegistry } from '../engine/stage-registry.js';
 import { buildUnits } from './build-units.js';
 import { buildUnit, join, type Assembled } from './build-unit.js';
 

@@ -10,19 +10,22 @@ import { formatPlatform, resolveImage, type Platform } from '#kernel/oci/resolve
 import type { GitTreeReader } from '#kernel/source/git-tree-reader.js';
 import { FerryError } from '#kernel/errors.js';
 import { imageIndex } from '../push/push-image.js';
-import { assembleImage, type AssembledImage } from './assemble-image.js';
-import { baseLayers } from './base-layers.js';
+import { assembleImage, type AssembledImage } from '../image/assemble-image.js';
+import { baseLayers } from '../image/base-layers.js';
 import type { BuildCache } from './build-cache.js';
 import type { BuildUnit } from './build-units.js';
-import { collectLayers } from './collect-layers.js';
-import { baseImages, finalBaseImage } from './dockerfile-base.js';
-import { classicBuilderProblems, instructionOfStep } from './dockerfile-check.js';
-import { dockerfileInstructions, type DockerfileInstruction } from './dockerfile-instructions.js';
-import { engineBuild } from './engine-build.js';
-import type { PinnedLayers } from './layer-plan.js';
-import type { StageRegistry } from './stage-registry.js';
+import { collectLayers } from '../image/collect-layers.js';
+import { baseImages, finalBaseImage } from '../dockerfile/dockerfile-base.js';
+import { classicBuilderProblems, instructionOfStep } from '../dockerfile/dockerfile-check.js';
+import {
+  dockerfileInstructions,
+  type DockerfileInstruction,
+} from '../dockerfile/dockerfile-instructions.js';
+import { engineBuild } from '../engine/engine-build.js';
+import type { PinnedLayers } from '../image/layer-plan.js';
+import type { StageRegistry } from '../engine/stage-registry.js';
 import { contextTar } from './source-tree.js';
-import { recordedStepKeys, type HistoryEntry } from './step-keys.js';
+import { recordedStepKeys, type HistoryEntry } from '../dockerfile/step-keys.js';
 
 export interface UnitBuildContext {
   readonly gitdir: string;

@@ -7,13 +7,13 @@ import { MEDIA } from '#kernel/oci/media-types.js';
 import { FerryError } from '#kernel/errors.js';
 import { stepName, type AssembledLayer, type EngineConfig } from './assemble-image.js';
 import type { BaseLayers } from './base-layers.js';
-import type { BuildCache, CachedBlob } from './build-cache.js';
+import type { BuildCache, CachedBlob } from '../pipeline/build-cache.js';
 import { cacheKey, planLayers, type LayerSource, type PinnedLayers } from './layer-plan.js';
 import { normalizeTar } from './normalize-layer.js';
-import { readSavedImage, type SaveHandlers } from './saved-image.js';
-import type { StageRegistry } from './stage-registry.js';
-import { readStagedImage } from './staged-image.js';
-import { stepKeys } from './step-keys.js';
+import { readSavedImage, type SaveHandlers } from '../engine/saved-image.js';
+import type { StageRegistry } from '../engine/stage-registry.js';
+import { readStagedImage } from '../engine/staged-image.js';
+import { stepKeys } from '../dockerfile/step-keys.js';
 
 export interface CollectInput {
   readonly docker: Docker;

@@ -13,7 +13,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { sweepScratch } from './build-cache.js';
+import { sweepScratch } from '../pipeline/build-cache.js';
 
 const MAX_MANIFEST_BYTES = 4 << 20;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;

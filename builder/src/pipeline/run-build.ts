@@ -13,8 +13,8 @@ import { commitAuthor, commitPins } from '../pin/commit-pins.js';
 import { pinMessage } from '../pin/pin-message.js';
 import { buildFleet, type BuildReport } from './build-fleet.js';
 import { BuildCache, defaultCacheDir } from './build-cache.js';
-import { layerTime } from './layer-time.js';
-import { StageRegistry } from './stage-registry.js';
+import { layerTime } from '../image/layer-time.js';
+import { StageRegistry } from '../engine/stage-registry.js';
 
 export interface BuildOptions {
   readonly path: string;

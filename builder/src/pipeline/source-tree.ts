@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import git from 'isomorphic-git';
 import { FerryError } from '#kernel/errors.js';
-import { writeTar, type EntryHeader } from './tar-buffer.js';
+import { writeTar, type EntryHeader } from '../image/tar-buffer.js';
 
 export interface ContextOptions {
   /** Folder of the build context in the repository. */
