@@ -3,17 +3,15 @@
 // through registry and git outages (the poll interval doubled per failure, capped at 5 minutes).
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { nextPollDelay } from '#kernel/poll-delay.js';
-import { parseListen } from '#kernel/listen-address.js';
-import { FerryError } from '#kernel/errors.js';
+import { startTokenServer, type Reply, type RunningServer } from '#kernel/http/token-server.js';
 import type { BuilderConfig } from './builder-config.js';
 import { RepositoryWorker } from './repository-worker.js';
 
 export class BuilderService {
   readonly workers: readonly RepositoryWorker[];
-  #server: Server | undefined;
+  #server: RunningServer | undefined;
   #stopped = false;
   readonly #wakers = new Map<string, () => void>();
 
@@ -63,51 +61,33 @@ export class BuilderService {
   }
 
   async #listen(webhook: NonNullable<BuilderConfig['webhook']>): Promise<void> {
-    const { host, port } = parseListen(webhook.listen);
     const token = webhook.tokenFile
       ? (await readFile(webhook.tokenFile, 'utf8')).trim()
       : undefined;
-    if (!token && !['127.0.0.1', 'localhost', '::1'].includes(host))
-      throw new FerryError(
-        'FERRY_CONFIG',
-        `webhook.listen ${webhook.listen} is not loopback: set webhook.tokenFile`,
-      );
-    this.#server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const json = (code: number, body: unknown) =>
-        res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      req.resume();
-      if (token && req.headers.authorization !== `Bearer ${token}`)
-        return json(401, { error: 'token required' });
-      if (req.method === 'GET' && path === '/healthz') return json(200, { ok: true });
-      if (req.method === 'GET' && path === '/status')
-        return json(
-          200,
-          this.workers.map((w) => w.status),
-        );
-      const hook = /^\/hooks\/([a-z0-9-]+)$/.exec(path);
-      if (req.method === 'POST' && (path === '/hooks' || hook)) {
-        const found = this.wake(hook?.[1]);
-        this.logger.info({ event: 'builder.webhook', repo: hook?.[1] ?? '*', found }, 'webhook');
-        return json(
-          found ? 202 : 404,
-          found ? { polling: hook?.[1] ?? 'all' } : { error: 'no such repository' },
-        );
-      }
-      return json(404, { error: `no route ${req.method} ${path}` });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.#server!.once('error', reject);
-      this.#server!.listen(port, host, resolve);
+    this.#server = await startTokenServer({
+      listen: webhook.listen,
+      token,
+      settings: { listen: 'webhook.listen', tokenFile: 'webhook.tokenFile' },
+      routes: (route) => this.#route(route),
     });
     this.logger.info({ event: 'builder.listening', listen: webhook.listen }, 'webhook listening');
+  }
+
+  #route(route: string): Reply | undefined {
+    if (route === 'GET /healthz') return { status: 200, json: { ok: true } };
+    if (route === 'GET /status') return { status: 200, json: this.workers.map((w) => w.status) };
+    const hook = /^POST \/hooks(?:\/([a-z0-9-]+))?$/.exec(route);
+    if (!hook) return undefined;
+    const found = this.wake(hook[1]);
+    this.logger.info({ event: 'builder.webhook', repo: hook[1] ?? '*', found }, 'webhook');
+    return found
+      ? { status: 202, json: { polling: hook[1] ?? 'all' } }
+      : { status: 404, json: { error: 'no such repository' } };
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const wake of this.#wakers.values()) wake();
-    await new Promise<void>((resolve) =>
-      this.#server ? this.#server.close(() => resolve()) : resolve(),
-    );
+    await this.#server?.stop();
   }
 }

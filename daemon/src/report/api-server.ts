@@ -1,8 +1,6 @@
 // ferryd's local HTTP API: GET /healthz, GET /status, GET /metrics, POST /sync. Loopback only
-// unless a token file is configured (then every request needs `Authorization: Bearer <token>`).
-import { createServer, type Server } from 'node:http';
-import { parseListen } from '#kernel/listen-address.js';
-import { FerryError } from '#kernel/errors.js';
+// unless a token file is configured (the kernel's token server enforces both).
+import { startTokenServer, type RunningServer } from '#kernel/http/token-server.js';
 import { renderMetrics, type DaemonStatus } from './daemon-status.js';
 
 export interface ApiHandlers {
@@ -10,12 +8,8 @@ export interface ApiHandlers {
   syncNow(): void;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 export class ApiServer {
-  #server: Server | undefined;
+  #server: RunningServer | undefined;
 
   constructor(
     private readonly handlers: ApiHandlers,
@@ -23,46 +17,31 @@ export class ApiServer {
   ) {}
 
   async start(listen: string): Promise<{ host: string; port: number }> {
-    const { host, port } = parseListen(listen);
-    if (!isLoopback(host) && !this.token) {
-      throw new FerryError(
-        'FERRY_CONFIG',
-        `api.listen ${listen} is not loopback: set api.tokenFile to expose the API`,
-      );
-    }
-    const server = createServer((req, res) => {
-      if (this.token && req.headers.authorization !== `Bearer ${this.token}`) {
-        res.writeHead(401).end();
-        return;
-      }
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const json = (code: number, body: unknown): void => {
-        res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      };
-      const route = `${req.method} ${path}`;
-      if (route === 'GET /healthz') json(200, { ok: true });
-      else if (route === 'GET /status') json(200, this.handlers.status());
-      else if (route === 'GET /metrics') {
-        res
-          .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-          .end(renderMetrics(this.handlers.status()));
-      } else if (route === 'POST /sync') {
-        this.handlers.syncNow();
-        json(202, { syncing: true });
-      } else json(404, { error: `no route ${route}` });
+    const { handlers } = this;
+    this.#server = await startTokenServer({
+      listen,
+      token: this.token,
+      settings: { listen: 'api.listen', tokenFile: 'api.tokenFile' },
+      routes: (route) => {
+        if (route === 'GET /healthz') return { status: 200, json: { ok: true } };
+        if (route === 'GET /status') return { status: 200, json: handlers.status() };
+        if (route === 'GET /metrics')
+          return {
+            status: 200,
+            text: renderMetrics(handlers.status()),
+            contentType: 'text/plain; version=0.0.4',
+          };
+        if (route !== 'POST /sync') return undefined;
+        handlers.syncNow();
+        return { status: 202, json: { syncing: true } };
+      },
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.#server = server;
-    const address = server.address();
-    return { host, port: typeof address === 'object' && address ? address.port : port };
+    return { host: this.#server.host, port: this.#server.port };
   }
 
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.stop();
   }
 }

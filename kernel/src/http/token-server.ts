@@ -1,0 +1,79 @@
+// The small HTTP server both programs expose (ferryd's local API, the builder's webhook): JSON
+// routes, loopback only unless a bearer token is configured, and then every request needs it.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { FerryError } from '../errors.js';
+import { parseListen } from '../listen-address.js';
+
+/** What a route answers: JSON by default, or text with its content type. */
+export type Reply =
+  | { readonly status: number; readonly json: unknown }
+  | { readonly status: number; readonly text: string; readonly contentType: string };
+
+/** Answers `METHOD /path` (query string removed), or undefined for a 404. */
+export type Routes = (route: string, request: IncomingMessage) => Reply | undefined;
+
+export interface TokenServerOptions {
+  /** `HOST:PORT`; port 0 picks a free one. */
+  readonly listen: string;
+  readonly token: string | undefined;
+  /** The settings named in the refusal of a non-loopback address without a token. */
+  readonly settings: { readonly listen: string; readonly tokenFile: string };
+  readonly routes: Routes;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Compares in constant time, so the token cannot be guessed byte by byte from timings. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const wanted = Buffer.from(`Bearer ${token}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+export async function startTokenServer(options: TokenServerOptions): Promise<RunningServer> {
+  const { host, port } = parseListen(options.listen);
+  const { token, settings } = options;
+  if (!isLoopback(host) && !token)
+    throw new FerryError(
+      'FERRY_CONFIG',
+      `${settings.listen} ${options.listen} is not loopback: set ${settings.tokenFile} to expose it`,
+    );
+  const server = createServer((request, response) => {
+    // Bodies are not read by any route: drained so the connection can be reused.
+    request.resume();
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const route = `${request.method} ${path}`;
+    const reply: Reply =
+      token && !tokenMatches(request.headers.authorization, token)
+        ? { status: 401, json: { error: 'token required' } }
+        : (options.routes(route, request) ?? { status: 404, json: { error: `no route ${route}` } });
+    if ('json' in reply)
+      response
+        .writeHead(reply.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(reply.json));
+    else response.writeHead(reply.status, { 'content-type': reply.contentType }).end(reply.text);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    host,
+    port: typeof address === 'object' && address ? address.port : port,
+    stop: () => close(server),
+  };
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
