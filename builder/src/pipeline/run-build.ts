@@ -44,6 +44,7 @@ export async function runBuild(
   repo: string,
   options: BuildOptions,
   logger = pino({ name: 'ferry', level: options.verbose ? 'debug' : 'warn' }, destination(2)),
+  docker = new Docker(),
 ): Promise<BuildOutcome> {
   if (options.commit && !options.push)
     throw new FerryError(
@@ -51,7 +52,6 @@ export async function runBuild(
       '--commit needs --push: a pinned digest must exist in the registry',
     );
   const gitdir = await gitDirOf(repo);
-  const docker = new Docker();
   const cache = await BuildCache.open(options.cacheDir ?? defaultCacheDir());
   const stage = await startStage(docker, cache, logger);
   try {

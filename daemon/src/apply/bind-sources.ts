@@ -8,6 +8,7 @@
 // directory for a symlink between this check and the engine's mount. docs/security.md says how an
 // operator closes it (grant folders tenants cannot write through a running container, or mount
 // them read-only).
+import { FerryError } from '#kernel/errors.js';
 import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Problem } from '#kernel/problem.js';
@@ -46,7 +47,8 @@ export async function hostRealPath(path: string, root = '/'): Promise<string> {
       continue;
     }
     links += 1;
-    if (links > MAX_LINKS) throw new Error(`too many symlinks in ${path}`);
+    if (links > MAX_LINKS)
+      throw new FerryError('FERRY_INVALID', `too many symlinks in ${path}`, { path });
     const target = await readlink(here);
     if (target.startsWith('/')) resolved.length = 0;
     pending.unshift(...target.split('/').filter(Boolean));

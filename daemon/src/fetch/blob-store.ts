@@ -136,7 +136,13 @@ export class BlobStore {
       }
     }
     if (offset === RESTART) return this.#attempt(client, ref, blob, options, sleep);
-    if (offset !== blob.size) throw new Error(`received ${offset} of ${blob.size} bytes`);
+    if (offset !== blob.size)
+      throw new FerryError(
+        'FERRY_REGISTRY',
+        `received ${offset} of ${blob.size} bytes`,
+        { digest: blob.digest },
+        { retryable: true },
+      );
     const digest = `sha256:${hash.digest('hex')}`;
     if (digest !== blob.digest) {
       await rm(partial, { force: true });

@@ -1,3 +1,5 @@
+// Start order of a deployment's services, from depends_on and network_mode service:.
+import { FerryError } from '../errors.js';
 import type { DesiredService } from './desired-state.js';
 
 /**
@@ -12,7 +14,10 @@ export function dependencyOrder(services: readonly DesiredService[]): DesiredSer
     const seen = state.get(service.name);
     if (seen === 'done') return;
     if (seen === 'visiting')
-      throw new Error(`dependency cycle: ${[...path, service.name].join(' -> ')}`);
+      throw new FerryError(
+        'FERRY_INVALID',
+        `dependency cycle: ${[...path, service.name].join(' -> ')}`,
+      );
     state.set(service.name, 'visiting');
     for (const name of prerequisites(service).sort()) {
       const dependency = byName.get(name);
