@@ -5,6 +5,7 @@ import composeSchema from '../../schema/compose.schema.json' with { type: 'json'
 import deviceSchema from '../../schema/device.schema.json' with { type: 'json' };
 import ferrydSchema from '../../schema/ferryd.schema.json' with { type: 'json' };
 import fleetSchema from '../../schema/fleet.schema.json' with { type: 'json' };
+import { refusalOf } from './fleet/refused-keys.js';
 import { formatPath, type Problem } from './problem.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 
@@ -38,6 +39,21 @@ export class SchemaValidator {
     return validate;
   }
 
+  /**
+   * Where `value` breaks the schema, as paths to remove so that the rest can still be checked:
+   * the offending value, or for an unknown key, the key.
+   */
+  invalidPaths(name: SchemaName, value: unknown): YamlPath[] {
+    const validate = this.#validator(name);
+    if (validate(value)) return [];
+    return simplify(validate.errors ?? []).map((error) => {
+      const path = pathOf(error.instancePath);
+      return error.keyword === 'additionalProperties'
+        ? [...path, String((error.params as { additionalProperty: unknown }).additionalProperty)]
+        : path;
+    });
+  }
+
   /** Validates `yaml.value` in place (filling schema defaults); returns every problem found. */
   validate(name: SchemaName, yaml: YamlFile): Problem[] {
     const validate = this.#validator(name);
@@ -62,7 +78,12 @@ function pathOf(instancePath: string): (string | number)[] {
  */
 function simplify(errors: readonly ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-  const nonType = new Set(specific.filter((e) => e.keyword !== 'type').map((e) => e.instancePath));
+  // A type error where another branch of an anyOf matched the type and found something deeper
+  // (or at the same place) is noise: the user wrote that form, and the deeper error is the one.
+  const others = specific.filter((e) => e.keyword !== 'type').map((e) => e.instancePath);
+  const nonType = {
+    has: (path: string) => others.some((o) => o === path || o.startsWith(`${path}/`)),
+  };
   const kept: ErrorObject[] = [];
   const typeAt = new Map<string, ErrorObject>();
   for (const error of specific) {
@@ -90,6 +111,32 @@ function simplify(errors: readonly ErrorObject[]): ErrorObject[] {
   });
 }
 
+/** The known key nearest to a misspelt one, when it is near enough to be the one meant. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= Math.max(1, Math.floor(name.length / 4)) && (!best || distance < best.distance))
+      best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1)
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
 function splitTypes(type: unknown): string[] {
   return String(type).split(',');
 }
@@ -102,13 +149,17 @@ function toProblem(name: SchemaName, yaml: YamlFile, error: ErrorObject): Proble
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
+      const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
+      const refusal = name === 'compose' ? refusalOf(path, key) : undefined;
+      const near = closest(key, known);
+      const hint = near
+        ? ` (did you mean '${near}'?)`
+        : known.length <= 12
+          ? ` (expected one of: ${known.join(', ')})`
+          : '';
+      message = refusal ? `'${key}': ${refusal}` : `unknown key '${key}'${hint}`;
       path = [...path, key];
       atKey = true;
-      const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
-      message =
-        name === 'compose'
-          ? `'${key}' is not supported by Ferry (supported: ${known.join(', ')})`
-          : `unknown field '${key}' (expected one of: ${known.join(', ')})`;
       break;
     }
     case 'required':
@@ -126,9 +177,14 @@ function toProblem(name: SchemaName, yaml: YamlFile, error: ErrorObject): Proble
     case 'const':
       message = `must be '${String(params.allowedValue)}'`;
       break;
-    case 'pattern':
-      message = `'${String(error.data)}' does not match ${String(params.pattern)}`;
+    case 'pattern': {
+      // A schema that knows how to say it in words has a description; a pattern is the fallback.
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      message = description
+        ? `'${String(error.data)}' is not ${description}`
+        : `'${String(error.data)}' does not match ${String(params.pattern)}`;
       break;
+    }
     case 'propertyNames':
       return locatedKey(yaml, path, String(params.propertyName), 'is not a valid name');
     default:

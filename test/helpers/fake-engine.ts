@@ -5,6 +5,8 @@ import type {
   ContainerEngine,
   ContainerOptions,
   ContainerStatus,
+  NetworkOptions,
+  VolumeOptions,
 } from '../../daemon/src/apply/container-engine.js';
 import type {
   ContainerState,
@@ -138,12 +140,12 @@ export class FakeEngine implements ContainerEngine {
     };
   }
 
-  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+  async createNetwork({ name, labels }: NetworkOptions): Promise<void> {
     this.calls.push(`network ${name}`);
     this.networks.push({ name, labels });
   }
 
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+  async createVolume({ name, labels }: VolumeOptions): Promise<void> {
     this.calls.push(`volume ${name}`);
     this.volumes.push({ name, labels });
   }

@@ -25,17 +25,29 @@ describe('ferry validate on broken fleets', () => {
     assert.deepEqual(await problems(good()), []);
   });
 
-  it('names an unsupported compose key with its line and column', async () => {
+  it('names an unknown compose key with its line and column, and the key that was meant', async () => {
     const files = {
       ...good(),
       'stacks/app/compose.yaml':
-        'services:\n  app:\n    image: r/app:1\n    container_name: fixed\n',
+        'services:\n  app:\n    image: r/app:1\n    enviroment: { A: "1" }\n',
     };
-    const [problem] = await problems(files);
+    assert.deepEqual(await problems(files), [
+      "stacks/app/compose.yaml:4:5 services.app.enviroment: unknown key 'enviroment' (did you mean 'environment'?)",
+    ]);
+  });
+
+  it('says why a Compose key Ferry refuses is refused, in one short line', async () => {
+    const files = {
+      ...good(),
+      'stacks/app/compose.yaml':
+        'services:\n  app:\n    image: r/app:1\n    external_links: [other]\n',
+    };
+    const [problem = ''] = await problems(files);
     assert.match(
-      problem ?? '',
-      /^stacks\/app\/compose\.yaml:4:5 services\.app\.container_name: 'container_name' is not supported by Ferry/,
+      problem,
+      /^stacks\/app\/compose\.yaml:4:5 services\.app\.external_links: 'external_links': links to containers outside the stack/,
     );
+    assert.ok(problem.length < 200, 'no list of every supported key');
   });
 
   it('names an unknown deployment field', async () => {
@@ -45,7 +57,7 @@ describe('ferry validate on broken fleets', () => {
     };
     assert.match(
       (await problems(files))[0] ?? '',
-      /^fleet\.yaml:6:5 deployments\[0\]\.replicas: unknown field 'replicas'/,
+      /^fleet\.yaml:6:5 deployments\[0\]\.replicas: unknown key 'replicas' \(expected one of: name, stack/,
     );
   });
 
@@ -139,8 +151,28 @@ describe('ferry validate on broken fleets', () => {
       'services:\n  app:\n    image: r/app:1\n    restart: sometimes\n    privileged: "yes"\n';
     const found = await problems({ ...good(), 'stacks/app/compose.yaml': compose });
     assert.deepEqual(found, [
-      'stacks/app/compose.yaml:4:14 services.app.restart: must be one of: no, always, on-failure, unless-stopped',
+      "stacks/app/compose.yaml:4:14 services.app.restart: 'sometimes' is not a restart policy (no, always, unless-stopped, on-failure[:N])",
       'stacks/app/compose.yaml:5:17 services.app.privileged: must be a boolean',
+    ]);
+  });
+
+  it('reports every problem in one run, sorted by line: schema, references and variables', async () => {
+    const compose = [
+      'services:',
+      '  app:',
+      '    image: r/app:${TAG}-${FLAVOUR}',
+      '    volumes: [data:/data]',
+      '    depends_on: { db: { condition: service_healthy, required: true, bogus: 1 } }',
+      '    restart: sometimes',
+      '',
+    ].join('\n');
+    const found = await problems({ ...good(), 'stacks/app/compose.yaml': compose });
+    assert.deepEqual(found, [
+      'stacks/app/compose.yaml:3:12 services.app.image: variable TAG is not set for this device [gw1]',
+      'stacks/app/compose.yaml:3:12 services.app.image: variable FLAVOUR is not set for this device [gw1]',
+      "stacks/app/compose.yaml:4:15 services.app.volumes[0]: volume 'data' is not declared under top-level 'volumes:' [gw1]",
+      "stacks/app/compose.yaml:5:69 services.app.depends_on.db.bogus: unknown key 'bogus' (expected one of: condition, required, restart)",
+      "stacks/app/compose.yaml:6:14 services.app.restart: 'sometimes' is not a restart policy (no, always, unless-stopped, on-failure[:N])",
     ]);
   });
 

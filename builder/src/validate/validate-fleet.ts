@@ -1,8 +1,7 @@
 // `ferry validate`: every problem in a fleet, including those that only show for some devices.
-import { InvalidInputError } from '#kernel/errors.js';
 import type { Problem } from '#kernel/problem.js';
 import { SchemaValidator } from '#kernel/validate.js';
-import { loadFleet } from '#kernel/fleet/load-fleet.js';
+import { loadFleetReport } from '#kernel/fleet/load-fleet.js';
 import type { LoadedFleet } from '#kernel/fleet/fleet-model.js';
 import { ProblemSink } from '#kernel/fleet/problem-sink.js';
 import { builtRepositories, deployedServices, tryKey } from '../pin/built-repositories.js';
@@ -49,24 +48,21 @@ function tagWarnings(fleet: LoadedFleet): Problem[] {
 }
 
 export async function validateFleet(reader: FleetReader): Promise<ValidationReport> {
-  let fleet;
-  try {
-    fleet = await loadFleet(reader, new SchemaValidator());
-  } catch (error) {
-    if (error instanceof InvalidInputError)
-      return { valid: false, deployments: 0, devices: [], problems: error.problems, warnings: [] };
-    throw error;
-  }
+  const loaded = await loadFleetReport(reader, new SchemaValidator());
+  const fleet = loaded.fleet;
+  if (!fleet)
+    return { valid: false, deployments: 0, devices: [], problems: loaded.problems, warnings: [] };
   // Devices named only in a deployment's target still get resolved: a typo there is a problem too.
   const named = fleet.fleet.deployments.flatMap((d) => d.target.devices ?? []);
   const devices = [...new Set([...fleet.devices.keys(), ...named])].sort();
-  const byKey = new Map<string, Problem & { devices: string[] }>();
+  const byKey = new Map<string, Problem & { devices?: string[] }>();
+  for (const problem of loaded.problems) byKey.set(JSON.stringify(problem), problem);
   for (const device of devices) {
     for (const problem of resolveDevice(fleet, device).problems) {
       const { device: _device, ...located } = problem;
       const key = JSON.stringify(located);
       const seen = byKey.get(key);
-      if (seen) seen.devices.push(device);
+      if (seen) seen.devices?.push(device);
       else byKey.set(key, { ...located, devices: [device] });
     }
   }

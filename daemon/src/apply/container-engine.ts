@@ -23,16 +23,41 @@ export interface RegistryCredentials {
 /** Container create options in the Engine API's shape (what container-spec.ts produces). */
 export type ContainerOptions = Docker.ContainerCreateOptions;
 
+/** A network joined after create, with the container's aliases and address on it. */
+export interface ExtraNetwork {
+  readonly name: string;
+  readonly endpoint: Docker.EndpointSettings;
+}
+
+/** A network or volume to create, with Ferry's labels. */
+export interface NetworkOptions {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly internal: boolean;
+  readonly driver?: string;
+  readonly driverOpts?: Readonly<Record<string, string>>;
+  readonly enableIpv6?: boolean;
+  readonly attachable?: boolean;
+  readonly ipam?: Docker.IPAM;
+}
+
+export interface VolumeOptions {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly driver?: string;
+  readonly driverOpts?: Readonly<Record<string, string>>;
+}
+
 export interface ContainerEngine {
   /** Ferry's objects of `device`: containers, networks and volumes. */
   snapshot(device: string): Promise<EngineState>;
-  createContainer(options: ContainerOptions, extraNetworks: readonly string[]): Promise<void>;
+  createContainer(options: ContainerOptions, extraNetworks: readonly ExtraNetwork[]): Promise<void>;
   start(name: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   rename(name: string, to: string): Promise<void>;
   status(name: string): Promise<ContainerStatus>;
-  createNetwork(name: string, labels: Record<string, string>, internal: boolean): Promise<void>;
-  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  createNetwork(options: NetworkOptions): Promise<void>;
+  createVolume(options: VolumeOptions): Promise<void>;
   removeNetwork(name: string): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { DesiredService } from '#kernel/fleet/desired-state.js';
 import { LABEL } from '../plan/labels.js';
 import type { ContainerContext } from '../plan/steps.js';
+import type { ExtraNetwork } from './container-engine.js';
 import { hostConfig, type PortBindings } from './host-config.js';
 
 const NS_PER_MS = 1_000_000;
@@ -15,9 +16,6 @@ export function containerSpec(
 ): Docker.ContainerCreateOptions {
   const { exposed, bindings } = portSpec(service);
   const [firstNetwork] = service.networks;
-  const networkMode = service.networkMode?.startsWith('service:')
-    ? `container:${context.containers[service.networkMode.slice('service:'.length)] ?? ''}`
-    : (service.networkMode ?? (firstNetwork ? context.networks[firstNetwork] : undefined));
   return {
     name,
     Image: service.image,
@@ -31,18 +29,48 @@ export function containerSpec(
     ...(service.stopGracePeriodMs !== undefined
       ? { StopTimeout: Math.ceil(service.stopGracePeriodMs / 1000) }
       : {}),
+    ...(service.hostname ? { Hostname: service.hostname } : {}),
+    ...(service.domainname ? { Domainname: service.domainname } : {}),
+    ...(service.macAddress ? { MacAddress: service.macAddress } : {}),
+    ...(service.tty ? { Tty: true } : {}),
+    ...(service.stdinOpen ? { OpenStdin: true } : {}),
     ExposedPorts: exposed,
     ...(service.healthcheck ? { Healthcheck: healthcheck(service.healthcheck) } : {}),
-    HostConfig: hostConfig(service, context, networkMode, bindings),
+    HostConfig: hostConfig(service, context, networkModeOf(service, context), bindings),
     ...(firstNetwork && !service.networkMode
       ? {
           NetworkingConfig: {
             EndpointsConfig: {
-              [context.networks[firstNetwork] ?? firstNetwork]: { Aliases: [service.name] },
+              [context.networks[firstNetwork] ?? firstNetwork]: endpointConfig(
+                service,
+                firstNetwork,
+              ),
             },
           },
         }
       : {}),
+  };
+}
+
+/** `service:NAME` as the engine's `container:ENGINE_NAME`; otherwise the first network. */
+function networkModeOf(service: DesiredService, context: ContainerContext): string | undefined {
+  const mode = service.networkMode;
+  if (mode?.startsWith('service:'))
+    return `container:${context.containers[mode.slice('service:'.length)] ?? ''}`;
+  const [firstNetwork] = service.networks;
+  return mode ?? (firstNetwork ? context.networks[firstNetwork] : undefined);
+}
+
+/** How the container joins `network`: its service name and aliases, and a fixed address. */
+export function endpointConfig(service: DesiredService, network: string): Docker.EndpointSettings {
+  const endpoint = service.endpoints?.[network];
+  const ipam = {
+    ...(endpoint?.ipv4Address ? { IPv4Address: endpoint.ipv4Address } : {}),
+    ...(endpoint?.ipv6Address ? { IPv6Address: endpoint.ipv6Address } : {}),
+  };
+  return {
+    Aliases: [service.name, ...(endpoint?.aliases ?? [])],
+    ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}),
   };
 }
 
@@ -71,13 +99,15 @@ function portSpec(service: DesiredService): {
 } {
   const exposed: Record<string, object> = {};
   const bindings: PortBindings = {};
+  for (const port of service.expose ?? []) exposed[port] = {};
   for (const port of service.ports) {
     const key = `${port.target}/${port.protocol}`;
     exposed[key] = {};
     if (port.published !== undefined) {
+      const host = port.publishedTo ? `${port.published}-${port.publishedTo}` : `${port.published}`;
       bindings[key] = [
         ...(bindings[key] ?? []),
-        { HostPort: String(port.published), ...(port.hostIp ? { HostIp: port.hostIp } : {}) },
+        { HostPort: host, ...(port.hostIp ? { HostIp: port.hostIp } : {}) },
       ];
     }
   }
@@ -85,9 +115,11 @@ function portSpec(service: DesiredService): {
 }
 
 /** Networks beyond the first, which the engine (API 1.41) only attaches after create. */
-export function extraNetworks(service: DesiredService, context: ContainerContext): string[] {
+export function extraNetworks(service: DesiredService, context: ContainerContext): ExtraNetwork[] {
   if (service.networkMode) return [];
-  return service.networks.slice(1).map((n) => context.networks[n] ?? n);
+  return service.networks
+    .slice(1)
+    .map((n) => ({ name: context.networks[n] ?? n, endpoint: endpointConfig(service, n) }));
 }
 
 function healthcheck(check: NonNullable<DesiredService['healthcheck']>): Docker.HealthConfig {
@@ -97,5 +129,9 @@ function healthcheck(check: NonNullable<DesiredService['healthcheck']>): Docker.
     ...(check.timeoutMs !== undefined ? { Timeout: check.timeoutMs * NS_PER_MS } : {}),
     ...(check.retries !== undefined ? { Retries: check.retries } : {}),
     ...(check.startPeriodMs !== undefined ? { StartPeriod: check.startPeriodMs * NS_PER_MS } : {}),
+    // Engines before 25.0 (API 1.44) ignore it; docs/fleet-format.md says so.
+    ...(check.startIntervalMs !== undefined
+      ? { StartInterval: check.startIntervalMs * NS_PER_MS }
+      : {}),
   };
 }

@@ -3,7 +3,13 @@
 import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
-import type { ContainerEngine, ContainerStatus } from './container-engine.js';
+import type {
+  ContainerEngine,
+  ContainerStatus,
+  ExtraNetwork,
+  NetworkOptions,
+  VolumeOptions,
+} from './container-engine.js';
 import { LABEL } from '../plan/labels.js';
 
 export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
@@ -58,16 +64,13 @@ export class DockerEngine implements ContainerEngine {
 
   async createContainer(
     options: Docker.ContainerCreateOptions,
-    extraNetworks: readonly string[],
+    extraNetworks: readonly ExtraNetwork[],
   ): Promise<void> {
     const container = await this.docker.createContainer(options);
-    for (const network of extraNetworks) {
-      const alias = options.Labels?.[LABEL.service];
-      await this.docker.getNetwork(network).connect({
-        Container: container.id,
-        ...(alias ? { EndpointConfig: { Aliases: [alias] } } : {}),
-      });
-    }
+    for (const network of extraNetworks)
+      await this.docker
+        .getNetwork(network.name)
+        .connect({ Container: container.id, EndpointConfig: network.endpoint });
   }
 
   async start(name: string): Promise<void> {
@@ -112,26 +115,33 @@ export class DockerEngine implements ContainerEngine {
     };
   }
 
-  async createNetwork(
-    name: string,
-    labels: Record<string, string>,
-    internal: boolean,
-  ): Promise<void> {
+  async createNetwork(options: NetworkOptions): Promise<void> {
+    const { name } = options;
     await this.refuseTaken('network', () => this.docker.getNetwork(name).inspect(), name);
     await this.docker.createNetwork({
       Name: name,
-      Driver: 'bridge',
-      Internal: internal,
-      Labels: labels,
+      Driver: options.driver ?? 'bridge',
+      Internal: options.internal,
+      Labels: options.labels,
       CheckDuplicate: true,
+      ...(options.driverOpts ? { Options: { ...options.driverOpts } } : {}),
+      ...(options.enableIpv6 ? { EnableIPv6: true } : {}),
+      ...(options.attachable ? { Attachable: true } : {}),
+      ...(options.ipam ? { IPAM: options.ipam } : {}),
     });
   }
 
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+  async createVolume(options: VolumeOptions): Promise<void> {
+    const { name } = options;
     // The engine answers a create for an existing name with that volume: it would be adopted,
     // whoever made it. Ferry creates only names it does not see as its own (plan-reconcile.ts).
     await this.refuseTaken('volume', () => this.docker.getVolume(name).inspect(), name);
-    await this.docker.createVolume({ Name: name, Labels: labels });
+    await this.docker.createVolume({
+      Name: name,
+      Labels: options.labels,
+      ...(options.driver ? { Driver: options.driver } : {}),
+      ...(options.driverOpts ? { DriverOpts: { ...options.driverOpts } } : {}),
+    });
   }
 
   private async refuseTaken(

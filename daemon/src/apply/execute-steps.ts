@@ -5,7 +5,7 @@ import { FerryError } from '#kernel/errors.js';
 import { LABEL } from '../plan/labels.js';
 import type { Step } from '../plan/steps.js';
 import { containerSpec, extraNetworks } from './container-spec.js';
-import type { ContainerEngine } from './container-engine.js';
+import type { ContainerEngine, NetworkOptions } from './container-engine.js';
 import { waitFor, type Clock } from './wait-for.js';
 
 export interface ExecuteContext {
@@ -59,13 +59,14 @@ const ownedBy = (
 const executors: Executors = {
   fetchImages: (step, c) => c.images.fetch(step.images),
   createNetwork: (step, c) =>
-    c.engine.createNetwork(
-      step.engineName,
-      ownedBy(c, step, step.network.name),
-      step.network.internal,
-    ),
+    c.engine.createNetwork(networkOptions(step, ownedBy(c, step, step.network.name))),
   createVolume: (step, c) =>
-    c.engine.createVolume(step.engineName, ownedBy(c, step, step.volume.name)),
+    c.engine.createVolume({
+      name: step.engineName,
+      labels: { ...step.volume.labels, ...ownedBy(c, step, step.volume.name) },
+      ...(step.volume.driver ? { driver: step.volume.driver } : {}),
+      ...(step.volume.driverOpts ? { driverOpts: step.volume.driverOpts } : {}),
+    }),
   createContainer: (step, c) =>
     c.engine.createContainer(
       {
@@ -82,6 +83,37 @@ const executors: Executors = {
   renameContainer: (step, c) => c.engine.rename(step.engineName, step.to),
   removeNetwork: (step, c) => c.engine.removeNetwork(step.engineName),
 };
+
+function networkOptions(
+  step: Extract<Step, { action: 'createNetwork' }>,
+  labels: Record<string, string>,
+): NetworkOptions {
+  const { network } = step;
+  const ipam = network.ipam;
+  return {
+    name: step.engineName,
+    labels: { ...network.labels, ...labels },
+    internal: network.internal,
+    ...(network.driver ? { driver: network.driver } : {}),
+    ...(network.driverOpts ? { driverOpts: network.driverOpts } : {}),
+    ...(network.enableIpv6 ? { enableIpv6: true } : {}),
+    ...(network.attachable ? { attachable: true } : {}),
+    ...(ipam
+      ? {
+          ipam: {
+            Driver: ipam.driver ?? 'default',
+            Config: ipam.config.map((c) => ({
+              ...(c.subnet ? { Subnet: c.subnet } : {}),
+              ...(c.ipRange ? { IPRange: c.ipRange } : {}),
+              ...(c.gateway ? { Gateway: c.gateway } : {}),
+              ...(c.auxAddresses ? { AuxiliaryAddresses: { ...c.auxAddresses } } : {}),
+            })),
+            ...(ipam.options ? { Options: { ...ipam.options } } : {}),
+          },
+        }
+      : {}),
+  };
+}
 
 export async function executeSteps(steps: readonly Step[], context: ExecuteContext): Promise<void> {
   for (const step of steps) {

@@ -17,18 +17,31 @@ export function planObjects(
     deployment: deployment.name,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
   };
-  const place = (objects: readonly ManagedObject[], object: string, scoped: string) =>
-    placeObject(objects, deployment, object, engineName(ns, scoped), ns, runsHere);
+  // An external network or volume is used by its name and never created (nor removed) here.
+  const place = (
+    objects: readonly ManagedObject[],
+    object: { name: string; engineName: string; external?: boolean },
+  ) =>
+    object.external
+      ? { name: engineName(ns, object.engineName), exists: true }
+      : placeObject(
+          objects,
+          deployment,
+          object.name,
+          engineName(ns, object.engineName),
+          ns,
+          runsHere,
+        );
   const steps: Step[] = [];
   const networks: Record<string, string> = {};
   for (const network of deployment.networks) {
-    const { name, exists } = place(input.current.networks, network.name, network.engineName);
+    const { name, exists } = place(input.current.networks, network);
     networks[network.name] = name;
     if (!exists) steps.push({ action: 'createNetwork', ...owner, network, engineName: name });
   }
   const volumes: Record<string, string> = {};
   for (const volume of deployment.volumes) {
-    const { name, exists } = place(input.current.volumes, volume.name, volume.engineName);
+    const { name, exists } = place(input.current.volumes, volume);
     volumes[volume.name] = name;
     if (!exists) steps.push({ action: 'createVolume', ...owner, volume, engineName: name });
   }

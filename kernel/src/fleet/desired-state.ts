@@ -8,6 +8,8 @@ export type DependencyCondition =
 export interface PortMapping {
   readonly target: number;
   readonly published?: number;
+  /** With `published`, a range of host ports the engine picks a free one from. */
+  readonly publishedTo?: number;
   readonly protocol: 'tcp' | 'udp';
   readonly hostIp?: string;
 }
@@ -18,6 +20,70 @@ export interface Mount {
   readonly source: string;
   readonly target: string;
   readonly readOnly: boolean;
+  /**
+   * Whether a missing bind source is created as a folder. Absent: yes, as Compose's short syntax
+   * does; the long syntax says `false` unless it asks for `create_host_path`.
+   */
+  readonly createHostPath?: boolean;
+  readonly propagation?: 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave';
+  /** SELinux relabelling: `z` shared, `Z` private. */
+  readonly selinux?: 'z' | 'Z';
+  /** Do not copy the image's files into an empty volume. */
+  readonly noCopy?: boolean;
+  readonly subpath?: string;
+  readonly tmpfsSizeBytes?: number;
+  readonly tmpfsMode?: number;
+}
+
+/** How a service joins one of its networks, beyond its service name as an alias. */
+export interface Endpoint {
+  readonly aliases?: readonly string[];
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+}
+
+/** A GPU or other device the engine hands over by driver (`gpus`, `deploy...devices`). */
+export interface DeviceRequest {
+  readonly driver?: string;
+  /** -1 for all. */
+  readonly count?: number;
+  readonly deviceIds?: readonly string[];
+  readonly capabilities: readonly string[];
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+/** Limits beyond memory, CPUs and processes (which predate this and stay where they were). */
+export interface ResourceLimits {
+  readonly memReservationBytes?: number;
+  readonly memSwappiness?: number;
+  readonly memswapLimitBytes?: number;
+  readonly cpuShares?: number;
+  readonly cpuQuota?: number;
+  readonly cpuPeriod?: number;
+  readonly cpuRtPeriod?: number;
+  readonly cpuRtRuntime?: number;
+  readonly cpuset?: string;
+  readonly shmSizeBytes?: number;
+  readonly blkioWeight?: number;
+  readonly blkioWeightDevice?: readonly { readonly path: string; readonly weight: number }[];
+  readonly blkioDeviceReadBps?: readonly { readonly path: string; readonly rate: number }[];
+  readonly blkioDeviceWriteBps?: readonly { readonly path: string; readonly rate: number }[];
+  readonly blkioDeviceReadIOps?: readonly { readonly path: string; readonly rate: number }[];
+  readonly blkioDeviceWriteIOps?: readonly { readonly path: string; readonly rate: number }[];
+  readonly oomKillDisable?: boolean;
+  readonly oomScoreAdj?: number;
+}
+
+/**
+ * Namespaces shared with the host or another container. `service:NAME` names a service of the
+ * same deployment (the engine gets its container); `container:NAME` a container outside Ferry.
+ */
+export interface Namespaces {
+  readonly pid?: string;
+  readonly ipc?: string;
+  readonly uts?: string;
+  readonly userns?: string;
+  readonly cgroup?: 'host' | 'private';
 }
 
 export interface Healthcheck {
@@ -26,6 +92,7 @@ export interface Healthcheck {
   readonly timeoutMs?: number;
   readonly retries?: number;
   readonly startPeriodMs?: number;
+  readonly startIntervalMs?: number;
 }
 
 export interface BuildSpec {
@@ -56,6 +123,10 @@ export interface DesiredService {
   readonly dependsOn: readonly {
     readonly service: string;
     readonly condition: DependencyCondition;
+    /** `required: false`: the service starts even when this one is not there or fails. */
+    readonly optional?: boolean;
+    /** `restart: true`: recreated whenever the dependency is. */
+    readonly restartWith?: boolean;
   }[];
   readonly devices: readonly string[];
   readonly privileged: boolean;
@@ -78,20 +149,70 @@ export interface DesiredService {
     readonly driver: string;
     readonly options: Readonly<Record<string, string>>;
   };
+  // Fields below are omitted when unset, so a container defined before they existed keeps its
+  // config hash (and is not recreated by an upgrade of Ferry).
+  /** The `container_name` the stack asked for (the engine name, with ferryd's namespace). */
+  readonly fixedName?: string;
+  readonly hostname?: string;
+  readonly domainname?: string;
+  /** Ports exposed without publishing, as `PORT/PROTOCOL`. */
+  readonly expose?: readonly string[];
+  readonly endpoints?: Readonly<Record<string, Endpoint>>;
+  readonly dns?: readonly string[];
+  readonly dnsOptions?: readonly string[];
+  readonly dnsSearch?: readonly string[];
+  readonly macAddress?: string;
+  readonly namespaces?: Namespaces;
+  readonly securityOpt?: readonly string[];
+  readonly groupAdd?: readonly string[];
+  readonly init?: boolean;
+  readonly stdinOpen?: boolean;
+  readonly tty?: boolean;
+  readonly runtime?: string;
+  readonly cgroupParent?: string;
+  readonly deviceCgroupRules?: readonly string[];
+  readonly deviceRequests?: readonly DeviceRequest[];
+  readonly limits?: ResourceLimits;
+  /** With restart `on-failure`, how often at most. */
+  readonly restartMaxRetries?: number;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** `service:NAME[:ro]` or `container:NAME[:ro]`. */
+  readonly volumesFrom?: readonly string[];
   /** sha256 of everything above that defines the container, image digest included. */
   readonly configHash: string;
 }
 
 export interface DesiredNetwork {
   readonly name: string;
-  /** `[tenant_]deployment.network` before the engine namespace. */
+  /** `[tenant_]deployment.network`, or the stack's `name:`, before the engine namespace. */
   readonly engineName: string;
   readonly internal: boolean;
+  /** Made outside this deployment (by hand, or by another deployment): never created here. */
+  readonly external?: boolean;
+  readonly driver?: string;
+  readonly driverOpts?: Readonly<Record<string, string>>;
+  readonly enableIpv6?: boolean;
+  readonly attachable?: boolean;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly ipam?: {
+    readonly driver?: string;
+    readonly config: readonly {
+      readonly subnet?: string;
+      readonly ipRange?: string;
+      readonly gateway?: string;
+      readonly auxAddresses?: Readonly<Record<string, string>>;
+    }[];
+    readonly options?: Readonly<Record<string, string>>;
+  };
 }
 
 export interface DesiredVolume {
   readonly name: string;
   readonly engineName: string;
+  readonly external?: boolean;
+  readonly driver?: string;
+  readonly driverOpts?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Where a tenant's bind mount was written, for errors found on the device. */

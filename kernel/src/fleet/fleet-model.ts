@@ -22,6 +22,8 @@ export interface Deployment {
   readonly update?: UpdatePolicy;
   readonly rollout?: { readonly percent: number; readonly previous: string };
   readonly window?: { readonly cron: string; readonly duration: string };
+  /** Compose profiles enabled for this deployment. */
+  readonly profiles?: readonly string[];
 }
 
 /** What a tenant's containers may ask of the host; everything not granted here is refused. */
@@ -42,6 +44,22 @@ export interface TenantPolicy {
   readonly loggingDrivers?: readonly string[];
   /** Ulimit names a service may set. */
   readonly ulimits?: readonly string[];
+  /** Namespaces a service may share with the host (`pid: host`, `ipc: host`, ...). */
+  readonly hostNamespaces?: readonly ('pid' | 'ipc' | 'uts' | 'userns' | 'cgroup')[];
+  /** `security_opt` entries beyond `no-new-privileges`. */
+  readonly securityOpt?: readonly string[];
+  readonly runtimes?: readonly string[];
+  /** Devices handed over by driver: `gpus`, `deploy.resources.reservations.devices`. */
+  readonly gpus?: boolean;
+  readonly deviceCgroupRules?: boolean;
+  /** Network drivers beyond bridge (macvlan, ipvlan put containers on the host's network). */
+  readonly networkDrivers?: readonly string[];
+  /** Networks and volumes made outside the deployment that it may use (`external: true`). */
+  readonly externalNetworks?: readonly string[];
+  readonly externalVolumes?: readonly string[];
+  /** `oom_kill_disable`, and a negative `oom_score_adj`. */
+  readonly oomProtection?: boolean;
+  readonly cgroupParent?: boolean;
 }
 
 export interface FleetFile {
@@ -98,4 +116,6 @@ export interface LoadedFleet {
   readonly stacks: ReadonlyMap<string, LoadedStack>;
   /** Stacks of `rollout.previous` revisions: revision -> stack path -> stack. */
   readonly previousStacks: ReadonlyMap<string, ReadonlyMap<string, LoadedStack>>;
+  /** Stack paths whose compose file is there but could not be read (its problems are reported). */
+  readonly unreadable?: ReadonlySet<string>;
 }

@@ -6,6 +6,7 @@ import type { Problem } from '../problem.js';
 import type { SchemaValidator } from '../validate.js';
 import { parseYamlFile, type YamlFile } from '../yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
+import { envFilesOf } from './compose-fields.js';
 import { parseEnvFile } from './env-file.js';
 import type { DeviceFacts } from './desired-state.js';
 import type { ComposeFile } from './compose-model.js';
@@ -49,6 +50,21 @@ export async function loadFleet(
   validator: SchemaValidator,
   scope?: DeviceScope,
 ): Promise<LoadedFleet> {
+  const { fleet, problems } = await loadFleetReport(reader, validator, scope);
+  if (problems.length > 0 || !fleet) throw new InvalidInputError(problems);
+  return fleet;
+}
+
+/**
+ * Loads a fleet and every problem in it. A compose file that breaks the schema is kept without the
+ * offending keys, so `ferry validate` goes on to check the rest (variables, references, policy)
+ * and reports everything in one run. `fleet` is missing only when fleet.yaml itself is unusable.
+ */
+export async function loadFleetReport(
+  reader: FleetReader,
+  validator: SchemaValidator,
+  scope?: DeviceScope,
+): Promise<{ fleet?: LoadedFleet; problems: Problem[] }> {
   const problems: Problem[] = [];
   const loading: Loading = {
     reader,
@@ -61,7 +77,7 @@ export async function loadFleet(
   if (!fleetYaml) {
     if (problems.length === 0)
       problems.push(fileProblem('fleet.yaml', 'no fleet.yaml at the fleet root'));
-    throw new InvalidInputError(problems);
+    return { problems };
   }
   const sink = new ProblemSink(fleetYaml);
   const { fleet, stackPaths } = checkDeployments(fleetYaml.value as FleetFile, sink);
@@ -76,20 +92,24 @@ export async function loadFleet(
   const wantedStacks = new Set(
     fleet.deployments.filter(wanted).map((d) => repoPath(d.stack) ?? ''),
   );
+  const unreadable = new Set<string>();
   for (const stackPath of stackPaths.filter((path) => wantedStacks.has(path))) {
+    const before = problems.length;
     const stack = await loadStack(reader, stackPath, loading.parse, problems, '');
     if (stack) stacks.set(stackPath, stack);
+    else if (problems.length > before) unreadable.add(stackPath);
   }
   const previousStacks = await loadPreviousStacks(loading, fleet, fleetYaml, wanted);
-  if (problems.length > 0) throw new InvalidInputError(problems);
-  return Object.freeze({
+  const loaded = {
     revision: reader.revision,
     fleetYaml,
     fleet,
     devices,
     stacks,
     previousStacks,
-  });
+    ...(unreadable.size > 0 ? { unreadable } : {}),
+  };
+  return { fleet: Object.freeze(loaded), problems };
 }
 
 /** Device files: every one in `devices/`, or with a scope only the device's own, by path. */
@@ -220,19 +240,8 @@ async function loadStack(
   // The schema has admitted the file: from here on it is read as its type.
   const compose = yaml.value as ComposeFile;
   for (const [name, service] of Object.entries(compose.services)) {
-    const files =
-      service.env_file === undefined
-        ? []
-        : typeof service.env_file === 'string'
-          ? [service.env_file]
-          : service.env_file;
-    for (const [index, envFile] of files.entries()) {
-      const at = [
-        'services',
-        name,
-        'env_file',
-        ...(Array.isArray(service.env_file) ? [index] : []),
-      ];
+    for (const { path: envFile, required, at: where } of envFilesOf(service.env_file)) {
+      const at = ['services', name, ...where];
       const path = repoJoin(stackPath, envFile);
       if (path === undefined) {
         sink.add(at, `env file '${envFile}' is outside the repository`);
@@ -240,7 +249,7 @@ async function loadStack(
       }
       const text = await reader.readFile(path).catch(() => undefined);
       if (text === undefined) {
-        sink.add(at, `env file '${envFile}' not found`);
+        if (required) sink.add(at, `env file '${envFile}' not found`);
         continue;
       }
       const parsed = parseEnvFile(text);
@@ -271,12 +280,38 @@ function parserFor(reader: FleetReader, validator: SchemaValidator, problems: Pr
       const yaml = parseYamlFile(label, text);
       const found = validator.validate(schema, yaml);
       problems.push(...found);
-      return found.length === 0 ? yaml : undefined;
+      if (found.length === 0) return yaml;
+      return schema === 'compose' ? withoutInvalid(yaml, validator) : undefined;
     } catch (error) {
       problems.push(...problemsOf(error, label));
       return undefined;
     }
   };
+}
+
+/**
+ * The file with what breaks the schema taken out (a service's offending key, a top-level entry),
+ * for the checks that follow; its problems are already reported. Undefined if that is not enough.
+ */
+function withoutInvalid(yaml: YamlFile, validator: SchemaValidator): YamlFile | undefined {
+  const value = structuredClone(yaml.value) as Record<string, unknown>;
+  for (let round = 0; round < 5; round += 1) {
+    const paths = validator.invalidPaths('compose', value);
+    if (paths.length === 0) return { ...yaml, value };
+    for (const path of paths) removeAt(value, path.slice(0, path[0] === 'services' ? 3 : 2));
+  }
+  return undefined;
+}
+
+function removeAt(root: Record<string, unknown>, path: readonly (string | number)[]): void {
+  if (path.length === 0) return;
+  let node: unknown = root;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return;
+    node = (node as Record<string, unknown>)[String(key)];
+  }
+  if (node !== null && typeof node === 'object')
+    delete (node as Record<string, unknown>)[String(path.at(-1))];
 }
 
 function fileProblem(file: string, message: string): Problem {

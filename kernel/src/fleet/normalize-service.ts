@@ -1,37 +1,29 @@
-// One Compose service (already schema-checked and interpolated) -> a DesiredService.
-import { scopedName } from './scoped-name.js';
+// One Compose service (already schema-checked and interpolated) -> a DesiredService. Each group of
+// keys has its own normaliser: networking, resources, process options; this file holds the rest
+// (image and build, command, environment, volumes, dependencies, restart, labels, health).
+import { parseDuration } from '../duration.js';
+import { parseComposeBuild } from './compose-build.js';
 import {
+  envFilesOf,
   healthcheck,
   keyValues,
   logging,
   optional,
-  parseMount,
-  parsePort,
   splitWords,
   ulimits,
 } from './compose-fields.js';
-import { parseComposeBuild } from './compose-build.js';
-import { configHash } from './config-hash.js';
 import type { ComposeService, StringMapOrList, StringOrList } from './compose-model.js';
+import { parseMount } from './compose-mounts.js';
+import { configHash } from './config-hash.js';
 import type { DependencyCondition, DesiredService, Mount } from './desired-state.js';
-import { parseByteSize, parseDuration } from '../duration.js';
-import type { EnvFileEntry } from './fleet-model.js';
+import { isList, listOf, type At, type StackContext } from './normalize-context.js';
+import { networking } from './normalize-networking.js';
+import { processOptions } from './normalize-process.js';
+import { resources } from './normalize-resources.js';
 import type { ProblemSink } from './problem-sink.js';
+import { scopedName } from './scoped-name.js';
 
-/** What a service may refer to elsewhere in its stack. */
-export interface StackContext {
-  readonly deployment: string;
-  readonly tenant?: string;
-  /** Stack folder relative to the fleet root, for resolving build contexts. */
-  readonly stackPath: string;
-  readonly services: ReadonlySet<string>;
-  readonly networks: ReadonlySet<string>;
-  readonly volumes: ReadonlySet<string>;
-  readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
-}
-
-type Path = (string | number)[];
-type At = (...rest: Path) => Path;
+export type { StackContext } from './normalize-context.js';
 
 const RESERVED_LABEL_PREFIX = 'ferry.';
 
@@ -50,90 +42,103 @@ export function normalizeService(
   };
   const service: Omit<DesiredService, 'configHash'> = {
     name,
-    containerName: scopedName(stack.tenant, stack.deployment, name),
+    containerName:
+      fixedName(raw.container_name, stack) ?? scopedName(stack.tenant, stack.deployment, name),
     image: raw.image ?? '',
     ...optional('build', buildSpec(raw.build, stack, sink, at)),
     ...optional('command', words(raw.command)),
     ...optional('entrypoint', words(raw.entrypoint)),
     environment: environment(raw, stack, sink, at),
-    ports: listOf(raw.ports, parsePort, sink, at('ports')),
     mounts: mounts(raw.volumes, stack, sink, at),
-    networks: serviceNetworks(raw.networks, raw.network_mode, stack, sink, at),
-    ...optional('networkMode', raw.network_mode),
-    restart: raw.restart ?? 'unless-stopped',
+    ...networking(raw, stack, sink, at),
+    ...restartPolicy(raw),
     ...optional('healthcheck', healthcheck(raw.healthcheck, duration)),
-    dependsOn: dependsOn(raw.depends_on, name, stack, sink, at),
-    devices: [...(raw.devices ?? [])],
+    dependsOn: dependsOn(raw, name, stack, sink, at),
+    devices: (raw.devices ?? []).map((d) =>
+      typeof d === 'string'
+        ? d
+        : [d.source, d.target ?? d.source, ...(d.permissions ? [d.permissions] : [])].join(':'),
+    ),
     privileged: raw.privileged === true,
     capAdd: [...(raw.cap_add ?? [])],
     capDrop: [...(raw.cap_drop ?? [])],
-    ...optional('user', raw.user),
+    ...optional('user', raw.user === undefined ? undefined : String(raw.user)),
     ...optional('workingDir', raw.working_dir),
     labels: labels(raw.labels, sink, at),
     ...resources(raw, sink, at),
     ...optional('stopGracePeriodMs', duration('stop_grace_period', raw.stop_grace_period)),
     ...optional('stopSignal', raw.stop_signal),
-    extraHosts: Object.entries(
-      keyValues(raw.extra_hosts, Array.isArray(raw.extra_hosts) ? ':' : '='),
-    ).map(([h, ip]) => `${h}:${ip ?? ''}`),
+    extraHosts: extraHosts(raw.extra_hosts),
     tmpfs:
       raw.tmpfs === undefined ? [] : typeof raw.tmpfs === 'string' ? [raw.tmpfs] : [...raw.tmpfs],
     readOnly: raw.read_only === true,
     ulimits: ulimits(raw.ulimits),
     sysctls: definedValues(keyValues(raw.sysctls)),
     ...optional('logging', logging(raw.logging)),
+    ...optional('fixedName', fixedName(raw.container_name, stack)),
+    ...processOptions(raw, stack, sink, at),
   };
-  const { build: _build, ...runtime } = service;
-  return {
-    ...service,
-    configHash: configHash({ deployment: stack.deployment, tenant: stack.tenant, ...runtime }),
-  };
+  return withHash(service, stack);
 }
 
-/** A command as words: a list as given, a string split the way a shell would. */
-function words(value: StringOrList | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
+/** The service with its config hash: everything that defines the container, not the build. */
+export function withHash(
+  service: Omit<DesiredService, 'configHash'>,
+  stack: Pick<StackContext, 'deployment' | 'tenant'>,
+  extra: Record<string, unknown> = {},
+): DesiredService {
+  const { build: _build, configHash: _old, ...runtime } = service as DesiredService;
+  const hash = configHash({
+    deployment: stack.deployment,
+    tenant: stack.tenant,
+    ...runtime,
+    ...extra,
+  });
+  return { ...service, configHash: hash };
+}
+
+/** A tenant's `container_name` is kept inside its own name space: `TENANT_NAME`. */
+function fixedName(name: string | undefined, stack: StackContext): string | undefined {
+  if (name === undefined) return undefined;
+  return stack.tenant === undefined ? name : `${stack.tenant}_${name}`;
+}
+
+/** A command as words: a list as given, a string split the way a shell would; null resets. */
+function words(value: StringOrList | null | undefined): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
   return typeof value === 'string' ? splitWords(value) : [...value];
 }
 
-/** Memory, CPU and process limits, from the service keys or `deploy.resources.limits`. */
-function resources(
-  raw: ComposeService,
-  sink: ProblemSink,
-  at: At,
-): Pick<DesiredService, 'memLimitBytes' | 'cpus' | 'pidsLimit'> {
-  const limits = raw.deploy?.resources?.limits ?? {};
-  const memory = raw.mem_limit ?? limits.memory;
-  const memLimitBytes = memory === undefined ? undefined : parseByteSize(memory);
-  if (memory !== undefined && memLimitBytes === undefined)
-    sink.add(
-      at(raw.mem_limit === undefined ? 'deploy' : 'mem_limit'),
-      `'${String(memory)}' is not a memory size (e.g. 256m)`,
-    );
-  const cpuValue = raw.cpus ?? limits.cpus;
-  const cpus = cpuValue === undefined ? undefined : Number(cpuValue);
-  if (cpus !== undefined && !(cpus > 0))
-    sink.add(at('cpus'), `'${String(cpuValue)}' is not a CPU count`);
+/** `on-failure:5` and `deploy.restart_policy` as the engine's restart policy. */
+function restartPolicy(raw: ComposeService): Pick<DesiredService, 'restart' | 'restartMaxRetries'> {
+  const policy = raw.deploy?.restart_policy;
+  if (raw.restart === undefined && policy) {
+    const restart =
+      policy.condition === 'none'
+        ? 'no'
+        : policy.condition === 'on-failure'
+          ? 'on-failure'
+          : 'always';
+    return {
+      restart,
+      ...optional('restartMaxRetries', restart === 'on-failure' ? policy.max_attempts : undefined),
+    };
+  }
+  const [name = 'unless-stopped', retries] = (raw.restart ?? 'unless-stopped').split(':');
   return {
-    ...optional('memLimitBytes', memLimitBytes),
-    ...optional('cpus', cpus),
-    ...optional('pidsLimit', limits.pids),
+    restart: name as DesiredService['restart'],
+    ...optional('restartMaxRetries', retries === undefined ? undefined : Number(retries)),
   };
 }
 
-function listOf<S, T>(
-  items: readonly S[] | undefined,
-  parse: (spec: S) => { ok: T } | { error: string },
-  sink: ProblemSink,
-  path: Path,
-): T[] {
-  const out: T[] = [];
-  for (const [index, spec] of (items ?? []).entries()) {
-    const parsed = parse(spec);
-    if ('error' in parsed) sink.add([...path, index], parsed.error);
-    else out.push(parsed.ok);
-  }
-  return out;
+function extraHosts(value: ComposeService['extra_hosts']): string[] {
+  if (value === undefined) return [];
+  if (isList(value))
+    // "host=1.2.3.4" (newer Compose) and "host:1.2.3.4" both name a host and its address.
+    return value.map((entry) => (/^[^:=]+=/.test(entry) ? entry.replace('=', ':') : entry));
+  return Object.entries(value).flatMap(([host, ips]) =>
+    (typeof ips === 'string' ? [ips] : ips).map((ip) => `${host}:${ip}`),
+  );
 }
 
 function definedValues(map: Record<string, string | null>): Record<string, string> {
@@ -164,6 +169,10 @@ function buildSpec(
   };
 }
 
+/**
+ * env files in order, then `environment`. An entry without a value (`- KEY`, `KEY:`) takes the
+ * device's variable of that name, as Compose takes it from its own environment.
+ */
 function environment(
   raw: ComposeService,
   stack: StackContext,
@@ -171,22 +180,22 @@ function environment(
   at: At,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  const files =
-    raw.env_file === undefined
-      ? []
-      : typeof raw.env_file === 'string'
-        ? [raw.env_file]
-        : raw.env_file;
-  for (const [index, file] of files.entries()) {
-    const entries = stack.envFiles.get(file);
-    if (!entries)
+  // An env file that could not be read was reported where the stack was loaded.
+  for (const file of envFilesOf(raw.env_file))
+    for (const entry of stack.envFiles.get(file.path) ?? []) env[entry.key] = entry.value;
+  for (const [key, value] of Object.entries(keyValues(raw.environment))) {
+    if (value !== null) {
+      env[key] = value;
+      continue;
+    }
+    const passed = stack.vars(key);
+    if (passed !== undefined) env[key] = passed;
+    else
       sink.add(
-        at('env_file', ...(Array.isArray(raw.env_file) ? [index] : [])),
-        `env file '${file}' could not be read`,
+        at('environment', ...(isList(raw.environment ?? []) ? [] : [key])),
+        `'${key}' has no value here and the device has no variable ${key} (vars: in its devices/ file) to pass through`,
       );
-    for (const entry of entries ?? []) env[entry.key] = entry.value;
   }
-  Object.assign(env, definedValues(keyValues(raw.environment)));
   return env;
 }
 
@@ -204,54 +213,60 @@ function mounts(
         `volume '${mount.source}' is not declared under top-level 'volumes:'`,
       );
     }
+    if (mount.type === 'bind' && !mount.source.startsWith('/'))
+      sink.add(
+        at('volumes', index),
+        `bind mount source '${mount.source}' must be an absolute path on the device`,
+      );
   }
   return parsed;
 }
 
-function serviceNetworks(
-  value: ComposeService['networks'],
-  mode: string | undefined,
-  stack: StackContext,
-  sink: ProblemSink,
-  at: At,
-): string[] {
-  const names: readonly string[] =
-    value === undefined ? [] : isList(value) ? value : Object.keys(value);
-  if (mode !== undefined) {
-    if (names.length > 0)
-      sink.add(at('network_mode'), `network_mode '${mode}' cannot be combined with networks`);
-    const peer = mode.startsWith('service:') ? mode.slice('service:'.length) : undefined;
-    if (peer !== undefined && !stack.services.has(peer))
-      sink.add(at('network_mode'), `service '${peer}' is not in this stack`);
-    return [];
-  }
-  for (const network of names) {
-    if (network !== 'default' && !stack.networks.has(network)) {
-      sink.add(at('networks'), `network '${network}' is not declared under top-level 'networks:'`);
-    }
-  }
-  return names.length > 0 ? [...names].sort() : ['default'];
-}
-
+/**
+ * `depends_on` as start order and conditions. With `required: false` the dependency may be absent
+ * (not in the stack, or left out by a profile) and is not waited for; `restart: true` recreates
+ * this service whenever the dependency is (the resolver folds the dependency's hash into ours).
+ */
 function dependsOn(
-  value: ComposeService['depends_on'],
+  raw: ComposeService,
   self: string,
   stack: StackContext,
   sink: ProblemSink,
   at: At,
 ): DesiredService['dependsOn'] {
-  if (value === undefined) return [];
-  const entries: [string, DependencyCondition][] = isList(value)
-    ? value.map((s) => [s, 'service_started'])
-    : Object.entries(value).map(([s, d]) => [s, d.condition]);
-  for (const [service] of entries) {
+  const value = raw.depends_on;
+  const links = (raw.links ?? []).map((l) => l.split(':')[0] ?? l);
+  type Entry = [string, DependencyCondition, boolean, boolean];
+  const entries: Entry[] = [
+    ...(value === undefined
+      ? []
+      : isList(value)
+        ? value.map((s): Entry => [s, 'service_started', true, false])
+        : Object.entries(value).map(([s, d]): Entry => [
+            s,
+            d.condition,
+            d.required ?? true,
+            d.restart ?? false,
+          ])),
+    // Compose starts a linked service first.
+    ...links
+      .filter((l) => !(value && (isList(value) ? value.includes(l) : l in value)))
+      .map((l): Entry => [l, 'service_started', true, false]),
+  ];
+  const out: DesiredService['dependsOn'][number][] = [];
+  for (const [service, condition, required, restart] of entries) {
     if (service === self) sink.add(at('depends_on'), `a service cannot depend on itself`);
-    else if (!stack.services.has(service))
-      sink.add(at('depends_on'), `service '${service}' is not in this stack`);
+    else if (!stack.services.has(service)) {
+      if (required) sink.add(at('depends_on'), `service '${service}' is not in this stack`);
+    } else
+      out.push({
+        service,
+        condition,
+        ...(required ? {} : { optional: true }),
+        ...(restart ? { restartWith: true } : {}),
+      });
   }
-  return entries
-    .map(([service, condition]) => ({ service, condition }))
-    .sort((a, b) => a.service.localeCompare(b.service));
+  return out.sort((a, b) => a.service.localeCompare(b.service));
 }
 
 function labels(
@@ -269,9 +284,4 @@ function labels(
       );
   }
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v ?? '']));
-}
-
-/** Array.isArray that keeps readonly arrays apart from the record of a union. */
-function isList<T>(value: readonly T[] | object): value is readonly T[] {
-  return Array.isArray(value);
 }

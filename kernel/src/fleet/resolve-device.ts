@@ -13,12 +13,13 @@ import { parseDuration } from '../duration.js';
 import type { Deployment, LoadedFleet, LoadedStack } from './fleet-model.js';
 import { dependencyOrder } from './dependency-order.js';
 import { interpolateDocument } from './interpolate-document.js';
-import { normalizeService, type StackContext } from './normalize-service.js';
+import { nameClashes } from './device-names.js';
+import type { StackContext } from './normalize-context.js';
+import { resolveStack, type ResolvedStack } from './resolve-stack.js';
 import { ProblemSink } from './problem-sink.js';
 import { rolloutBucket } from './rollout-bucket.js';
-import { policyViolations } from './tenant-policy.js';
+import { policyViolations, stackViolations } from './tenant-policy.js';
 import { deviceLabels, targets } from './targets.js';
-import { scopedName } from './scoped-name.js';
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
 
@@ -45,6 +46,7 @@ export function resolveDevice(
     problems.push(...resolved.problems);
     if (resolved.deployment) deployments.push(resolved.deployment);
   }
+  problems.push(...nameClashes(fleet, deployments, deviceId));
   if (problems.length > 0) return { problems };
   return { state: { device: deviceId, revision: fleet.revision, labels, deployments }, problems };
 }
@@ -59,6 +61,7 @@ function resolveDeployment(
   const fleetSink = new ProblemSink(fleet.fleetYaml, deviceId);
   const picked = pickStack(fleet, deployment, deviceId);
   if (!picked.stack) {
+    if (picked.selected && fleet.unreadable?.has(deployment.stack)) return { problems: [] };
     const where = picked.selected ? 'this revision' : `revision ${deployment.rollout?.previous}`;
     fleetSink.add(
       ['deployments', index, 'stack'],
@@ -69,42 +72,33 @@ function resolveDeployment(
   const { stack } = picked;
   const sink = new ProblemSink(stack.yaml, deviceId);
   // The schema admitted the file, and interpolation keeps its shape (strings stay strings).
-  const compose = interpolateDocument(stack.yaml.value, (name) => vars[name], sink) as ComposeFile;
+  const compose = interpolateDocument(stack.compose, (name) => vars[name], sink) as ComposeFile;
+  const networks = compose.networks ?? {};
   const context: StackContext = {
     deployment: deployment.name,
     ...(deployment.tenant === undefined ? {} : { tenant: deployment.tenant }),
     stackPath: stack.path,
     services: new Set(Object.keys(compose.services)),
-    networks: new Set(Object.keys(compose.networks ?? {})),
+    networks: new Set(Object.keys(networks)),
+    networksWithSubnet: new Set(
+      Object.keys(networks).filter((n) => networks[n]?.ipam?.config?.some((c) => c.subnet)),
+    ),
     volumes: new Set(Object.keys(compose.volumes ?? {})),
+    configs: new Set(Object.keys(compose.configs ?? {})),
+    secrets: new Set(Object.keys(compose.secrets ?? {})),
     envFiles: stack.envFiles,
+    vars: (name) => vars[name],
   };
-  const services = Object.entries(compose.services).map(([name, raw]) =>
-    normalizeService(name, raw, context, sink),
-  );
-  const tenantBinds = checkServices(fleet, deployment, services, stack, sink);
+  const resolved = resolveStack(compose, context, deployment.profiles ?? [], sink);
+  const tenantBinds = checkServices(fleet, deployment, resolved, stack, sink);
   const problems = [...fleetSink.problems, ...sink.problems];
   if (problems.length > 0) return { problems };
-  const { name, tenant } = deployment;
-  const usedNetworks = new Set(services.flatMap((s) => s.networks));
-  const networkNames = [...new Set([...context.networks, ...usedNetworks])]
-    .filter((n) => usedNetworks.has(n) || n !== 'default')
-    .sort();
   return {
     problems,
     deployment: {
       ...deploymentSettings(fleet, deployment, picked),
-      services,
+      ...resolved,
       ...(tenantBinds ? { tenantBinds } : {}),
-      networks: networkNames.map((network) => ({
-        name: network,
-        engineName: scopedName(tenant, name, network),
-        internal: compose.networks?.[network]?.internal === true,
-      })),
-      volumes: [...context.volumes].sort().map((volume) => ({
-        name: volume,
-        engineName: scopedName(tenant, name, volume),
-      })),
     },
   };
 }
@@ -136,7 +130,7 @@ function pickStack(fleet: LoadedFleet, deployment: Deployment, deviceId: string)
 function checkServices(
   fleet: LoadedFleet,
   deployment: Deployment,
-  services: readonly DesiredService[],
+  { services, networks, volumes }: ResolvedStack,
   stack: LoadedStack,
   sink: ProblemSink,
 ): DesiredDeployment['tenantBinds'] {
@@ -160,6 +154,8 @@ function checkServices(
       sink.add(['services', service.name, ...violation.field], violation.message);
     }
   }
+  for (const violation of stackViolations(deployment.tenant, policy, networks, volumes))
+    sink.add(violation.field, violation.message);
   return { folders: policy.bindMounts ?? [], sites: bindSites(services, stack.yaml) };
 }
 

@@ -6,16 +6,32 @@
 // harmless (it stays inside the container and the tenant's own networks and volumes) or with the
 // check that gates it. test/unit/tenant-policy.test.ts walks compose.schema.json and fails when a
 // key is in neither group, so a key added to the schema later cannot slip past.
-import { posix } from 'node:path';
 import type { ComposeService } from './compose-model.js';
-import type { DesiredService } from './desired-state.js';
+import type { DesiredNetwork, DesiredService, DesiredVolume } from './desired-state.js';
 import type { TenantPolicy } from './fleet-model.js';
+import {
+  bindMounts,
+  capabilities,
+  cgroupParent,
+  deviceCgroupRules,
+  deviceRequests,
+  devices,
+  hostPorts,
+  logging,
+  namespace,
+  networkMode,
+  oomProtection,
+  privileged,
+  runtime,
+  securityOpt,
+  sysctls,
+  ulimits,
+  volumesFrom,
+  type PolicyViolation,
+} from './tenant-gates.js';
 
-export interface PolicyViolation {
-  /** Path inside the service, e.g. ['privileged'] or ['volumes', 1]. */
-  readonly field: readonly (string | number)[];
-  readonly message: string;
-}
+export { isAllowedBind, isWithin, parsePortGrant, type PolicyViolation } from './tenant-gates.js';
+import { isAllowedBind } from './tenant-gates.js';
 
 type Check = (service: DesiredService, policy: TenantPolicy, tenant: string) => PolicyViolation[];
 
@@ -24,53 +40,103 @@ export type KeyRule = { readonly harmless: string } | { readonly gate: Check };
 const harmless = (why: string): KeyRule => ({ harmless: why });
 const gate = (check: Check): KeyRule => ({ gate: check });
 
-/** Logging drivers that only write on the device, inside the engine's own storage. */
-const LOCAL_LOGGING = new Set(['json-file', 'local', 'none']);
-
 /** Every service key of compose.schema.json, and why it may or may not be used by a tenant. */
 export const SERVICE_KEYS: Readonly<Record<keyof ComposeService, KeyRule>> = {
   image: harmless('what runs inside the container'),
   build: harmless('used by the builder, never on the device'),
+  annotations: harmless('metadata for the runtime'),
+  attach: harmless('a setting of `docker compose up`: ferryd attaches to no output'),
+  blkio_config: harmless('limits on the container itself'),
   command: harmless('inside the container'),
+  configs: harmless("files of the deployment's own stack"),
+  container_name: harmless("a tenant's names are prefixed with the tenant"),
+  cpu_shares: harmless('a limit'),
+  cpu_quota: harmless('a limit'),
+  cpu_period: harmless('a limit'),
+  cpu_rt_period: harmless('a limit'),
+  cpu_rt_runtime: harmless('a limit'),
+  cpus: harmless('a limit'),
+  cpuset: harmless('a limit'),
   entrypoint: harmless('inside the container'),
   environment: harmless('inside the container'),
   env_file: harmless('read from the repository, inside the container'),
-  networks: harmless("only the deployment's own networks exist in a stack"),
+  expose: harmless('metadata: publishes nothing'),
+  networks: harmless("a stack's own networks; external ones are gated where they are declared"),
   restart: harmless('the engine restarts only this container'),
   healthcheck: harmless('runs inside the container'),
+  hostname: harmless("the container's own name in its UTS namespace"),
+  domainname: harmless("the container's own name in its UTS namespace"),
   depends_on: harmless('order within the deployment'),
+  develop: harmless('a setting of `docker compose watch`: no effect on a device'),
+  dns: harmless("the container's own resolver"),
+  dns_opt: harmless("the container's own resolver"),
+  dns_search: harmless("the container's own resolver"),
   cap_drop: harmless('takes privileges away'),
   user: harmless('a user inside the container, limited by its capabilities'),
+  group_add: harmless('groups inside the container, limited by what it can reach'),
+  init: harmless('a minimal init inside the container'),
+  stdin_open: harmless('a terminal setting of the container'),
+  tty: harmless('a terminal setting of the container'),
   working_dir: harmless('inside the container'),
   labels: harmless("Ferry's own label prefix is refused for everyone"),
+  links: harmless('aliases between services of the deployment'),
+  mac_address: harmless("the container's own interface"),
   mem_limit: harmless('a limit'),
-  cpus: harmless('a limit'),
-  deploy: harmless('resource limits'),
+  mem_reservation: harmless('a limit'),
+  mem_swappiness: harmless('a limit'),
+  memswap_limit: harmless('a limit'),
+  pids_limit: harmless('a limit'),
+  platform: harmless('which image variant runs'),
+  profiles: harmless('which services of the deployment run'),
+  pull_policy: harmless('when the image is fetched'),
+  secrets: harmless(
+    'secrets of the stack; a secret file on the device is gated where it is declared',
+  ),
+  shm_size: harmless("memory charged to the container's own cgroup"),
   stop_grace_period: harmless('how this container stops'),
   stop_signal: harmless('how this container stops'),
   extra_hosts: harmless("entries in the container's own /etc/hosts"),
   tmpfs: harmless("memory charged to the container's own cgroup"),
   read_only: harmless('takes privileges away'),
-  privileged: gate((service, policy, tenant) =>
-    service.privileged && policy.privileged !== true
-      ? [{ field: ['privileged'], message: `tenant '${tenant}' may not run privileged containers` }]
-      : [],
-  ),
+  privileged: gate(privileged),
   network_mode: gate(networkMode),
   devices: gate(devices),
   volumes: gate(bindMounts),
+  volumes_from: gate(volumesFrom),
   cap_add: gate(capabilities),
   sysctls: gate(sysctls),
   ports: gate(hostPorts),
   logging: gate(logging),
   ulimits: gate(ulimits),
+  pid: gate(namespace('pid', 'pid')),
+  ipc: gate(namespace('ipc', 'ipc')),
+  uts: gate(namespace('uts', 'uts')),
+  userns_mode: gate(namespace('userns', 'userns_mode')),
+  cgroup: gate(namespace('cgroup', 'cgroup')),
+  security_opt: gate(securityOpt),
+  runtime: gate(runtime),
+  gpus: gate(deviceRequests('gpus')),
+  deploy: gate(deviceRequests('deploy')),
+  device_cgroup_rules: gate(deviceCgroupRules),
+  cgroup_parent: gate(cgroupParent),
+  oom_kill_disable: gate(oomProtection('oom_kill_disable')),
+  oom_score_adj: gate(oomProtection('oom_score_adj')),
 };
 
-/** Keys of a stack's top-level `volumes.NAME` and `networks.NAME`. */
-export const STACK_OBJECT_KEYS: Readonly<Record<string, KeyRule>> = {
-  driver: harmless('the schema allows only the local volume and bridge network drivers'),
-  labels: harmless('metadata'),
-  internal: harmless('takes reach away'),
+/** Keys of a stack's top-level `networks.NAME`, `volumes.NAME`, `configs.NAME`, `secrets.NAME`. */
+export const STACK_OBJECT_KEYS: Readonly<Record<string, string>> = {
+  name: "a tenant's names are prefixed with the tenant",
+  driver: 'gated: bridge and local need no grant (stackViolations)',
+  driver_opts: 'gated: a local volume bound to a host path is a bind mount (stackViolations)',
+  external: 'gated: joining what another made needs a grant (stackViolations)',
+  labels: 'metadata',
+  internal: 'takes reach away',
+  attachable: 'no effect without Swarm',
+  enable_ipv6: "the network's own addresses",
+  ipam: "the network's own addresses",
+  file: 'configs: a repository file; secrets: a device file, gated as a bind mount',
+  content: 'inline text of the stack',
+  environment: "a variable of the device's own file",
 };
 
 /** Every way `service` exceeds what `tenant` is allowed. */
@@ -84,152 +150,51 @@ export function policyViolations(
   );
 }
 
-function networkMode(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  const mode = service.networkMode;
-  const allowed =
-    mode === undefined ||
-    mode === 'none' ||
-    mode.startsWith('service:') ||
-    (mode === 'host' && policy.hostNetwork === true) ||
-    (mode === 'bridge' && policy.bridgeNetwork === true);
-  if (allowed) return [];
-  const what = mode === 'host' ? 'the host network' : `network_mode '${mode}'`;
-  return [{ field: ['network_mode'], message: `tenant '${tenant}' may not use ${what}` }];
-}
-
-function devices(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  return service.devices.flatMap((device, index) => {
-    const hostPath = device.split(':')[0] ?? device;
-    return (policy.devices ?? []).includes(hostPath)
-      ? []
-      : [
-          {
-            field: ['devices', index],
-            message: `tenant '${tenant}' may not use device ${hostPath}`,
-          },
-        ];
-  });
-}
-
-function bindMounts(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  return service.mounts.flatMap((mount, index) =>
-    mount.type !== 'bind' || isAllowedBind(mount.source, policy)
-      ? []
-      : [
-          {
-            field: ['volumes', index],
-            message: `tenant '${tenant}' may not bind-mount ${mount.source}`,
-          },
-        ],
-  );
-}
-
-/** Whether a host path lies in one of the policy's bind folders (as written; see bind-sources.ts). */
-export function isAllowedBind(path: string, policy: TenantPolicy): boolean {
-  return (policy.bindMounts ?? []).some((folder) => isWithin(path, folder));
-}
-
-export function isWithin(path: string, folder: string): boolean {
-  // Normalise first: '/srv/acme/../../etc' must not pass as inside /srv/acme.
-  path = posix.normalize(path);
-  const base = posix.normalize(folder).replace(/\/+$/, '');
-  return path === base || path.startsWith(`${base}/`);
-}
-
-/** `CAP_NET_ADMIN`, `net_admin` and `NET_ADMIN` name one capability. */
-function capabilityName(name: string): string {
-  return name.toUpperCase().replace(/^CAP_/, '');
-}
-
-function capabilities(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  const allowed = new Set((policy.capabilities ?? []).map(capabilityName));
-  return service.capAdd.flatMap((cap, index) =>
-    allowed.has(capabilityName(cap))
-      ? []
-      : [
-          {
-            field: ['cap_add', index],
-            message: `tenant '${tenant}' may not add capability ${capabilityName(cap)}`,
-          },
-        ],
-  );
-}
-
-function sysctls(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  const allowed = (name: string) =>
-    (policy.sysctls ?? []).some((entry) =>
-      entry.endsWith('.*') ? name.startsWith(entry.slice(0, -1)) : name === entry,
-    );
-  return Object.keys(service.sysctls).flatMap((name) =>
-    allowed(name)
-      ? []
-      : [{ field: ['sysctls', name], message: `tenant '${tenant}' may not set sysctl ${name}` }],
-  );
-}
-
-interface PortGrant {
-  readonly address: string;
-  readonly low: number;
-  readonly high: number;
-}
-
-/** "127.0.0.1:8000-8099", "0.0.0.0:1883", "[::1]:8080" (the schema checks the shape). */
-export function parsePortGrant(text: string): PortGrant {
-  const colon = text.lastIndexOf(':');
-  const address = text.slice(0, colon).replace(/^\[|\]$/g, '');
-  const [low = '', high = low] = text.slice(colon + 1).split('-');
-  return { address, low: Number(low), high: Number(high) };
-}
-
-function hostPorts(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  // With the host network (gated on its own) the engine ignores ports.
-  if (service.networkMode === 'host') return [];
-  const grants = (policy.ports ?? []).map(parsePortGrant);
-  return service.ports.flatMap((port, index) => {
-    if (port.published === undefined) {
-      // The engine would pick a free host port on every interface: nothing a grant can name.
-      return [
-        {
-          field: ['ports', index],
-          message: `tenant '${tenant}' must name the host port (HOST:${port.target})`,
-        },
-      ];
-    }
-    // No host_ip: the engine listens on every interface, IPv4 and IPv6.
-    const address = port.hostIp ?? '0.0.0.0';
-    const granted = grants.some(
-      (g) =>
-        port.published! >= g.low &&
-        port.published! <= g.high &&
-        (g.address === address || (g.address === '0.0.0.0' && !address.includes(':'))),
-    );
-    return granted
-      ? []
-      : [
-          {
-            field: ['ports', index],
-            message: `tenant '${tenant}' may not publish ${address}:${port.published} on the host`,
-          },
-        ];
-  });
-}
-
-function logging(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  const driver = service.logging?.driver;
-  if (driver === undefined || LOCAL_LOGGING.has(driver)) return [];
-  if ((policy.loggingDrivers ?? []).includes(driver)) return [];
-  return [
-    {
-      field: ['logging', 'driver'],
-      message: `tenant '${tenant}' may not use the ${driver} logging driver (allowed without a grant: ${[...LOCAL_LOGGING].join(', ')})`,
-    },
-  ];
-}
-
-function ulimits(service: DesiredService, policy: TenantPolicy, tenant: string) {
-  return Object.keys(service.ulimits).flatMap((name) =>
-    (policy.ulimits ?? []).includes(name)
-      ? []
-      : [{ field: ['ulimits', name], message: `tenant '${tenant}' may not set ulimit ${name}` }],
-  );
+/** Top-level networks and volumes of a tenant's stack that need a grant. */
+export function stackViolations(
+  tenant: string,
+  policy: TenantPolicy,
+  networks: readonly DesiredNetwork[],
+  volumes: readonly DesiredVolume[],
+): PolicyViolation[] {
+  const out: PolicyViolation[] = [];
+  for (const network of networks) {
+    const at = ['networks', network.name];
+    if (network.external && !(policy.externalNetworks ?? []).includes(network.engineName))
+      out.push({
+        field: [...at, 'external'],
+        message: `tenant '${tenant}' may not join network ${network.engineName}`,
+      });
+    const driver = network.driver ?? 'bridge';
+    if (driver !== 'bridge' && !(policy.networkDrivers ?? []).includes(driver))
+      out.push({
+        field: [...at, 'driver'],
+        message: `tenant '${tenant}' may not use the ${driver} network driver`,
+      });
+  }
+  for (const volume of volumes) {
+    const at = ['volumes', volume.name];
+    if (volume.external && !(policy.externalVolumes ?? []).includes(volume.engineName))
+      out.push({
+        field: [...at, 'external'],
+        message: `tenant '${tenant}' may not mount volume ${volume.engineName}`,
+      });
+    const driver = volume.driver ?? 'local';
+    if (driver !== 'local')
+      out.push({
+        field: [...at, 'driver'],
+        message: `tenant '${tenant}' may not use the ${driver} volume driver (plugins run as root on the host)`,
+      });
+    const device = volume.driverOpts?.device;
+    if (
+      device !== undefined &&
+      /\bbind\b/.test(volume.driverOpts?.o ?? '') &&
+      !isAllowedBind(device, policy)
+    )
+      out.push({
+        field: [...at, 'driver_opts', 'device'],
+        message: `tenant '${tenant}' may not bind-mount ${device}`,
+      });
+  }
+  return out;
 }
