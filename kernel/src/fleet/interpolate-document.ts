@@ -13,8 +13,10 @@ function interpolateAll(text: string, lookup: Lookup, report: (message: string) 
       return failed.size === 0 ? value : text;
     } catch (error) {
       if (!(error instanceof InterpolationError)) throw error;
+      // Taken as empty, `${VAR:?message}` fails again: that one was reported already.
+      if (error.variable !== undefined && failed.has(error.variable)) return text;
       report(error.message);
-      if (error.variable === undefined || failed.has(error.variable)) return text;
+      if (error.variable === undefined) return text;
       failed.add(error.variable);
     }
   }
