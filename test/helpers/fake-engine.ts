@@ -14,7 +14,7 @@ import type {
   ManagedContainer,
 } from '../../daemon/src/plan/engine-state.js';
 import { LABEL } from '../../daemon/src/plan/labels.js';
-import type { ImageSupply } from '../../daemon/src/apply/execute-steps.js';
+import type { FileSupply, ImageSupply } from '../../daemon/src/apply/execute-steps.js';
 
 export type Health = 'healthy' | 'unhealthy' | 'starting' | 'none';
 
@@ -178,3 +178,6 @@ export class FakeImages implements ImageSupply {
     this.#have.delete(reference);
   }
 }
+
+/** Mounts that are not device paths, left as they are (the unit tests use none). */
+export const passThroughFiles: FileSupply = { prepare: async (service) => service };

@@ -1,7 +1,7 @@
 // A FleetReader over plain objects: `{ 'fleet.yaml': '...', 'devices/a.yaml': '...' }`, with
 // other revisions given as further objects. Lets unit tests drive the loader and resolver.
 import { FerryError } from '#kernel/errors.js';
-import type { FleetReader } from '#kernel/source/fleet-reader.js';
+import type { EntryKind, FleetReader } from '#kernel/source/fleet-reader.js';
 
 export type FleetFiles = Readonly<Record<string, string>>;
 
@@ -27,6 +27,20 @@ export class MemoryReader implements FleetReader {
       .filter((file) => file.startsWith(prefix))
       .map((file) => file.slice(prefix.length).split('/')[0] ?? '');
     return [...new Set(names)].sort();
+  }
+
+  async kindOf(path: string): Promise<EntryKind | undefined> {
+    if (this.files[path] !== undefined) return path.endsWith('.sh') ? 'executable' : 'file';
+    return Object.keys(this.files).some((f) => f.startsWith(`${path}/`)) ? 'folder' : undefined;
+  }
+
+  async readBytes(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    this.touched.push(path);
+    const text = this.files[path];
+    if (text === undefined) return undefined;
+    if (Buffer.byteLength(text) > maxBytes)
+      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${maxBytes} bytes`);
+    return Buffer.from(text);
   }
 
   async atRevision(revision: string): Promise<FleetReader> {

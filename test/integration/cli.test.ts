@@ -120,7 +120,9 @@ describe('command line basics', () => {
     assert.equal(failed.code, 2);
     assert.match(
       failed.stderr,
-      new RegExp(`^${bad}:3:3 source\\.intervall: unknown key 'intervall' \\(did you mean 'interval'\\?\\)`),
+      new RegExp(
+        `^${bad}:3:3 source\\.intervall: unknown key 'intervall' \\(did you mean 'interval'\\?\\)`,
+      ),
     );
     const missing = await runCli('ferryd', ['check-config', '--config', join(dir, 'none.yaml')]);
     assert.equal(missing.code, 2);

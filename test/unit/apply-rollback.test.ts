@@ -7,7 +7,7 @@ import { applyDeployment } from '../../daemon/src/agent/apply-deployment.js';
 import type { Clock } from '../../daemon/src/apply/wait-for.js';
 import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
 import type { DeploymentRecord } from '../../daemon/src/state/state-file.js';
-import { FakeEngine, FakeImages, type Health } from '../helpers/fake-engine.js';
+import { FakeEngine, FakeImages, passThroughFiles, type Health } from '../helpers/fake-engine.js';
 import { deployment, desiredState, service } from '../helpers/plan-builders.js';
 
 const logger = pino({ level: 'silent' });
@@ -38,7 +38,7 @@ async function apply(
     desired: desiredState(wanted),
     turn: { deployment: wanted, record, ungated: false },
     namespace: '',
-    execute: { engine, device: 'gw', logger, clock, images },
+    execute: { engine, device: 'gw', logger, clock, images, files: passThroughFiles },
     hostRoot: '/',
     beforeChanges: async () => undefined,
   });

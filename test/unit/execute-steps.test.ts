@@ -10,14 +10,14 @@ import {
 } from '../../daemon/src/apply/execute-steps.js';
 import { planReconcile } from '../../daemon/src/plan/plan-reconcile.js';
 import { LABEL } from '../../daemon/src/plan/labels.js';
-import { FakeEngine, FakeImages } from '../helpers/fake-engine.js';
+import { FakeEngine, FakeImages, passThroughFiles } from '../helpers/fake-engine.js';
 import { deployment, desiredState, service } from '../helpers/plan-builders.js';
 
 const logger = pino({ level: 'silent' });
 const clock = { now: () => 0, sleep: async () => undefined };
 
 function context(engine: FakeEngine, images: FakeImages): ExecuteContext {
-  return { engine, device: 'gw', logger, clock, images };
+  return { engine, device: 'gw', logger, clock, images, files: passThroughFiles };
 }
 
 describe('executeSteps', () => {

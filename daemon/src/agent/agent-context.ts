@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { DockerEngine } from '../apply/docker-engine.js';
+import { ShippedStore } from '../apply/shipped-store.js';
 import { systemClock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { readCredentials } from '#kernel/read-credentials.js';
@@ -52,6 +53,7 @@ export function createPassContext(
   const images = new DockerImages(docker);
   const imageCache = new ImageCache(config.state.dir);
   const facts = deviceFacts(config);
+  const source = createSource(config);
   return {
     config,
     engine: new DockerEngine(docker),
@@ -59,7 +61,11 @@ export function createPassContext(
     fetcher: createFetcher(config, { images, imageCache, logger, onProgress }),
     imageCache,
     platform: platformOf(config, facts),
-    source: createSource(config),
+    source,
+    shipped: new ShippedStore({
+      dir: config.state.dir,
+      readerAt: (revision) => source.reader(revision),
+    }),
     stateFile: new StateFile(config.state.dir),
     validator,
     logger,

@@ -7,6 +7,7 @@ import type { Problem } from '#kernel/problem.js';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { resolveBindSources } from '../apply/bind-sources.js';
 import type { ContainerEngine } from '../apply/container-engine.js';
+import { sweepShipped, type ShippedStore } from '../apply/shipped-store.js';
 import { executeSteps, type ExecuteContext } from '../apply/execute-steps.js';
 import type { Clock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
@@ -47,6 +48,8 @@ export interface PassContext {
   readonly platform: Platform;
   readonly fetcher: ImageFetcher;
   readonly imageCache: ImageCache;
+  /** Content of mounts that are not device paths (repository files, data folders, secrets). */
+  readonly shipped: ShippedStore;
   /** The last revision resolved and its result: a commit never changes. */
   readonly resolvedCache: { revision?: string; result?: ResolveResult };
 }
@@ -165,7 +168,14 @@ async function applyDesired(
   const fetched = await fetchForPass(context, images, decision, revision);
   if (!('imageIds' in fetched)) return finish(fetched);
   const applyStarted = clock.now();
-  const execute: ExecuteContext = { engine, device: desired.device, logger, clock, images };
+  const execute: ExecuteContext = {
+    engine,
+    device: desired.device,
+    logger,
+    clock,
+    images,
+    files: context.shipped,
+  };
   const applied = await applyTurns(context, desired, state, decision, execute);
   await executeSteps(decision.leaving.steps, execute);
   const removed = [...new Set(decision.leaving.services.map((s) => s.deployment))];
@@ -177,6 +187,9 @@ async function applyDesired(
   await removeUnusedImages(context.images, context.imageCache, settled.keepImages, logger).catch(
     (error: unknown) =>
       logger.warn({ event: 'gc.failed', reason: messageOf(error) }, 'image clean-up failed'),
+  );
+  await sweepShipped(config.state.dir, settled.keepFiles).catch((error: unknown) =>
+    logger.warn({ event: 'gc.failed', reason: messageOf(error) }, 'file clean-up failed'),
   );
   const final = await engine.snapshot(desired.device);
   return finish({

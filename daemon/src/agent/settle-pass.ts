@@ -26,6 +26,11 @@ export interface Settlement {
   readonly converged: boolean;
   /** Images of what should run and of every last known good version (rollback needs them). */
   readonly keepImages: ReadonlySet<string>;
+  /** Shipped content and containers those versions name (the rest of files/ can go). */
+  readonly keepFiles: {
+    readonly digests: ReadonlySet<string>;
+    readonly containers: ReadonlySet<string>;
+  };
   /** Every deployment's outcome this pass, held ones included. */
   readonly outcomes: ReadonlyMap<string, DeploymentOutcome>;
   readonly failures: readonly PassFailure[];
@@ -69,16 +74,26 @@ export function settlePass(input: SettleInput): Settlement {
     appliedRevision: converged ? input.revision : state.appliedRevision,
     deployments: records,
   };
+  const kept = [
+    ...desired.deployments,
+    ...Object.values(records).flatMap((r) => (r.lastKnownGood ? [r.lastKnownGood.deployment] : [])),
+  ];
+  const services = kept.flatMap((d) => d.services);
   return {
     state: next,
     changed: canonicalJson(next) !== canonicalJson(state),
     converged,
-    keepImages: new Set([
-      ...desired.deployments.flatMap(imagesOf),
-      ...Object.values(records).flatMap((r) =>
-        r.lastKnownGood ? imagesOf(r.lastKnownGood.deployment) : [],
+    keepImages: new Set(kept.flatMap(imagesOf)),
+    keepFiles: {
+      digests: new Set(
+        services.flatMap((s) =>
+          s.mounts.flatMap((m) =>
+            m.origin?.kind === 'repository' || m.origin?.kind === 'inline' ? [m.origin.digest] : [],
+          ),
+        ),
       ),
-    ]),
+      containers: new Set(services.map((s) => s.containerName)),
+    },
     outcomes,
     failures: [...outcomes.entries()]
       .filter(([, o]) => o.reason && o.status !== 'held-after-failure')

@@ -84,7 +84,7 @@ export async function resolveBindSources(state: DesiredState, root = '/'): Promi
         path: `services.${service}.volumes[${index}]`,
       };
     const check = async (service: string, mount: Mount, index: number): Promise<Mount> => {
-      if (mount.type !== 'bind') return mount;
+      if (mount.type !== 'bind' || mount.origin) return mount;
       let path: string;
       try {
         path = await hostRealPath(mount.source, root);

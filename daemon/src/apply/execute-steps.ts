@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { FerryError } from '#kernel/errors.js';
 import { LABEL } from '../plan/labels.js';
+import type { DesiredService } from '#kernel/fleet/desired-state.js';
 import type { Step } from '../plan/steps.js';
 import { containerSpec, extraNetworks } from './container-spec.js';
 import type { ContainerEngine, NetworkOptions } from './container-engine.js';
@@ -14,6 +15,17 @@ export interface ExecuteContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly images: ImageSupply;
+  readonly files: FileSupply;
+}
+
+/** What mounts that are not device paths need on the device (shipped-store.ts). */
+export interface FileSupply {
+  /** The service with those mounts as binds of paths that now exist. */
+  prepare(
+    service: DesiredService,
+    revision: string | null,
+    container: string,
+  ): Promise<DesiredService>;
 }
 
 /** Images for containers, from Ferry's fetch stage (there is no other download path). */
@@ -67,15 +79,18 @@ const executors: Executors = {
       ...(step.volume.driver ? { driver: step.volume.driver } : {}),
       ...(step.volume.driverOpts ? { driverOpts: step.volume.driverOpts } : {}),
     }),
-  createContainer: (step, c) =>
-    c.engine.createContainer(
+  createContainer: async (step, c) => {
+    const { revision } = step.context;
+    const service = await c.files.prepare(step.service, revision, step.service.containerName);
+    await c.engine.createContainer(
       {
-        ...containerSpec(step.engineName, step.service, step.context, step.deployment),
+        ...containerSpec(step.engineName, service, step.context, step.deployment),
         // Imported images have no repo digest on the engine: create from the image ID.
-        Image: c.images.idOf(step.service.image) ?? step.service.image,
+        Image: c.images.idOf(service.image) ?? service.image,
       },
-      extraNetworks(step.service, step.context),
-    ),
+      extraNetworks(service, step.context),
+    );
+  },
   startContainer: (step, c) => c.engine.start(step.engineName),
   waitFor: (step, c) => waitFor(step, c.engine, c.clock),
   stopContainer: (step, c) => c.engine.stop(step.containerId),

@@ -14,6 +14,27 @@ export interface PortMapping {
   readonly hostIp?: string;
 }
 
+/**
+ * Where a bind mount's content comes from when it is not a path on the device: a file or folder
+ * of the repository (content-addressed), a data folder Ferry keeps for the deployment, a config's
+ * inline content, or a secret from ferryd's own environment. ferryd turns each into a path.
+ */
+export type MountOrigin =
+  | {
+      readonly kind: 'repository';
+      readonly path: string;
+      readonly digest: string;
+      readonly entry: 'file' | 'folder';
+    }
+  | { readonly kind: 'data'; readonly path: string }
+  | {
+      readonly kind: 'inline';
+      readonly name: string;
+      readonly digest: string;
+      readonly content: string;
+    }
+  | { readonly kind: 'environment'; readonly name: string; readonly variable: string };
+
 export interface Mount {
   readonly type: 'volume' | 'bind' | 'tmpfs';
   /** Volume name (as named in the stack), host path for binds, empty for tmpfs. */
@@ -33,6 +54,10 @@ export interface Mount {
   readonly subpath?: string;
   readonly tmpfsSizeBytes?: number;
   readonly tmpfsMode?: number;
+  /** Not a device path: see MountOrigin. */
+  readonly origin?: MountOrigin;
+  /** Owner and mode of a config or secret file (`configs: [{ uid, gid, mode }]`). */
+  readonly file?: { readonly uid?: string; readonly gid?: string; readonly mode?: number };
 }
 
 /** How a service joins one of its networks, beyond its service name as an alias. */

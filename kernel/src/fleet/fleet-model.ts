@@ -1,5 +1,6 @@
 // The fleet repository as loaded and validated: plain, frozen data the resolver works on.
 import type { ComposeFile } from './compose-model.js';
+import type { StackFiles } from './stack-files.js';
 import type { YamlFile } from '../yaml-file.js';
 
 export type UpdateOrder = 'start-first' | 'stop-first';
@@ -88,6 +89,8 @@ export interface LoadedStack {
   readonly yaml: YamlFile;
   /** The compose file as validated by the schema (before interpolation), typed. */
   readonly compose: ComposeFile;
+  /** Files and folders the stack ships from the repository, by repository path. */
+  readonly files: StackFiles;
   /** env_file contents by the path written in the compose file. */
   readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
 }

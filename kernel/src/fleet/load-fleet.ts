@@ -6,21 +6,18 @@ import type { Problem } from '../problem.js';
 import type { SchemaValidator } from '../validate.js';
 import { parseYamlFile, type YamlFile } from '../yaml-file.js';
 import type { FleetReader } from '../source/fleet-reader.js';
-import { envFilesOf } from './compose-fields.js';
-import { parseEnvFile } from './env-file.js';
 import type { DeviceFacts } from './desired-state.js';
-import type { ComposeFile } from './compose-model.js';
 import type {
   Deployment,
   DeviceFile,
-  EnvFileEntry,
   FleetFile,
   LoadedDevice,
   LoadedFleet,
   LoadedStack,
 } from './fleet-model.js';
 import { ProblemSink } from './problem-sink.js';
-import { repoJoin, repoPath } from './repo-path.js';
+import { fileProblem, loadStack, withoutInvalid, type Parse } from './load-stack.js';
+import { repoPath } from './repo-path.js';
 import { deviceLabels, targets } from './targets.js';
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -221,56 +218,6 @@ function deepFrozen<T>(value: T): T {
   return value;
 }
 
-async function loadStack(
-  reader: FleetReader,
-  stackPath: string,
-  parse: Parse,
-  problems: Problem[],
-  suffix: string,
-): Promise<LoadedStack | undefined> {
-  const file = `${stackPath}/compose.yaml`;
-  const yaml = await parse(file, 'compose', `${file}${suffix}`);
-  if (!yaml) {
-    if (!problems.some((p) => p.file === `${file}${suffix}`))
-      problems.push(fileProblem(`${file}${suffix}`, `no compose.yaml in stack '${stackPath}'`));
-    return undefined;
-  }
-  const sink = new ProblemSink(yaml);
-  const envFiles = new Map<string, EnvFileEntry[]>();
-  // The schema has admitted the file: from here on it is read as its type.
-  const compose = yaml.value as ComposeFile;
-  for (const [name, service] of Object.entries(compose.services)) {
-    for (const { path: envFile, required, at: where } of envFilesOf(service.env_file)) {
-      const at = ['services', name, ...where];
-      const path = repoJoin(stackPath, envFile);
-      if (path === undefined) {
-        sink.add(at, `env file '${envFile}' is outside the repository`);
-        continue;
-      }
-      const text = await reader.readFile(path).catch(() => undefined);
-      if (text === undefined) {
-        if (required) sink.add(at, `env file '${envFile}' not found`);
-        continue;
-      }
-      const parsed = parseEnvFile(text);
-      for (const error of parsed.errors)
-        problems.push({
-          file: `${path}${suffix}`,
-          line: error.line,
-          col: 1,
-          path: '',
-          message: error.message,
-        });
-      envFiles.set(envFile, parsed.entries);
-    }
-  }
-  problems.push(...sink.problems);
-  return Object.freeze({ path: stackPath, file: `${file}${suffix}`, yaml, compose, envFiles });
-}
-
-type SchemaOfFile = 'fleet' | 'device' | 'compose';
-type Parse = (path: string, schema: SchemaOfFile, label?: string) => Promise<YamlFile | undefined>;
-
 /** Reads, parses and validates one file; its problems go to `problems`, shown under `label`. */
 function parserFor(reader: FleetReader, validator: SchemaValidator, problems: Problem[]): Parse {
   return async (path, schema, label = path) => {
@@ -287,35 +234,6 @@ function parserFor(reader: FleetReader, validator: SchemaValidator, problems: Pr
       return undefined;
     }
   };
-}
-
-/**
- * The file with what breaks the schema taken out (a service's offending key, a top-level entry),
- * for the checks that follow; its problems are already reported. Undefined if that is not enough.
- */
-function withoutInvalid(yaml: YamlFile, validator: SchemaValidator): YamlFile | undefined {
-  const value = structuredClone(yaml.value) as Record<string, unknown>;
-  for (let round = 0; round < 5; round += 1) {
-    const paths = validator.invalidPaths('compose', value);
-    if (paths.length === 0) return { ...yaml, value };
-    for (const path of paths) removeAt(value, path.slice(0, path[0] === 'services' ? 3 : 2));
-  }
-  return undefined;
-}
-
-function removeAt(root: Record<string, unknown>, path: readonly (string | number)[]): void {
-  if (path.length === 0) return;
-  let node: unknown = root;
-  for (const key of path.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return;
-    node = (node as Record<string, unknown>)[String(key)];
-  }
-  if (node !== null && typeof node === 'object')
-    delete (node as Record<string, unknown>)[String(path.at(-1))];
-}
-
-function fileProblem(file: string, message: string): Problem {
-  return { file, line: 1, col: 1, path: '', message };
 }
 
 function problemsOf(error: unknown, file: string): Problem[] {

@@ -1,5 +1,7 @@
 // What the normalisers of one service share: the stack it is in, and small helpers.
+import type { ComposeConfig, ComposeSecret } from './compose-model.js';
 import type { EnvFileEntry } from './fleet-model.js';
+import type { StackFiles } from './stack-files.js';
 import type { ProblemSink } from './problem-sink.js';
 
 /** What a service may refer to elsewhere in its stack. */
@@ -16,6 +18,11 @@ export interface StackContext {
   readonly configs: ReadonlySet<string>;
   readonly secrets: ReadonlySet<string>;
   readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
+  /** Repository files the stack ships (null: not in the repository, a data folder). */
+  readonly files: StackFiles;
+  /** Top-level `configs:` and `secrets:` of the stack. */
+  readonly configDefs: Readonly<Record<string, ComposeConfig>>;
+  readonly secretDefs: Readonly<Record<string, ComposeSecret>>;
   /** The device's variables (`vars:` of its file), for pass-through environment entries. */
   readonly vars: (name: string) => string | undefined;
 }

@@ -13,10 +13,10 @@ import {
   ulimits,
 } from './compose-fields.js';
 import type { ComposeService, StringMapOrList, StringOrList } from './compose-model.js';
-import { parseMount } from './compose-mounts.js';
+import { mounts } from './normalize-mounts.js';
 import { configHash } from './config-hash.js';
-import type { DependencyCondition, DesiredService, Mount } from './desired-state.js';
-import { isList, listOf, type At, type StackContext } from './normalize-context.js';
+import type { DependencyCondition, DesiredService } from './desired-state.js';
+import { isList, type At, type StackContext } from './normalize-context.js';
 import { networking } from './normalize-networking.js';
 import { processOptions } from './normalize-process.js';
 import { resources } from './normalize-resources.js';
@@ -49,7 +49,7 @@ export function normalizeService(
     ...optional('command', words(raw.command)),
     ...optional('entrypoint', words(raw.entrypoint)),
     environment: environment(raw, stack, sink, at),
-    mounts: mounts(raw.volumes, stack, sink, at),
+    mounts: mounts(raw, stack, sink, at),
     ...networking(raw, stack, sink, at),
     ...restartPolicy(raw),
     ...optional('healthcheck', healthcheck(raw.healthcheck, duration)),
@@ -197,29 +197,6 @@ function environment(
       );
   }
   return env;
-}
-
-function mounts(
-  volumes: ComposeService['volumes'],
-  stack: StackContext,
-  sink: ProblemSink,
-  at: At,
-): Mount[] {
-  const parsed = listOf(volumes, parseMount, sink, at('volumes'));
-  for (const [index, mount] of parsed.entries()) {
-    if (mount.type === 'volume' && !stack.volumes.has(mount.source)) {
-      sink.add(
-        at('volumes', index),
-        `volume '${mount.source}' is not declared under top-level 'volumes:'`,
-      );
-    }
-    if (mount.type === 'bind' && !mount.source.startsWith('/'))
-      sink.add(
-        at('volumes', index),
-        `bind mount source '${mount.source}' must be an absolute path on the device`,
-      );
-  }
-  return parsed;
 }
 
 /**

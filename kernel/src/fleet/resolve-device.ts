@@ -87,6 +87,9 @@ function resolveDeployment(
     configs: new Set(Object.keys(compose.configs ?? {})),
     secrets: new Set(Object.keys(compose.secrets ?? {})),
     envFiles: stack.envFiles,
+    files: stack.files,
+    configDefs: compose.configs ?? {},
+    secretDefs: compose.secrets ?? {},
     vars: (name) => vars[name],
   };
   const resolved = resolveStack(compose, context, deployment.profiles ?? [], sink);
@@ -193,7 +196,7 @@ function deploymentSettings(
 function bindSites(services: readonly DesiredService[], yaml: YamlFile): BindSite[] {
   return services.flatMap((service) =>
     service.mounts.flatMap((mount, index) => {
-      if (mount.type !== 'bind') return [];
+      if (mount.type !== 'bind' || mount.origin) return [];
       const path = ['services', service.name, 'volumes', index];
       return [
         {

@@ -125,7 +125,7 @@ export function devices(service: DesiredService, policy: TenantPolicy, tenant: s
 
 export function bindMounts(service: DesiredService, policy: TenantPolicy, tenant: string) {
   return service.mounts.flatMap((mount, index) =>
-    mount.type !== 'bind' || isAllowedBind(mount.source, policy)
+    mount.type !== 'bind' || mount.origin !== undefined || isAllowedBind(mount.source, policy)
       ? []
       : [
           {

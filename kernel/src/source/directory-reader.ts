@@ -1,8 +1,8 @@
 // Reads the fleet from a folder on disk (`ferry validate DIR`, `ferry resolve DIR`).
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FerryError } from '../errors.js';
-import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
+import { MAX_FLEET_FILE_BYTES, type EntryKind, type FleetReader } from './fleet-reader.js';
 import { GitTreeReader } from './git-tree-reader.js';
 
 export class DirectoryReader implements FleetReader {
@@ -44,6 +44,28 @@ export class DirectoryReader implements FleetReader {
     const real = await this.inside(path);
     if (real === undefined) return [];
     return (await readdir(real).catch(() => [])).sort();
+  }
+
+  async kindOf(path: string): Promise<EntryKind | undefined> {
+    const target = join(this.root, path);
+    const info = await lstat(target).catch(() => undefined);
+    if (!info) return undefined;
+    if (info.isSymbolicLink()) return 'symlink';
+    if (info.isDirectory()) return 'folder';
+    if (!info.isFile()) return undefined;
+    return info.mode & 0o111 ? 'executable' : 'file';
+  }
+
+  async readBytes(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    const real = await this.inside(path);
+    if (real === undefined) return undefined;
+    const info = await stat(real);
+    if (!info.isFile()) return undefined;
+    if (info.size > maxBytes)
+      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${maxBytes} bytes`, {
+        path,
+      });
+    return readFile(real);
   }
 
   /** A directory has no revisions, but one inside a git work tree can read that repository's. */

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { FerryError } from '../errors.js';
-import { MAX_FLEET_FILE_BYTES, type FleetReader } from './fleet-reader.js';
+import { MAX_FLEET_FILE_BYTES, type EntryKind, type FleetReader } from './fleet-reader.js';
 
 export interface GitLocation {
   /** The repository's git dir (`.git` of a work tree, or a bare repository). */
@@ -45,7 +45,7 @@ export async function resolveCommit(gitdir: string, revision: string): Promise<s
   }
 }
 
-type TreeEntries = readonly { path: string; oid: string; type: string }[];
+type TreeEntries = readonly { path: string; oid: string; type: string; mode: string }[];
 
 export class GitTreeReader implements FleetReader {
   /** Trees read so far, by object id (shared by readers of one repository: trees never change). */
@@ -85,8 +85,11 @@ export class GitTreeReader implements FleetReader {
    * The object at `path` in this commit, walking cached trees: reading every file of a folder of
    * 10,000 device files reads that folder's tree once, not once per file.
    */
-  async #entry(path: string): Promise<{ oid: string; type: string } | undefined> {
-    let entry: { oid: string; type: string } | undefined = { oid: this.revision, type: 'tree' };
+  async #entry(path: string): Promise<{ oid: string; type: string; mode?: string } | undefined> {
+    let entry: { oid: string; type: string; mode?: string } | undefined = {
+      oid: this.revision,
+      type: 'tree',
+    };
     for (const part of this.full(path).split('/').filter(Boolean)) {
       if (entry.type !== 'tree') return undefined;
       entry = (await this.#tree(entry.oid)).find((e) => e.path === part);
@@ -115,6 +118,27 @@ export class GitTreeReader implements FleetReader {
     const entry = await this.#entry(path).catch(() => undefined);
     if (entry?.type !== 'tree') return [];
     return (await this.#tree(entry.oid)).map((e) => e.path).sort();
+  }
+
+  async kindOf(path: string): Promise<EntryKind | undefined> {
+    const entry = await this.#entry(path).catch(() => undefined);
+    if (!entry) return undefined;
+    if (entry.type === 'tree') return 'folder';
+    if (entry.mode === '120000') return 'symlink';
+    return entry.mode === '100755' ? 'executable' : 'file';
+  }
+
+  async readBytes(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    const entry = await this.#entry(path).catch(() => undefined);
+    if (entry?.type !== 'blob' || entry.mode === '120000') return undefined;
+    const { gitdir } = this.location;
+    const found = await git.readBlob({ fs, gitdir, oid: entry.oid }).catch(() => undefined);
+    if (!found) return undefined;
+    if (found.blob.byteLength > maxBytes)
+      throw new FerryError('FERRY_INVALID', `${path}: file is larger than ${maxBytes} bytes`, {
+        path,
+      });
+    return Buffer.from(found.blob);
   }
 
   atRevision(revision: string): Promise<FleetReader> {
