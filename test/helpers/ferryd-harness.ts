@@ -95,19 +95,20 @@ export async function ferrydConfig(
 
 export async function ferrydOnce(
   setup: FerrydSetup,
-  options: { measureRss?: boolean } = {},
+  options: { measureRss?: boolean; env?: Readonly<Record<string, string>> } = {},
 ): Promise<{ result: CliResult; report: PassReport; peakRss?: number }> {
   const rssFile = join(setup.stateDir, '..', 'peak-rss');
   const result = await runCli('ferryd', ['once', '--config', setup.configFile, '--json'], {
     timeoutMs: 180_000,
-    ...(options.measureRss
-      ? {
-          env: {
+    env: {
+      ...options.env,
+      ...(options.measureRss
+        ? {
             NODE_OPTIONS: `--import ${repoRoot}dist/test/helpers/peak-rss.js`,
             FERRY_BENCH_RSS_FILE: rssFile,
-          },
-        }
-      : {}),
+          }
+        : {}),
+    },
   });
   const peakRss = options.measureRss ? Number(await readFile(rssFile, 'utf8')) : undefined;
   const last = result.stdout.trim().split('\n').at(-1) ?? '';
@@ -148,6 +149,32 @@ export async function deviceContainers(device: string): Promise<Map<string, Cont
     });
   }
   return out;
+}
+
+/** What `docker exec CONTAINER sh -c SCRIPT` prints (stdout and stderr together), and its exit code. */
+export async function execIn(
+  container: string,
+  script: string,
+): Promise<{ code: number; output: string }> {
+  const exec = await docker.getContainer(container).exec({
+    Cmd: ['sh', '-c', script],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await new Promise((resolve) => stream.on('end', resolve));
+  // The engine multiplexes stdout and stderr with an 8-byte header per frame.
+  const raw = Buffer.concat(chunks);
+  let output = '';
+  for (let at = 0; at + 8 <= raw.length;) {
+    const size = raw.readUInt32BE(at + 4);
+    output += raw.subarray(at + 8, at + 8 + size).toString('utf8');
+    at += 8 + size;
+  }
+  const { ExitCode } = await exec.inspect();
+  return { code: ExitCode ?? -1, output };
 }
 
 /** Removes everything a device's ferryd created (containers, networks, volumes). */
