@@ -162,6 +162,20 @@ describe('planReconcile on a running device', () => {
     );
   });
 
+  it('falls back to stop-first for a fixed address or MAC, which two containers cannot hold', () => {
+    const order = (more: object) =>
+      plan({
+        desired: desiredState(
+          deployment('app', [db, { ...web, configHash: 'hash-web-v2', ...more }]),
+        ),
+        current: current(),
+        localImages: all,
+      }).services[1]?.order;
+    assert.equal(order({ endpoints: { default: { ipv4Address: '10.1.0.5' } } }), 'stop-first');
+    assert.equal(order({ macAddress: '02:42:ac:11:00:99' }), 'stop-first');
+    assert.equal(order({ endpoints: { default: { aliases: ['frontend'] } } }), 'start-first');
+  });
+
   it('removes a service that left the stack, and never removes volumes', () => {
     const result = plan({
       desired: desiredState(deployment('app', [db])),

@@ -103,8 +103,14 @@ function portSpec(service: DesiredService): {
   for (const port of service.ports) {
     const key = `${port.target}/${port.protocol}`;
     exposed[key] = {};
-    if (port.published !== undefined) {
-      const host = port.publishedTo ? `${port.published}-${port.publishedTo}` : `${port.published}`;
+    {
+      // No host port: the engine picks a free one, as Compose publishes "8080".
+      const host =
+        port.published === undefined
+          ? ''
+          : port.publishedTo
+            ? `${port.published}-${port.publishedTo}`
+            : `${port.published}`;
       bindings[key] = [
         ...(bindings[key] ?? []),
         { HostPort: host, ...(port.hostIp ? { HostIp: port.hostIp } : {}) },

@@ -251,8 +251,8 @@ function planReplacing(input: ServiceInput, old: ManagedContainer | undefined): 
 
 /**
  * start-first (the default) runs the new container before the old one stops, so a service is
- * never down during an update; but two containers cannot publish the same host port or share
- * the host network's ports, so those fall back to stop-first.
+ * never down during an update; but two containers cannot publish the same host port, share the
+ * host network's ports, or hold one fixed address, so those fall back to stop-first.
  */
 export function updateOrder(
   deployment: DesiredDeployment,
@@ -261,6 +261,9 @@ export function updateOrder(
   if (deployment.update.order === 'stop-first') return 'stop-first';
   if (service.networkMode === 'host') return 'stop-first';
   if (service.ports.some((p) => p.published !== undefined)) return 'stop-first';
+  // A fixed address or MAC cannot be held by two containers either.
+  const fixed = Object.values(service.endpoints ?? {});
+  if (service.macAddress || fixed.some((e) => e.ipv4Address || e.ipv6Address)) return 'stop-first';
   return 'start-first';
 }
 
