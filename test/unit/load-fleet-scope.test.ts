@@ -38,6 +38,7 @@ describe('loading the fleet for one device', () => {
       'fleet.yaml',
       'devices/gw-3.yaml',
       'stacks/by-label/compose.yaml',
+      'stacks/by-label/.env',
     ]);
     assert.deepEqual(
       resolveDevice(loaded, 'gw-3', { arch: 'amd64' }).state?.deployments.map((d) => d.name),

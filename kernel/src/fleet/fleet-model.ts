@@ -84,13 +84,15 @@ export interface DeviceFile {
 export interface LoadedStack {
   /** Stack folder relative to the fleet root. */
   readonly path: string;
-  /** Path of compose.yaml as shown in messages (relative to the fleet root). */
+  /** Path of its compose file as shown in messages (compose.yaml, or docker-compose.yml ...). */
   readonly file: string;
   readonly yaml: YamlFile;
   /** The compose file as validated by the schema (before interpolation), typed. */
   readonly compose: ComposeFile;
   /** Files and folders the stack ships from the repository, by repository path. */
   readonly files: StackFiles;
+  /** The stack's `.env`: defaults for interpolation, below the device's own vars (as in Compose). */
+  readonly dotEnv?: Readonly<Record<string, string>>;
   /** env_file contents by the path written in the compose file. */
   readonly envFiles: ReadonlyMap<string, readonly EnvFileEntry[]>;
 }

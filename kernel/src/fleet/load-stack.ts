@@ -26,7 +26,7 @@ export async function loadStack(
   problems: Problem[],
   suffix: string,
 ): Promise<LoadedStack | undefined> {
-  const file = `${stackPath}/compose.yaml`;
+  const file = await composeFileOf(reader, stackPath);
   const yaml = await parse(file, 'compose', `${file}${suffix}`);
   if (!yaml) {
     if (!problems.some((p) => p.file === `${file}${suffix}`))
@@ -34,6 +34,7 @@ export async function loadStack(
     return undefined;
   }
   const sink = new ProblemSink(yaml);
+  const dotEnv = await readEnvFile(reader, `${stackPath}/.env`, suffix, problems);
   const envFiles = new Map<string, EnvFileEntry[]>();
   // The schema has admitted the file: from here on it is read as its type.
   const compose = yaml.value as ComposeFile;
@@ -45,21 +46,12 @@ export async function loadStack(
         sink.add(at, `env file '${envFile}' is outside the repository`);
         continue;
       }
-      const text = await reader.readFile(path).catch(() => undefined);
-      if (text === undefined) {
+      const entries = await readEnvFile(reader, path, suffix, problems);
+      if (entries === undefined) {
         if (required) sink.add(at, `env file '${envFile}' not found`);
         continue;
       }
-      const parsed = parseEnvFile(text);
-      for (const error of parsed.errors)
-        problems.push({
-          file: `${path}${suffix}`,
-          line: error.line,
-          col: 1,
-          path: '',
-          message: error.message,
-        });
-      envFiles.set(envFile, parsed.entries);
+      envFiles.set(envFile, entries);
     }
   }
   const files = await loadStackFiles(reader, stackPath, compose, sink);
@@ -70,8 +62,39 @@ export async function loadStack(
     yaml,
     compose,
     envFiles,
+    ...(dotEnv ? { dotEnv: Object.fromEntries(dotEnv.map((e) => [e.key, e.value])) } : {}),
     files,
   });
+}
+
+/** The stack's compose file, by the names Compose looks for, in its order. */
+const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+async function composeFileOf(reader: FleetReader, stackPath: string): Promise<string> {
+  for (const name of COMPOSE_NAMES)
+    if ((await reader.kindOf(`${stackPath}/${name}`).catch(() => undefined)) !== undefined)
+      return `${stackPath}/${name}`;
+  return `${stackPath}/compose.yaml`;
+}
+
+async function readEnvFile(
+  reader: FleetReader,
+  path: string,
+  suffix: string,
+  problems: Problem[],
+): Promise<EnvFileEntry[] | undefined> {
+  const text = await reader.readFile(path).catch(() => undefined);
+  if (text === undefined) return undefined;
+  const parsed = parseEnvFile(text);
+  for (const error of parsed.errors)
+    problems.push({
+      file: `${path}${suffix}`,
+      line: error.line,
+      col: 1,
+      path: '',
+      message: error.message,
+    });
+  return parsed.entries;
 }
 
 /**

@@ -72,7 +72,8 @@ function resolveDeployment(
   const { stack } = picked;
   const sink = new ProblemSink(stack.yaml, deviceId);
   // The schema admitted the file, and interpolation keeps its shape (strings stay strings).
-  const compose = interpolateDocument(stack.compose, (name) => vars[name], sink) as ComposeFile;
+  const lookup = (name: string) => vars[name] ?? stack.dotEnv?.[name];
+  const compose = interpolateDocument(stack.compose, lookup, sink) as ComposeFile;
   const networks = compose.networks ?? {};
   const context: StackContext = {
     deployment: deployment.name,
@@ -90,7 +91,7 @@ function resolveDeployment(
     files: stack.files,
     configDefs: compose.configs ?? {},
     secretDefs: compose.secrets ?? {},
-    vars: (name) => vars[name],
+    vars: lookup,
   };
   const resolved = resolveStack(compose, context, deployment.profiles ?? [], sink);
   const tenantBinds = checkServices(fleet, deployment, resolved, stack, sink);
