@@ -157,7 +157,7 @@ function toProblem(name: SchemaName, yaml: YamlFile, error: ErrorObject): Proble
         : known.length <= 12
           ? ` (expected one of: ${known.join(', ')})`
           : '';
-      message = refusal ? `'${key}': ${refusal}` : `unknown key '${key}'${hint}`;
+      message = refusal ?? `unknown key '${key}'${hint}`;
       path = [...path, key];
       atKey = true;
       break;

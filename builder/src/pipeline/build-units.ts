@@ -1,6 +1,7 @@
 // What `ferry build` has to build: every service with `build:` in the stacks the fleet deploys,
 // with its context and Dockerfile as repository paths. Services that build the same image the
 // same way are one unit, built once.
+import { builtImageName } from '#kernel/fleet/built-image.js';
 import { parseComposeBuild } from '#kernel/fleet/compose-build.js';
 import type { LoadedFleet, LoadedStack } from '#kernel/fleet/fleet-model.js';
 import { ProblemSink } from '#kernel/fleet/problem-sink.js';
@@ -30,6 +31,7 @@ function unitsOfStack(
   stack: LoadedStack,
   defaultPlatforms: readonly string[],
   sink: ProblemSink,
+  registry: string | undefined,
 ): BuildUnit[] {
   const services = stack.compose.services;
   const units = new Map<string, BuildUnit>();
@@ -37,7 +39,14 @@ function unitsOfStack(
     if (service.build === undefined) continue;
     const at = ['services', name, 'build'];
     const parsed = parseComposeBuild(service.build, stack.path);
-    const image = service.image ?? '';
+    const image = service.image ?? (registry ? builtImageName(registry, stack.path, name) : '');
+    if (image === '') {
+      sink.add(
+        ['services', name],
+        'a service that builds needs image: REGISTRY/NAME (where the image is pushed), or defaults.registry in fleet.yaml',
+      );
+      continue;
+    }
     if (image.includes('$')) {
       sink.add(
         ['services', name, 'image'],
@@ -51,18 +60,7 @@ function unitsOfStack(
     }
     const build = parsed.ok;
     const { context, dockerfilePath: dockerfile } = build;
-    const buildArgs: Record<string, string> = {};
-    for (const [key, value] of Object.entries(build.args)) {
-      if (value === null) continue;
-      if (value.includes('$')) {
-        sink.add(
-          [...at, 'args', key],
-          'build args cannot use ${VARIABLES}: the image is built once for every device',
-        );
-        continue;
-      }
-      buildArgs[key] = value;
-    }
+    const buildArgs = literalArgs(build.args, at, sink);
     const [bare = image, previous] = image.split('@');
     const unit: BuildUnit = {
       stack: stack.path,
@@ -87,6 +85,27 @@ function unitsOfStack(
   return [...units.values()];
 }
 
+/** Build args as given; one that uses a variable is a problem (the image is built once). */
+function literalArgs(
+  args: Readonly<Record<string, string | null>>,
+  at: (string | number)[],
+  sink: ProblemSink,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (value === null) continue;
+    if (value.includes('$')) {
+      sink.add(
+        [...at, 'args', key],
+        'build args cannot use ${VARIABLES}: the image is built once for every device',
+      );
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
 /** Every build unit of the fleet's deployed stacks; InvalidInputError lists what is wrong. */
 export function buildUnits(fleet: LoadedFleet, defaultPlatforms: readonly string[]): BuildUnit[] {
   const stacks = [...new Set(fleet.fleet.deployments.map((d) => d.stack))].sort();
@@ -96,7 +115,7 @@ export function buildUnits(fleet: LoadedFleet, defaultPlatforms: readonly string
     const stack = fleet.stacks.get(path);
     if (!stack) continue;
     const sink = new ProblemSink(stack.yaml);
-    units.push(...unitsOfStack(stack, defaultPlatforms, sink));
+    units.push(...unitsOfStack(stack, defaultPlatforms, sink, fleet.fleet.defaults?.registry));
     problems.push(...sink.problems);
   }
   if (problems.length > 0) throw new InvalidInputError(problems);

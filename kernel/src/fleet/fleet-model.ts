@@ -67,7 +67,11 @@ export interface FleetFile {
   readonly apiVersion: 'ferry/v1';
   readonly kind: 'Fleet';
   readonly deployments: readonly Deployment[];
-  readonly defaults?: { readonly update?: UpdatePolicy };
+  readonly defaults?: {
+    readonly update?: UpdatePolicy;
+    /** Where images of services that build but name no image go: REGISTRY/STACK-SERVICE. */
+    readonly registry?: string;
+  };
   readonly policy?: {
     readonly tenants?: Readonly<Record<string, TenantPolicy>>;
     /** Refuse services whose image is given by tag, not pinned by digest. */

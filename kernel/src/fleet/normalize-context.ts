@@ -23,6 +23,8 @@ export interface StackContext {
   /** Top-level `configs:` and `secrets:` of the stack. */
   readonly configDefs: Readonly<Record<string, ComposeConfig>>;
   readonly secretDefs: Readonly<Record<string, ComposeSecret>>;
+  /** `defaults.registry` of fleet.yaml: names the images of services that only build. */
+  readonly registry?: string;
   /** The device's variables (`vars:` of its file), for pass-through environment entries. */
   readonly vars: (name: string) => string | undefined;
 }

@@ -2,6 +2,7 @@
 // keys has its own normaliser: networking, resources, process options; this file holds the rest
 // (image and build, command, environment, volumes, dependencies, restart, labels, health).
 import { parseDuration } from '../duration.js';
+import { builtImageName } from './built-image.js';
 import { parseComposeBuild } from './compose-build.js';
 import {
   envFilesOf,
@@ -44,7 +45,7 @@ export function normalizeService(
     name,
     containerName:
       fixedName(raw.container_name, stack) ?? scopedName(stack.tenant, stack.deployment, name),
-    image: raw.image ?? '',
+    image: imageOf(name, raw, stack, sink, at),
     ...optional('build', buildSpec(raw.build, stack, sink, at)),
     ...optional('command', words(raw.command)),
     ...optional('entrypoint', words(raw.entrypoint)),
@@ -95,6 +96,26 @@ export function withHash(
     ...extra,
   });
   return { ...service, configHash: hash };
+}
+
+/** The image to run: as named, or for a service that only builds, named by the fleet's registry. */
+function imageOf(
+  name: string,
+  raw: ComposeService,
+  stack: StackContext,
+  sink: ProblemSink,
+  at: At,
+): string {
+  if (raw.image !== undefined) return raw.image;
+  if (raw.build !== undefined && stack.registry !== undefined)
+    return builtImageName(stack.registry, stack.stackPath, name);
+  sink.add(
+    at(),
+    raw.build === undefined
+      ? `service '${name}' names no image`
+      : `service '${name}' builds an image but names none: give it image: REGISTRY/NAME, or set defaults.registry in fleet.yaml`,
+  );
+  return '';
 }
 
 /** A tenant's `container_name` is kept inside its own name space: `TENANT_NAME`. */

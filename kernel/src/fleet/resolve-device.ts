@@ -92,6 +92,7 @@ function resolveDeployment(
     configDefs: compose.configs ?? {},
     secretDefs: compose.secrets ?? {},
     vars: lookup,
+    ...(fleet.fleet.defaults?.registry ? { registry: fleet.fleet.defaults.registry } : {}),
   };
   const resolved = resolveStack(compose, context, deployment.profiles ?? [], sink);
   const tenantBinds = checkServices(fleet, deployment, resolved, stack, sink);
