@@ -216,3 +216,15 @@ describe('tenant policy: what reaches the host needs a grant', () => {
     ]);
   });
 });
+
+describe('docs/fleet-format.md', () => {
+  it('lists every service key of the schema, and every key Ferry refuses, in its Compose keys table', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const docs = await readFile(new URL('../../../docs/fleet-format.md', import.meta.url), 'utf8');
+    const table = docs.slice(docs.indexOf('## Compose keys'));
+    const listed = new Set([...table.matchAll(/^\| `([a-z_]+)` +\|/gm)].map((m) => m[1]));
+    const { REFUSED_SERVICE_KEYS } = await import('#kernel/fleet/refused-keys.js');
+    for (const key of [...Object.keys(SERVICE_KEYS), ...Object.keys(REFUSED_SERVICE_KEYS)])
+      assert.ok(listed.has(key), `docs/fleet-format.md does not list '${key}'`);
+  });
+});

@@ -19,7 +19,6 @@ export const REFUSED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   pre_stop: 'lifecycle hooks need Docker Engine 25 or later, which gateways seldom run',
   provider: 'a Compose extension for services that are not containers',
   models: 'a Compose extension for AI models',
-  gpus_config: 'not a Compose key; use gpus',
 };
 
 /** `deploy` keys (Swarm's), by name. */
