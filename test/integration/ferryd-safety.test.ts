@@ -82,14 +82,14 @@ describe('bad commits keep the old containers running', () => {
   it('rejects a schema error, naming the field', async () => {
     await writeFleet(repo.workTree, {
       'stacks/svc/compose.yaml':
-        healthy('2').replace('IMAGE', image) + '    container_name: fixed\n',
+        healthy('2').replace('IMAGE', image) + '    container_nam: fixed\n',
     });
     await repo.commit('unsupported key');
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 1);
     assert.match(
       report.errors[0] ?? '',
-      /stacks\/svc\/compose\.yaml:\d+:5 services\.app\.container_name: 'container_name' is not supported/,
+      /stacks\/svc\/compose\.yaml:\d+:5 services\.app\.container_nam: unknown key 'container_nam' \(did you mean 'container_name'\?\)/,
     );
     await assertStillRunning();
   });

@@ -161,6 +161,69 @@ const attacks: { key: string; service: string; grant: string; path: string; says
     path: 'services.app.volumes[0]',
     says: /bind-mount \/run/,
   },
+  ...(['pid', 'ipc', 'uts', 'userns_mode', 'cgroup'] as const).map((key) => ({
+    key: `${key}: host`,
+    service: `    ${key}: host`,
+    grant: `{ hostNamespaces: [${key === 'userns_mode' ? 'userns' : key}] }`,
+    path: `services.app.${key}`,
+    says: /host's .* namespace/,
+  })),
+  {
+    key: 'security_opt',
+    service: '    security_opt: ["no-new-privileges:true", "seccomp=unconfined"]',
+    grant: '{ securityOpt: [seccomp=unconfined] }',
+    path: 'services.app.security_opt[1]',
+    says: /security_opt seccomp=unconfined/,
+  },
+  {
+    key: 'runtime',
+    service: '    runtime: nvidia',
+    grant: '{ runtimes: [nvidia] }',
+    path: 'services.app.runtime',
+    says: /nvidia runtime/,
+  },
+  {
+    key: 'gpus',
+    service: '    gpus: all',
+    grant: '{ gpus: true }',
+    path: 'services.app.gpus',
+    says: /devices by driver/,
+  },
+  {
+    key: 'deploy reservations devices',
+    service: '    deploy: { resources: { reservations: { devices: [{ capabilities: [gpu] }] } } }',
+    grant: '{ gpus: true }',
+    path: 'services.app.deploy',
+    says: /devices by driver/,
+  },
+  {
+    key: 'device_cgroup_rules',
+    service: '    device_cgroup_rules: ["c 189:* rmw"]',
+    grant: '{ deviceCgroupRules: true }',
+    path: 'services.app.device_cgroup_rules',
+    says: /device cgroup rules/,
+  },
+  {
+    key: 'cgroup_parent',
+    service: '    cgroup_parent: /system.slice',
+    grant: '{ cgroupParent: true }',
+    path: 'services.app.cgroup_parent',
+    says: /cgroup parent/,
+  },
+  {
+    key: 'oom_kill_disable',
+    service: '    oom_kill_disable: true',
+    grant: '{ oomProtection: true }',
+    path: 'services.app.oom_kill_disable',
+    says: /OOM killer/,
+  },
+  {
+    key: 'a negative oom_score_adj',
+    service: '    oom_score_adj: -900',
+    grant: '{ oomProtection: true }',
+    path: 'services.app.oom_score_adj',
+    says: /OOM killer/,
+  },
 ];
 
 describe('tenant policy: what reaches the host needs a grant', () => {
@@ -214,6 +277,76 @@ describe('tenant policy: what reaches the host needs a grant', () => {
       'services.app.privileged',
       'services.app.sysctls["kernel.msgmax"]',
     ]);
+  });
+});
+
+describe("tenant policy: joining what is not the tenant's", () => {
+  it('never lets a tenant join a container outside its deployment', async () => {
+    for (const service of [
+      '    network_mode: container:gateway-agent',
+      '    pid: container:gateway-agent',
+      '    volumes_from: [container:gateway-agent]',
+    ]) {
+      const grantAll = '{ hostNetwork: true, bridgeNetwork: true, hostNamespaces: [pid, ipc] }';
+      const { problems } = await resolveAs(service, grantAll);
+      assert.equal(problems.length, 1, service);
+      assert.match(problems[0]?.message ?? '', /gateway-agent/);
+    }
+  });
+
+  it('gates external networks and volumes, network drivers, and volumes bound to host paths', async () => {
+    const stack = `services:\n  app:\n    image: registry.test/app:1\n    networks: [proxy, lan]\n    volumes: [shared:/shared, etc:/etc-host]\nnetworks:\n  proxy: { external: true }\n  lan: { driver: macvlan, driver_opts: { parent: eth0 } }\nvolumes:\n  shared: { external: true, name: operator-data }\n  etc: { driver_opts: { type: none, o: bind, device: /etc } }\n`;
+    const resolve = async (grant: string) =>
+      resolveDevice(
+        await load(
+          fleetFiles(
+            deployment,
+            { d: 'labels: {}' },
+            { 'stacks/app': stack },
+            `policy:\n  tenants:\n    acme: ${grant}\n`,
+          ),
+        ),
+        'd',
+      )
+        .problems.map((p) => `${p.path}: ${p.message}`)
+        .sort();
+    assert.deepEqual(await resolve('{}'), [
+      "networks.lan.driver: tenant 'acme' may not use the macvlan network driver",
+      "networks.proxy.external: tenant 'acme' may not join network proxy",
+      "volumes.etc.driver_opts.device: tenant 'acme' may not bind-mount /etc",
+      "volumes.shared.external: tenant 'acme' may not mount volume operator-data",
+    ]);
+    assert.deepEqual(
+      await resolve(
+        '{ externalNetworks: [proxy], networkDrivers: [macvlan], externalVolumes: [operator-data], bindMounts: [/etc] }',
+      ),
+      [],
+    );
+  });
+
+  it('treats a secret file on the device as a bind mount of that file', async () => {
+    const stack = `services:\n  app:\n    image: registry.test/app:1\n    secrets: [shadow]\nsecrets:\n  shadow: { file: /etc/shadow }\n`;
+    const files = fleetFiles(
+      deployment,
+      { d: 'labels: {}' },
+      { 'stacks/app': stack },
+      'policy:\n  tenants:\n    acme: {}\n',
+    );
+    const { problems } = resolveDevice(await load(files), 'd');
+    assert.match(problems.map((p) => p.message).join('\n'), /may not bind-mount \/etc\/shadow/);
+  });
+
+  it("prefixes a tenant's container and network names with the tenant", async () => {
+    const stack = `services:\n  app:\n    image: registry.test/app:1\n    container_name: web\n    networks: [front]\nnetworks:\n  front: { name: frontend }\n`;
+    const files = fleetFiles(
+      deployment,
+      { d: 'labels: {}' },
+      { 'stacks/app': stack },
+      'policy:\n  tenants:\n    acme: {}\n',
+    );
+    const state = resolveDevice(await load(files), 'd').state;
+    assert.equal(state?.deployments[0]?.services[0]?.containerName, 'acme_web');
+    assert.equal(state?.deployments[0]?.networks[0]?.engineName, 'acme_frontend');
   });
 });
 

@@ -69,6 +69,8 @@ export interface Endpoint {
 
 /** A GPU or other device the engine hands over by driver (`gpus`, `deploy...devices`). */
 export interface DeviceRequest {
+  /** The key that asked for it. */
+  readonly from: 'gpus' | 'deploy';
   readonly driver?: string;
   /** -1 for all. */
   readonly count?: number;

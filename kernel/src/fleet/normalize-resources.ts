@@ -48,9 +48,9 @@ export function resources(raw: ComposeService, sink: ProblemSink, at: At): Resou
     ...blkio(raw, bytes),
   };
   const requests = [
-    ...(raw.gpus === 'all' ? [{ capabilities: ['gpu'], count: -1 }] : []),
+    ...(raw.gpus === 'all' ? [{ from: 'gpus' as const, capabilities: ['gpu'], count: -1 }] : []),
     ...(Array.isArray(raw.gpus) ? (raw.gpus as ComposeDeviceRequest[]).map(gpuRequest) : []),
-    ...(reservations.devices ?? []).map(deviceRequest),
+    ...(reservations.devices ?? []).map((d) => deviceRequest(d, 'deploy')),
   ];
   return {
     ...optional(
@@ -99,11 +99,12 @@ function blkio(
 }
 
 function gpuRequest(spec: ComposeDeviceRequest): DeviceRequest {
-  return deviceRequest({ ...spec, capabilities: spec.capabilities ?? ['gpu'] });
+  return deviceRequest({ ...spec, capabilities: spec.capabilities ?? ['gpu'] }, 'gpus');
 }
 
-function deviceRequest(spec: ComposeDeviceRequest): DeviceRequest {
+function deviceRequest(spec: ComposeDeviceRequest, from: DeviceRequest['from']): DeviceRequest {
   return {
+    from,
     capabilities: [...(spec.capabilities ?? [])],
     ...optional('driver', spec.driver),
     ...optional('count', spec.count === 'all' ? -1 : spec.count),

@@ -54,9 +54,9 @@ export const runtime: Check = (service, policy, tenant) =>
     ? []
     : refused(['runtime'], `tenant '${tenant}' may not use the ${service.runtime} runtime`);
 
-export function deviceRequests(field: string): Check {
+export function deviceRequests(field: 'gpus' | 'deploy'): Check {
   return (service, policy, tenant) =>
-    (service.deviceRequests ?? []).length === 0 || policy.gpus === true
+    !(service.deviceRequests ?? []).some((r) => r.from === field) || policy.gpus === true
       ? []
       : refused([field], `tenant '${tenant}' may not be handed devices by driver (GPUs)`);
 }
