@@ -81,6 +81,41 @@ describe('pinCompose', () => {
     assert.deepEqual(twice.changes, []);
   });
 
+  it('writes the image of a service that builds but names none above its first key', () => {
+    const balena = [
+      'services:',
+      '  frontend:',
+      '    build: ./frontend',
+      '    expose: ["80"]',
+      '',
+    ].join('\n');
+    const named = (service: string) => `registry.example.com/plant/app-${service}`;
+    const { text: out, changes } = pinCompose(
+      balena,
+      new Map([['registry.example.com/plant/app-frontend', D2]]),
+      named,
+    );
+    assert.equal(
+      out,
+      [
+        'services:',
+        '  frontend:',
+        `    image: registry.example.com/plant/app-frontend@${D2}`,
+        '    build: ./frontend',
+        '    expose: ["80"]',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(changes, [
+      { service: 'frontend', before: '', after: `registry.example.com/plant/app-frontend@${D2}` },
+    ]);
+    // Pinned once, the image is there: a second build only moves the digest.
+    assert.deepEqual(
+      pinCompose(out, new Map([['registry.example.com/plant/app-frontend', D2]]), named).changes,
+      [],
+    );
+  });
+
   it('keys images by host and repository, and pins keep the written name', () => {
     assert.equal(repositoryKey('busybox'), 'docker.io/library/busybox');
     assert.equal(repositoryKey(`127.0.0.1:5101/a/b:3@${D1}`), '127.0.0.1:5101/a/b');

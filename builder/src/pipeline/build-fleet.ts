@@ -1,5 +1,6 @@
 // `ferry build`: every build unit of the fleet at the repository's HEAD, built per platform by the
 // engine, assembled reproducibly, optionally pushed and pinned. Returns the build report.
+import { builtImageName } from '#kernel/fleet/built-image.js';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { loadFleet } from '#kernel/fleet/load-fleet.js';
@@ -164,7 +165,10 @@ export async function buildFleet(request: BuildRequest): Promise<BuildReport> {
     const digests = new Map(
       built.filter((b) => b.unit.stack === stack).map((b) => [b.unit.repository, b.digest]),
     );
-    const pinned = pinCompose(text, digests);
+    const registry = fleet.fleet.defaults?.registry;
+    const pinned = pinCompose(text, digests, (service) =>
+      registry ? builtImageName(registry, stack, service) : undefined,
+    );
     if (pinned.changes.length > 0)
       pins.push({
         file: join(request.root, loaded.file),
