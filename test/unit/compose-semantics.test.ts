@@ -60,6 +60,22 @@ describe('names unique on a device', () => {
   });
 });
 
+describe('older Compose files', () => {
+  it('reads external: { name: NAME } as an external network or volume of that name', async () => {
+    const stack =
+      'version: "2.4"\nservices:\n  app:\n    image: r/app:1\n    networks: [web]\n    volumes: [certs:/certs]\nnetworks:\n  web:\n    external:\n      name: traefik_proxy\nvolumes:\n  certs:\n    external: { name: acme-certs }\n';
+    const deployment = (await resolve({ app: stack })).state?.deployments[0];
+    assert.deepEqual(
+      deployment?.networks.map((n) => [n.engineName, n.external]),
+      [['traefik_proxy', true]],
+    );
+    assert.deepEqual(
+      deployment?.volumes.map((v) => [v.engineName, v.external]),
+      [['acme-certs', true]],
+    );
+  });
+});
+
 describe('variables', () => {
   it("takes the stack's .env as defaults below the device's vars", async () => {
     const stack =

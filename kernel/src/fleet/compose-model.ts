@@ -2,6 +2,12 @@
 // loader validates every stack against the schema before anything reads it as these types, so the
 // resolver works on typed values instead of casting. A key added to the schema is added here too:
 // SERVICE_KEYS (tenant-policy.ts) is keyed by ComposeService, and its test walks the schema.
+import type {
+  ComposeConfig,
+  ComposeNetwork,
+  ComposeSecret,
+  ComposeVolume,
+} from './compose-objects.js';
 
 export type StringOrList = string | readonly string[];
 export type StringMapOrList =
@@ -220,11 +226,13 @@ export interface ComposeService {
   readonly ports?: readonly ComposePort[];
   readonly privileged?: boolean;
   readonly profiles?: readonly string[];
-  readonly pull_policy?: 'always' | 'missing' | 'if_not_present' | 'never';
+  readonly pull_policy?: string;
   readonly read_only?: boolean;
   /** `no`, `always`, `unless-stopped`, `on-failure[:N]`. */
   readonly restart?: string;
   readonly runtime?: string;
+  /** Only 1: Ferry runs one container per service. */
+  readonly scale?: number;
   readonly secrets?: readonly ComposeFileReference[];
   readonly security_opt?: readonly string[];
   readonly shm_size?: ByteSize;
@@ -243,49 +251,13 @@ export interface ComposeService {
   readonly working_dir?: string;
 }
 
-export interface ComposeNetwork {
-  readonly name?: string;
-  readonly driver?: string;
-  readonly driver_opts?: Readonly<Record<string, string | number>>;
-  readonly external?: boolean;
-  readonly internal?: boolean;
-  readonly attachable?: boolean;
-  readonly enable_ipv6?: boolean;
-  readonly labels?: StringMapOrList;
-  readonly ipam?: {
-    readonly driver?: string;
-    readonly config?: readonly {
-      readonly subnet?: string;
-      readonly ip_range?: string;
-      readonly gateway?: string;
-      readonly aux_addresses?: Readonly<Record<string, string>>;
-    }[];
-    readonly options?: Readonly<Record<string, string>>;
-  };
-}
-
-export interface ComposeVolume {
-  readonly name?: string;
-  readonly driver?: string;
-  readonly driver_opts?: Readonly<Record<string, string | number>>;
-  readonly external?: boolean;
-  readonly labels?: StringMapOrList;
-}
-
-/** A top-level `configs:` entry: from a repository file, inline content, or a device variable. */
-export interface ComposeConfig {
-  readonly name?: string;
-  readonly file?: string;
-  readonly content?: string;
-  readonly environment?: string;
-}
-
-/** A top-level `secrets:` entry: a file on the device, or a device variable. */
-export interface ComposeSecret {
-  readonly name?: string;
-  readonly file?: string;
-  readonly environment?: string;
-}
+export type {
+  ComposeConfig,
+  ComposeExternal,
+  ComposeNetwork,
+  ComposeSecret,
+  ComposeVolume,
+} from './compose-objects.js';
 
 export interface ComposeFile {
   readonly version?: string;

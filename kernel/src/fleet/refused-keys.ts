@@ -7,7 +7,6 @@ export const REFUSED_SERVICE_KEYS: Readonly<Record<string, string>> = {
     'not supported: write the shared part once with a YAML anchor and merge it (<<: *common), which Ferry reads',
   external_links:
     "links to containers outside the stack; join a shared network instead (a top-level network with 'external: true')",
-  scale: 'Ferry runs one container per service on a gateway',
   cpu_count: 'Windows containers only',
   cpu_percent: 'Windows containers only',
   credential_spec: 'Windows containers only',

@@ -3,6 +3,7 @@
 // and volumes (`name:`, `external:`) and their drivers and options.
 import { keyValues, optional } from './compose-fields.js';
 import type {
+  ComposeExternal,
   ComposeFile,
   ComposeNetwork,
   ComposeVolume,
@@ -117,7 +118,7 @@ function desiredNetwork(
     name,
     engineName: objectName(name, spec, context),
     internal: spec?.internal === true,
-    ...optional('external', spec?.external),
+    ...optional('external', spec?.external === undefined ? undefined : spec.external !== false),
     ...optional('driver', spec?.driver),
     ...optional('driverOpts', stringOpts(spec?.driver_opts)),
     ...optional('enableIpv6', spec?.enable_ipv6),
@@ -147,7 +148,7 @@ function desiredVolume(
   return {
     name,
     engineName: objectName(name, spec, context),
-    ...optional('external', spec?.external),
+    ...optional('external', spec?.external === undefined ? undefined : spec.external !== false),
     ...optional('driver', spec?.driver),
     ...optional('driverOpts', stringOpts(spec?.driver_opts)),
     ...optional('labels', labelsOf(spec?.labels)),
@@ -160,10 +161,11 @@ function desiredVolume(
  */
 function objectName(
   name: string,
-  spec: { readonly name?: string; readonly external?: boolean } | null,
+  spec: { readonly name?: string; readonly external?: ComposeExternal } | null,
   context: StackContext,
 ): string {
-  const given = spec?.name ?? (spec?.external ? name : undefined);
+  const legacy = typeof spec?.external === 'object' ? spec.external.name : undefined;
+  const given = spec?.name ?? legacy ?? (spec?.external ? name : undefined);
   if (given === undefined) return scopedName(context.tenant, context.deployment, name);
   return context.tenant === undefined || spec?.external ? given : `${context.tenant}_${given}`;
 }

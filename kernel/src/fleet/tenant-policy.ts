@@ -89,6 +89,7 @@ export const SERVICE_KEYS: Readonly<Record<keyof ComposeService, KeyRule>> = {
   platform: harmless('which image variant runs'),
   profiles: harmless('which services of the deployment run'),
   pull_policy: harmless('when the image is fetched'),
+  scale: harmless('one container, as without it'),
   secrets: harmless(
     'secrets of the stack; a secret file on the device is gated where it is declared',
   ),
