@@ -1,6 +1,6 @@
 // Drives the real ferryd against the real engine, registry and git server: test images pushed
 // to the registry, fleet repositories on the git server, ferryd.yaml files, and clean-up.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassReport } from '../../daemon/src/report/pass-report.js';
@@ -195,6 +195,28 @@ export async function cleanDevice(device: string): Promise<void> {
       .getVolume(v.Name)
       .remove()
       .catch(() => undefined);
+}
+
+/**
+ * A fleet repository with one deployment `iot` of `stacks/iot` for `device` (the device file
+ * given vars), plus `files` (paths relative to the work tree), and a ferryd.yaml for the device.
+ */
+export async function oneStackFleet(
+  name: string,
+  device: string,
+  files: Record<string, string>,
+  options: { healthTimeout?: string; vars?: string } = {},
+): Promise<{ repo: FleetRepo; setup: FerrydSetup }> {
+  const repo = await createFleetRepo(name, `${repoRoot}/fleet-examples/bms/devices`);
+  await rm(`${repo.workTree}/floor-0.yaml`);
+  await writeFleet(repo.workTree, {
+    'fleet.yaml': fleetYaml(
+      `  - name: iot\n    stack: stacks/iot\n    target: { devices: [${device}] }\n    update: { healthTimeout: ${options.healthTimeout ?? '30s'} }\n`,
+    ),
+    [`devices/${device}.yaml`]: `vars: ${options.vars ?? '{}'}\n`,
+    ...files,
+  });
+  return { repo, setup: await ferrydConfig(device, repo.url) };
 }
 
 export function fleetYaml(deployments: string): string {

@@ -2,23 +2,21 @@
 // reading its config file and keeping data in a folder beside it, a collector reading a folder
 // of its own. Against the real engine, registry and git server.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   cleanDevice,
   deviceContainers,
   execIn,
-  ferrydConfig,
   ferrydOnce,
-  fleetYaml,
+  oneStackFleet,
   pushWebAppImage,
   uniqueDevice,
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
 import { docker } from '../helpers/images.js';
-import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
-import { repoRoot } from '../helpers/run-cli.js';
+import type { FleetRepo } from '../helpers/fleet-repo.js';
 
 const device = uniqueDevice('files');
 const SECRET = `s3cret-${process.pid}`;
@@ -60,20 +58,18 @@ const once = () => ferrydOnce(setup, { env: { FERRY_TEST_TOKEN: SECRET } });
 
 before(async () => {
   image = await pushWebAppImage();
-  repo = await createFleetRepo('compose-files', `${repoRoot}/fleet-examples/bms/devices`);
-  await rm(`${repo.workTree}/floor-0.yaml`);
-  await writeFleet(repo.workTree, {
-    'fleet.yaml': fleetYaml(
-      `  - name: iot\n    stack: stacks/iot\n    target: { devices: [${device}] }\n    update: { healthTimeout: 20s }\n`,
-    ),
-    [`devices/${device}.yaml`]: 'vars: { SITE: vienna }\n',
-    'stacks/iot/compose.yaml': compose(),
-    'stacks/iot/broker/broker.conf': 'listener 1883\nversion 1\n',
-    'stacks/iot/collector/collector.conf': 'interval = "10s"\n',
-    'stacks/iot/collector/inputs.d/mqtt.conf': 'topics = ["sensors/#"]\n',
-    'stacks/iot/limits.conf': 'max = 10\n',
-  });
-  setup = await ferrydConfig(device, repo.url);
+  ({ repo, setup } = await oneStackFleet(
+    'compose-files',
+    device,
+    {
+      'stacks/iot/compose.yaml': compose(),
+      'stacks/iot/broker/broker.conf': 'listener 1883\nversion 1\n',
+      'stacks/iot/collector/collector.conf': 'interval = "10s"\n',
+      'stacks/iot/collector/inputs.d/mqtt.conf': 'topics = ["sensors/#"]\n',
+      'stacks/iot/limits.conf': 'max = 10\n',
+    },
+    { healthTimeout: '20s', vars: '{ SITE: vienna }' },
+  ));
 });
 
 after(async () => {

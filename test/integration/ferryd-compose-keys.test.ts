@@ -2,22 +2,19 @@
 // are (anchors and merge keys, long and short forms) is deployed by ferryd on the real engine, and
 // `docker inspect` shows each key's effect. Nothing is parsed and then dropped.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import {
   cleanDevice,
-  ferrydConfig,
   ferrydOnce,
-  fleetYaml,
+  oneStackFleet,
   pushWebAppImage,
   uniqueDevice,
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
 import { docker } from '../helpers/images.js';
-import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
-import { repoRoot } from '../helpers/run-cli.js';
+import type { FleetRepo } from '../helpers/fleet-repo.js';
 
 const device = uniqueDevice('keys');
 const subnet = `172.29.${process.pid % 250}`;
@@ -112,16 +109,12 @@ volumes:
 
 before(async () => {
   image = await pushWebAppImage();
-  repo = await createFleetRepo('compose-keys', `${repoRoot}/fleet-examples/bms/devices`);
-  await rm(`${repo.workTree}/floor-0.yaml`);
-  await writeFleet(repo.workTree, {
-    'fleet.yaml': fleetYaml(
-      `  - name: iot\n    stack: stacks/iot\n    target: { devices: [${device}] }\n    update: { healthTimeout: 30s }\n`,
-    ),
-    [`devices/${device}.yaml`]: 'vars: { SITE: vienna }\n',
-    'stacks/iot/compose.yaml': stack(),
-  });
-  setup = await ferrydConfig(device, repo.url);
+  ({ repo, setup } = await oneStackFleet(
+    'compose-keys',
+    device,
+    { 'stacks/iot/compose.yaml': stack() },
+    { vars: '{ SITE: vienna }' },
+  ));
   await repo.commit('every key');
   const { result, report } = await ferrydOnce(setup);
   assert.equal(report.converged, true, result.stdout + result.stderr);
