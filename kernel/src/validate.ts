@@ -5,11 +5,13 @@ import composeSchema from '../../schema/compose.schema.json' with { type: 'json'
 import deviceSchema from '../../schema/device.schema.json' with { type: 'json' };
 import ferrydSchema from '../../schema/ferryd.schema.json' with { type: 'json' };
 import fleetSchema from '../../schema/fleet.schema.json' with { type: 'json' };
+import hubSchema from '../../schema/hub.schema.json' with { type: 'json' };
+import reportSchema from '../../schema/report.schema.json' with { type: 'json' };
 import { refusalOf } from './fleet/refused-keys.js';
 import { formatPath, type Problem } from './problem.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 
-export type SchemaName = 'fleet' | 'device' | 'compose' | 'ferryd' | 'builder';
+export type SchemaName = 'fleet' | 'device' | 'compose' | 'ferryd' | 'builder' | 'hub' | 'report';
 
 const schemas: Record<SchemaName, object> = {
   fleet: fleetSchema,
@@ -17,6 +19,8 @@ const schemas: Record<SchemaName, object> = {
   compose: composeSchema,
   ferryd: ferrydSchema,
   builder: builderSchema,
+  hub: hubSchema,
+  report: reportSchema,
 };
 
 /** Compiles each schema once per validator; create one and pass it where it is needed. */
@@ -52,6 +56,16 @@ export class SchemaValidator {
         ? [...path, String((error.params as { additionalProperty: unknown }).additionalProperty)]
         : path;
     });
+  }
+
+  /** Checks a value that came without positions (a JSON body): `path: message` per problem. */
+  check(name: SchemaName, value: unknown): string[] {
+    const validate = this.#validator(name);
+    if (validate(value)) return [];
+    return simplify(validate.errors ?? []).map(
+      (error) =>
+        `${formatPath(pathOf(error.instancePath)) || '(top)'}: ${error.message ?? 'is invalid'}`,
+    );
   }
 
   /** Validates `yaml.value` in place (filling schema defaults); returns every problem found. */

@@ -17,6 +17,7 @@ import { analyzeCommand } from './analyze-command.js';
 import { usageErrorsExit2 } from '#kernel/usage-exit.js';
 import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
+import { hubCommand } from './hub-command.js';
 import { pinCommand } from './pin-command.js';
 
 const program = new Command('ferry')
@@ -107,6 +108,7 @@ program.addCommand(buildCommand());
 program.addCommand(pinCommand());
 program.addCommand(analyzeCommand());
 program.addCommand(builderCommand());
+program.addCommand(hubCommand());
 
 usageErrorsExit2(program);
 

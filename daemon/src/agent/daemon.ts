@@ -12,6 +12,8 @@ import { createPassContext } from './agent-context.js';
 import type { PassReport } from '../report/pass-report.js';
 import { nextPollDelay } from '#kernel/poll-delay.js';
 import { reconcilePass, type PassContext } from './reconcile-pass.js';
+import type { HubReporter } from '../report/hub-reporter.js';
+import { hubReporter, passOutcome } from './hub-link.js';
 
 export class Daemon {
   #config: DaemonConfig;
@@ -27,6 +29,7 @@ export class Daemon {
   #loop: Promise<void> | undefined;
   /** The ports passes work through: wired once, and again when ferryd.yaml is reloaded. */
   #context: PassContext;
+  #reporter: HubReporter | undefined;
 
   constructor(
     config: DaemonConfig,
@@ -72,6 +75,8 @@ export class Daemon {
       },
       'ferryd started',
     );
+    this.#reporter = hubReporter(this.#config, this.logger);
+    this.#reporter?.start();
     this.#loop = this.#run();
     return address;
   }
@@ -89,6 +94,7 @@ export class Daemon {
     await this.#watcher?.close();
     await this.#api?.stop();
     await this.#loop;
+    this.#reporter?.stop();
     this.logger.info({ event: 'daemon.stopped' }, 'ferryd stopped');
   }
 
@@ -136,6 +142,16 @@ export class Daemon {
         bytesDownloaded: this.#status.bytesDownloaded + report.bytesDownloaded,
         containers,
       };
+      // The hub hears of it beside the next pass, never before it.
+      if (this.#reporter)
+        void passOutcome(context, report)
+          .then((outcome) => this.#reporter?.afterPass(outcome))
+          .catch((error: unknown) =>
+            this.logger.warn(
+              { event: 'report.failed', reason: String(error) },
+              'report not queued',
+            ),
+          );
       this.logger.info(
         {
           event: 'pass.finished',

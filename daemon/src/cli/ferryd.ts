@@ -6,6 +6,7 @@ import { formatProblem } from '#kernel/problem.js';
 import { SchemaValidator } from '#kernel/validate.js';
 import { destination, pino } from 'pino';
 import { createPassContext } from '../agent/agent-context.js';
+import { hubReporter, passOutcome } from '../agent/hub-link.js';
 import { Daemon } from '../agent/daemon.js';
 import { reconcilePass } from '../agent/reconcile-pass.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
@@ -61,7 +62,14 @@ program
       destination(2),
     );
     const progress = process.stderr.isTTY ? terminalProgress(process.stderr) : undefined;
-    const report = await reconcilePass(createPassContext(config, validator, logger, progress));
+    const context = createPassContext(config, validator, logger, progress);
+    const report = await reconcilePass(context);
+    const reporter = hubReporter(config, logger);
+    if (reporter) {
+      // One pass, one report: sent before exit if the hub answers within a few seconds.
+      await reporter.afterPass(await passOutcome(context, report));
+      await Promise.race([reporter.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    }
     if (progress) process.stderr.write('\n');
     if (options.json) console.log(JSON.stringify(report));
     else

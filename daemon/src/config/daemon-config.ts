@@ -51,9 +51,17 @@ export interface DaemonConfig {
   /** reserveBytes: free space ferryd never downloads into (the disk guard). */
   readonly state: { readonly dir: string; readonly reserveBytes: number };
   readonly api: { readonly listen: string; readonly tokenFile?: string };
+  /** The fleet hub this gateway reports to (docs/hub.md). */
+  readonly report?: {
+    readonly url: string;
+    readonly tokenFile: string;
+    readonly intervalMs: number;
+    readonly queueBytes: number;
+  };
 }
 
-type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry'> & {
+type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry' | 'report'> & {
+  report?: Omit<NonNullable<DaemonConfig['report']>, 'intervalMs'> & { interval: string };
   device?: DaemonConfig['device'] | { id?: string };
   source: Omit<DaemonConfig['source'], 'intervalMs' | 'idleTimeoutMs'> & {
     interval: string;
@@ -105,6 +113,16 @@ export async function loadDaemonConfig(
     engine: raw.engine,
     state: raw.state,
     api: raw.api,
+    ...(raw.report
+      ? {
+          report: {
+            url: raw.report.url,
+            tokenFile: raw.report.tokenFile,
+            queueBytes: raw.report.queueBytes,
+            intervalMs: parseDuration(raw.report.interval) ?? 60_000,
+          },
+        }
+      : {}),
   };
   return deepFreeze(config);
 }

@@ -11,12 +11,20 @@ export type Reply =
   | { readonly status: number; readonly text: string; readonly contentType: string };
 
 /** Answers `METHOD /path` (query string removed), or undefined for a 404. */
-export type Routes = (route: string, request: IncomingMessage) => Reply | undefined;
+export type Routes = (
+  route: string,
+  request: IncomingMessage,
+) => Reply | undefined | Promise<Reply | undefined>;
 
 export interface TokenServerOptions {
   /** `HOST:PORT`; port 0 picks a free one. */
   readonly listen: string;
   readonly token: string | undefined;
+  /**
+   * Every route checks its own credentials (the hub: device and operator tokens), so any address
+   * may be listened on without `token`.
+   */
+  readonly perRouteAuth?: boolean;
   /** The settings named in the refusal of a non-loopback address without a token. */
   readonly settings: { readonly listen: string; readonly tokenFile: string };
   readonly routes: Routes;
@@ -33,7 +41,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Compares in constant time, so the token cannot be guessed byte by byte from timings. */
-function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header ?? '');
   const wanted = Buffer.from(`Bearer ${token}`);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
@@ -42,25 +50,39 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export async function startTokenServer(options: TokenServerOptions): Promise<RunningServer> {
   const { host, port } = parseListen(options.listen);
   const { token, settings } = options;
-  if (!isLoopback(host) && !token)
+  if (!isLoopback(host) && !token && !options.perRouteAuth)
     throw new FerryError(
       'FERRY_CONFIG',
       `${settings.listen} ${options.listen} is not loopback: set ${settings.tokenFile} to expose it`,
     );
   const server = createServer((request, response) => {
-    // Bodies are not read by any route: drained so the connection can be reused.
-    request.resume();
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const route = `${request.method} ${path}`;
-    const reply: Reply =
-      token && !tokenMatches(request.headers.authorization, token)
-        ? { status: 401, json: { error: 'token required' } }
-        : (options.routes(route, request) ?? { status: 404, json: { error: `no route ${route}` } });
-    if ('json' in reply)
-      response
-        .writeHead(reply.status, { 'content-type': 'application/json' })
-        .end(JSON.stringify(reply.json));
-    else response.writeHead(reply.status, { 'content-type': reply.contentType }).end(reply.text);
+    const answer = async (): Promise<Reply> => {
+      if (token && !tokenMatches(request.headers.authorization, token))
+        return { status: 401, json: { error: 'token required' } };
+      return (
+        (await options.routes(route, request)) ?? {
+          status: 404,
+          json: { error: `no route ${route}` },
+        }
+      );
+    };
+    void answer()
+      .catch((error: unknown) => ({
+        status: 500,
+        json: { error: error instanceof Error ? error.message : String(error) },
+      }))
+      .then((reply: Reply) => {
+        // A body no route read is drained, so the connection can be reused.
+        request.resume();
+        if ('json' in reply)
+          response
+            .writeHead(reply.status, { 'content-type': 'application/json' })
+            .end(JSON.stringify(reply.json));
+        else
+          response.writeHead(reply.status, { 'content-type': reply.contentType }).end(reply.text);
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

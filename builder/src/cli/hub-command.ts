@@ -1,0 +1,65 @@
+// `ferry hub --config hub.yaml`: the service gateways report to; `ferry hub enroll DEVICE`: a
+// device's token (printed once; the hub keeps only its hash).
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { FerryError } from '#kernel/errors.js';
+import { SchemaValidator } from '#kernel/validate.js';
+import { loadHubConfig, openStore, readOperatorToken } from '../hub/hub-config.js';
+import { startHubServer, tokenHash } from '../hub/hub-server.js';
+
+export function hubCommand(): Command {
+  const hub = new Command('hub')
+    .description('the fleet hub: gateways report to it, operators read the fleet from it')
+    // Not required here: `ferry hub enroll` takes its own --config.
+    .option('--config <FILE>', 'path to hub.yaml')
+    .action(async (options: { config?: string }) => {
+      if (!options.config)
+        throw new FerryError('FERRY_USAGE', "required option '--config <FILE>' not specified");
+      const validator = new SchemaValidator();
+      const config = await loadHubConfig(options.config, validator);
+      const store = await openStore(config);
+      const logger = pino({ name: 'ferry-hub' });
+      const server = await startHubServer({
+        listen: config.listen,
+        store,
+        validator,
+        operatorToken: await readOperatorToken(config),
+        heartbeatMs: config.heartbeatMs,
+      });
+      logger.info({ event: 'hub.started', listen: `${server.host}:${server.port}` }, 'hub started');
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const)
+          process.once(signal, () => {
+            void server
+              .stop()
+              .then(() => store.close())
+              .then(resolve);
+          });
+      });
+      logger.info({ event: 'hub.stopped' }, 'hub stopped');
+    });
+  hub
+    .command('enroll')
+    .description('enroll a device and print its token (a new token replaces the old one)')
+    .argument('<DEVICE>', 'the device id (devices/<DEVICE>.yaml)')
+    .option('--config <FILE>', 'path to hub.yaml')
+    .action(async (device: string, own: { config?: string }) => {
+      // `ferry hub enroll D --config F`: commander hands --config to the parent command.
+      const options = { config: own.config ?? (hub.opts() as { config?: string }).config };
+      if (!options.config)
+        throw new FerryError('FERRY_USAGE', "required option '--config <FILE>' not specified");
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(device))
+        throw new FerryError(
+          'FERRY_USAGE',
+          `'${device}' is not a device id (letters, digits, . _ -)`,
+        );
+      const config = await loadHubConfig(options.config, new SchemaValidator());
+      const store = await openStore(config);
+      const token = randomBytes(32).toString('base64url');
+      await store.enroll(device, tokenHash(token));
+      await store.close();
+      console.log(token);
+    });
+  return hub;
+}

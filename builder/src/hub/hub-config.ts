@@ -1,0 +1,73 @@
+// hub.yaml: read and validated against schema/hub.schema.json (filling defaults); the store it
+// names is opened by openStore.
+import { readFile } from 'node:fs/promises';
+import { parseDuration } from '#kernel/duration.js';
+import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import type { SchemaValidator } from '#kernel/validate.js';
+import { parseYamlFile } from '#kernel/yaml-file.js';
+import type { HubStore } from './hub-store.js';
+import { SqliteStore } from './sqlite-store.js';
+
+export interface HubConfig {
+  readonly file: string;
+  readonly listen: string;
+  readonly databaseUrl: string;
+  readonly operatorTokenFile: string;
+  readonly heartbeatMs: number;
+}
+
+export async function loadHubConfig(file: string, validator: SchemaValidator): Promise<HubConfig> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, {
+      file,
+    });
+  });
+  const yaml = parseYamlFile(file, text);
+  const problems = validator.validate('hub', yaml);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const raw = yaml.value as {
+    listen: string;
+    database: { url: string };
+    operatorTokenFile: string;
+    heartbeatInterval: string;
+  };
+  return {
+    file,
+    listen: raw.listen,
+    databaseUrl: raw.database.url,
+    operatorTokenFile: raw.operatorTokenFile,
+    heartbeatMs: parseDuration(raw.heartbeatInterval) ?? 60_000,
+  };
+}
+
+export async function openStore(config: HubConfig): Promise<HubStore> {
+  const url = config.databaseUrl;
+  if (!url.startsWith('sqlite:'))
+    throw new FerryError(
+      'FERRY_CONFIG',
+      `${config.file}: database.url ${url.split('@').pop()}: PostgreSQL is not wired in yet; use sqlite:PATH`,
+      { file: config.file },
+    );
+  const store = await SqliteStore.open(url.slice('sqlite:'.length));
+  await store.migrate();
+  return store;
+}
+
+export async function readOperatorToken(config: HubConfig): Promise<string> {
+  const token = (
+    await readFile(config.operatorTokenFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new FerryError(
+        'FERRY_CONFIG',
+        `cannot read operatorTokenFile ${config.operatorTokenFile}: ${error.code ?? error.message}`,
+        { file: config.file },
+      );
+    })
+  ).trim();
+  if (token.length < 16)
+    throw new FerryError(
+      'FERRY_CONFIG',
+      `${config.operatorTokenFile}: an operator token needs at least 16 characters`,
+      { file: config.file },
+    );
+  return token;
+}

@@ -1,0 +1,182 @@
+// The hub's store in one SQLite file, through @libsql/client (prebuilt for Node 20; Node 20 has
+// no node:sqlite). Migrations are numbered and applied once each, in order, on start.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createClient, type Client, type InStatement, type Row } from '@libsql/client';
+import type { HubReport } from '#kernel/hub/hub-report.js';
+import type { DeviceEvent, DeviceRow, HubStore, StoreResult } from './hub-store.js';
+
+/** Each entry is one version of the schema; never edit one that shipped, add the next. */
+export const MIGRATIONS: readonly string[][] = [
+  [
+    `CREATE TABLE devices (
+       id TEXT PRIMARY KEY, token_hash TEXT UNIQUE, enrolled_at TEXT NOT NULL,
+       last_seen TEXT, last_seq INTEGER NOT NULL DEFAULT -1,
+       identity TEXT NOT NULL DEFAULT '{}', labels TEXT NOT NULL DEFAULT '{}',
+       resources TEXT NOT NULL DEFAULT '{}', revision TEXT, converged INTEGER,
+       deployments TEXT NOT NULL DEFAULT '[]')`,
+    `CREATE TABLE events (
+       id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, at TEXT NOT NULL,
+       kind TEXT NOT NULL, body TEXT NOT NULL)`,
+    `CREATE INDEX events_by_device ON events (device_id, id)`,
+  ],
+];
+
+export class SqliteStore implements HubStore {
+  readonly #client: Client;
+
+  private constructor(client: Client) {
+    this.#client = client;
+  }
+
+  static async open(path: string): Promise<SqliteStore> {
+    await mkdir(dirname(path), { recursive: true });
+    const client = createClient({ url: `file:${path}` });
+    // WAL: readers (the API, the dashboard) never wait for a report being written.
+    await client.execute('PRAGMA journal_mode = WAL');
+    await client.execute('PRAGMA synchronous = FULL');
+    return new SqliteStore(client);
+  }
+
+  async migrate(): Promise<void> {
+    await this.#client.execute(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at TEXT NOT NULL)',
+    );
+    const done = await this.#client.execute('SELECT version FROM schema_migrations');
+    const applied = new Set(done.rows.map((r) => Number(r.version)));
+    for (const [index, statements] of MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await this.#client.batch(
+        [
+          ...statements,
+          {
+            sql: 'INSERT INTO schema_migrations (version, at) VALUES (?, ?)',
+            args: [version, new Date().toISOString()],
+          },
+        ],
+        'write',
+      );
+    }
+  }
+
+  async enroll(device: string, tokenHash: string): Promise<void> {
+    await this.#client.execute({
+      sql: `INSERT INTO devices (id, token_hash, enrolled_at) VALUES (?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash`,
+      args: [device, tokenHash, new Date().toISOString()],
+    });
+  }
+
+  async deviceOfToken(tokenHash: string): Promise<string | undefined> {
+    const result = await this.#client.execute({
+      sql: 'SELECT id FROM devices WHERE token_hash = ?',
+      args: [tokenHash],
+    });
+    const id = result.rows[0]?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  async store(device: string, report: HubReport, receivedAt: string): Promise<StoreResult> {
+    const transaction = await this.#client.transaction('write');
+    try {
+      const current = await transaction.execute({
+        sql: 'SELECT last_seq FROM devices WHERE id = ?',
+        args: [device],
+      });
+      if (Number(current.rows[0]?.last_seq ?? -1) >= report.seq) {
+        await transaction.rollback();
+        return 'duplicate';
+      }
+      for (const statement of statementsFor(device, report, receivedAt))
+        await transaction.execute(statement);
+      await transaction.commit();
+      return 'stored';
+    } finally {
+      transaction.close();
+    }
+  }
+
+  async devices(): Promise<DeviceRow[]> {
+    const result = await this.#client.execute('SELECT * FROM devices ORDER BY id');
+    return result.rows.map(deviceOf);
+  }
+
+  async device(id: string): Promise<DeviceRow | undefined> {
+    const result = await this.#client.execute({
+      sql: 'SELECT * FROM devices WHERE id = ?',
+      args: [id],
+    });
+    const row = result.rows[0];
+    return row ? deviceOf(row) : undefined;
+  }
+
+  async events(id: string, limit: number): Promise<DeviceEvent[]> {
+    const result = await this.#client.execute({
+      sql: 'SELECT at, kind, body FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?',
+      args: [id, limit],
+    });
+    return result.rows.map((r) => ({
+      at: String(r.at),
+      kind: String(r.kind),
+      body: JSON.parse(String(r.body)) as Record<string, unknown>,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+}
+
+/** A heartbeat updates when the device was seen; a state report everything it says. */
+function statementsFor(device: string, report: HubReport, at: string): InStatement[] {
+  const seen: InStatement = {
+    sql: 'UPDATE devices SET last_seen = ?, last_seq = ?, resources = ? WHERE id = ?',
+    args: [at, report.seq, JSON.stringify(report.resources), device],
+  };
+  if (report.kind === 'heartbeat') return [seen];
+  return [
+    seen,
+    {
+      sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?
+            WHERE id = ?`,
+      args: [
+        JSON.stringify(report.identity),
+        JSON.stringify(report.labels),
+        report.revision,
+        report.converged ? 1 : 0,
+        JSON.stringify(report.deployments),
+        device,
+      ],
+    },
+    {
+      sql: 'INSERT INTO events (device_id, at, kind, body) VALUES (?, ?, ?, ?)',
+      args: [
+        device,
+        at,
+        'state',
+        JSON.stringify({
+          revision: report.revision,
+          converged: report.converged,
+          failures: report.failures,
+          deployments: report.deployments.map((d) => ({ name: d.name, status: d.status })),
+        }),
+      ],
+    },
+  ];
+}
+
+function deviceOf(row: Row): DeviceRow {
+  const json = <T>(value: unknown, fallback: T): T =>
+    typeof value === 'string' ? (JSON.parse(value) as T) : fallback;
+  return {
+    id: String(row.id),
+    lastSeen: row.last_seen === null ? null : String(row.last_seen),
+    identity: json(row.identity, {}),
+    labels: json(row.labels, {}),
+    resources: json(row.resources, {}),
+    revision: row.revision === null ? null : String(row.revision),
+    converged: row.converged === null ? null : Number(row.converged) === 1,
+    deployments: json(row.deployments, []),
+  };
+}

@@ -1,0 +1,88 @@
+// A `ferry hub` child process on a SQLite file of its own, with its operator token, and helpers to
+// enroll devices and read its API.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from './eventually.js';
+import { repoRoot, runCli } from './run-cli.js';
+
+export interface HubSetup {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly url: string;
+  readonly operatorToken: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+export async function hubSetup(heartbeat = '60s'): Promise<HubSetup> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-hub-'));
+  const port = await freePort();
+  const operatorToken = `operator-${process.pid}-${Date.now()}`;
+  await writeFile(join(dir, 'operator-token'), `${operatorToken}\n`);
+  const configFile = join(dir, 'hub.yaml');
+  await writeFile(
+    configFile,
+    `listen: 127.0.0.1:${port}\ndatabase: { url: "sqlite:${join(dir, 'hub.db')}" }\noperatorTokenFile: ${join(dir, 'operator-token')}\nheartbeatInterval: ${heartbeat}\n`,
+  );
+  return { dir, configFile, url: `http://127.0.0.1:${port}`, operatorToken };
+}
+
+export class HubProcess {
+  readonly child: ChildProcess;
+  logs = '';
+
+  constructor(readonly setup: HubSetup) {
+    this.child = spawn(
+      process.execPath,
+      [`${repoRoot}bin/ferry.js`, 'hub', '--config', setup.configFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stdout?.on('data', (chunk: Buffer) => (this.logs += chunk.toString()));
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.logs += chunk.toString()));
+  }
+
+  static async start(setup: HubSetup): Promise<HubProcess> {
+    const hub = new HubProcess(setup);
+    await eventually(
+      'the hub answers',
+      () =>
+        fetch(`${setup.url}/healthz`).then(
+          (r) => r.ok || undefined,
+          () => undefined,
+        ),
+      { timeoutMs: 20_000, everyMs: 100, detail: () => hub.logs },
+    );
+    return hub;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Enrolls a device with `ferry hub enroll` and returns the token it printed. */
+export async function enroll(setup: HubSetup, device: string): Promise<string> {
+  const result = await runCli('ferry', ['hub', 'enroll', device, '--config', setup.configFile]);
+  if (result.code !== 0) throw new Error(`enroll failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** GET an API path with the operator token. */
+export async function hubGet<T>(setup: HubSetup, path: string, token = setup.operatorToken) {
+  const response = await fetch(`${setup.url}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
