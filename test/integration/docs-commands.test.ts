@@ -25,6 +25,8 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^(npx )?ferryd once --config \S+ --json$/, 'ferryd-reconcile.test.ts', 'ferrydOnce'],
   [/^(npx )?ferryd run --config \S+$/, 'ferryd-daemon.test.ts', 'FerrydProcess'],
   [/^(npx )?ferryd status --api \S+( --json)?$/, 'ferryd-daemon.test.ts', "'status'"],
+  [/^ferry hub --config \S+$/, 'hub.test.ts', 'HubProcess.start'],
+  [/^ferry hub enroll \S+ --config \S+$/, 'hub.test.ts', 'enroll(hub'],
   [/^docker build .*ferryd/, 'ferryd-image.test.ts', "'--build-arg'"],
   [/^docker run .*--network host .*docker\.sock.* ferryd$/, 'ferryd-image.test.ts', "'--network'"],
 ];
