@@ -1,10 +1,10 @@
 // hub.yaml: read and validated against schema/hub.schema.json (filling defaults); the store it
 // names is opened by openStore.
+import { readConfigFile } from '#kernel/config-file.js';
 import { readFile } from 'node:fs/promises';
 import { parseDuration } from '#kernel/duration.js';
-import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import { FerryError } from '#kernel/errors.js';
 import type { SchemaValidator } from '#kernel/validate.js';
-import { parseYamlFile } from '#kernel/yaml-file.js';
 import type { HubStore } from './hub-store.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -17,14 +17,7 @@ export interface HubConfig {
 }
 
 export async function loadHubConfig(file: string, validator: SchemaValidator): Promise<HubConfig> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, {
-      file,
-    });
-  });
-  const yaml = parseYamlFile(file, text);
-  const problems = validator.validate('hub', yaml);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  const yaml = await readConfigFile(file, 'hub', validator);
   const raw = yaml.value as {
     listen: string;
     database: { url: string };

@@ -1,10 +1,9 @@
 // builder.yaml: read, validated against schema/builder.schema.json (filling defaults).
-import { readFile } from 'node:fs/promises';
+import { readConfigFile } from '#kernel/config-file.js';
 import type { AuthConfig } from '#kernel/read-credentials.js';
 import { parseDuration } from '#kernel/duration.js';
-import { FerryError, InvalidInputError } from '#kernel/errors.js';
+import { InvalidInputError } from '#kernel/errors.js';
 import type { SchemaValidator } from '#kernel/validate.js';
-import { parseYamlFile } from '#kernel/yaml-file.js';
 
 export interface WatchedRepository {
   readonly name: string;
@@ -28,12 +27,7 @@ export async function loadBuilderConfig(
   file: string,
   validator: SchemaValidator,
 ): Promise<BuilderConfig> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`);
-  });
-  const yaml = parseYamlFile(file, text);
-  const problems = validator.validate('builder', yaml);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  const yaml = await readConfigFile(file, 'builder', validator);
   const raw = yaml.value as Omit<BuilderConfig, 'intervalMs'> & { interval: string };
   const names = raw.repositories.map((r) => r.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);

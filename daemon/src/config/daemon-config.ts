@@ -1,9 +1,7 @@
 // ferryd.yaml: read, validated against schema/ferryd.schema.json (filling defaults), frozen.
-import { readFile } from 'node:fs/promises';
+import { readConfigFile } from '#kernel/config-file.js';
 import { hostname } from 'node:os';
-import { FerryError, InvalidInputError } from '#kernel/errors.js';
 import type { SchemaValidator } from '#kernel/validate.js';
-import { parseYamlFile } from '#kernel/yaml-file.js';
 import { parseDuration } from '#kernel/duration.js';
 import type { AuthConfig } from '#kernel/read-credentials.js';
 
@@ -81,14 +79,7 @@ export async function loadDaemonConfig(
   validator: SchemaValidator,
   defaultId = hostname(),
 ): Promise<DaemonConfig> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new FerryError('FERRY_CONFIG', `cannot read ${file}: ${error.code ?? error.message}`, {
-      file,
-    });
-  });
-  const yaml = parseYamlFile(file, text);
-  const problems = validator.validate('ferryd', yaml);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  const yaml = await readConfigFile(file, 'ferryd', validator);
   const raw = yaml.value as RawConfig;
   const { interval, idleTimeout, ...source } = raw.source;
   const { slowWindow, downloadDeadline, ...registry } = raw.registry ?? {};
