@@ -4,6 +4,7 @@
 #   - a Docker engine on /var/run/docker.sock,
 #   - two OCI registries on loopback (one open, one with basic auth),
 #   - a git HTTP server (git http-backend behind a small Node wrapper),
+#   - PostgreSQL (Debian's cluster) with a role for root, for the hub's tests,
 #   - a tiny busybox base image and a Node.js base image, imported locally (no Docker Hub here),
 #   - qemu for arm64 containers, and an arm64 busybox.
 # Whatever already answers is reused, so a second run takes a second or two.
@@ -34,6 +35,7 @@ install_missing() {
   command -v curl >/dev/null || missing+=(curl)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ -x /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
+  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"
@@ -117,6 +119,23 @@ start_git_server() {
   wait_until 20 "git http server" curl -fsS -o /dev/null "http://127.0.0.1:$GIT_PORT/_health"
 }
 
+# PostgreSQL for the hub's tests: Debian's cluster, started without systemd, and a role for root
+# (the tests connect over the Unix socket, where the OS user is the role).
+postgres_up() { su postgres -c "psql -tAc 'select 1'" >/dev/null 2>&1; }
+start_postgres() {
+  if ! postgres_up; then
+    need_root
+    local version
+    version=$(pg_lsclusters -h | awk 'NR==1 {print $1}')
+    [ -n "$version" ] || { log "no PostgreSQL cluster"; exit 1; }
+    log "starting PostgreSQL $version"
+    pg_ctlcluster "$version" main start
+    wait_until 30 "PostgreSQL" postgres_up
+  fi
+  su postgres -c "psql -tAc \"select 1 from pg_roles where rolname = 'root'\"" | grep -q 1 ||
+    su postgres -c "createuser -s root"
+}
+
 import_base_image() {
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return; fi
   log "importing $BASE_IMAGE from busybox-static"
@@ -173,6 +192,7 @@ start_engine
 start_registry registry "$REGISTRY_PORT"
 start_registry registry-auth "$AUTH_REGISTRY_PORT" "$htpasswd_file"
 start_git_server
+start_postgres
 import_base_image
 import_node_base
 enable_foreign_arch
@@ -184,5 +204,6 @@ export FERRY_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
 export FERRY_TEST_GIT=http://127.0.0.1:$GIT_PORT
 export FERRY_TEST_BASE_IMAGE=$BASE_IMAGE
 export FERRY_TEST_NODE_IMAGE=$NODE_BASE_IMAGE
+export FERRY_TEST_POSTGRES=postgres://root@/postgres?host=/var/run/postgresql
 ENV
-log "ready: engine, registries :$REGISTRY_PORT (open) :$AUTH_REGISTRY_PORT (basic auth), git :$GIT_PORT"
+log "ready: engine, registries :$REGISTRY_PORT (open) :$AUTH_REGISTRY_PORT (basic auth), git :$GIT_PORT, PostgreSQL"

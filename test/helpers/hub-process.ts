@@ -5,7 +5,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { eventually } from './eventually.js';
+import { testEnv } from './test-env.js';
 import { repoRoot, runCli } from './run-cli.js';
 
 export interface HubSetup {
@@ -23,15 +25,37 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-export async function hubSetup(heartbeat = '60s'): Promise<HubSetup> {
+let databases = 0;
+
+/** A database of its own on the test PostgreSQL, as a URL for hub.yaml. */
+async function postgresDatabase(): Promise<string> {
+  const name = `ferry_hub_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: testEnv.postgres });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return testEnv.postgres.replace('/postgres?', `/${name}?`);
+}
+
+export type HubDatabase = 'sqlite' | 'postgres';
+
+export async function hubSetup(
+  database: HubDatabase = 'sqlite',
+  heartbeat = '60s',
+): Promise<HubSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-hub-'));
+  const url = database === 'sqlite' ? `sqlite:${join(dir, 'hub.db')}` : await postgresDatabase();
   const port = await freePort();
   const operatorToken = `operator-${process.pid}-${Date.now()}`;
   await writeFile(join(dir, 'operator-token'), `${operatorToken}\n`);
   const configFile = join(dir, 'hub.yaml');
   await writeFile(
     configFile,
-    `listen: 127.0.0.1:${port}\ndatabase: { url: "sqlite:${join(dir, 'hub.db')}" }\noperatorTokenFile: ${join(dir, 'operator-token')}\nheartbeatInterval: ${heartbeat}\n`,
+    `listen: 127.0.0.1:${port}\ndatabase: { url: "${url}" }\noperatorTokenFile: ${join(dir, 'operator-token')}\nheartbeatInterval: ${heartbeat}\n`,
   );
   return { dir, configFile, url: `http://127.0.0.1:${port}`, operatorToken };
 }

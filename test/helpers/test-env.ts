@@ -10,4 +10,6 @@ export const testEnv = {
   /** A Node.js 20 runtime on busybox, imported from this machine's node (about 115 MiB). */
   nodeImage: process.env.FERRY_TEST_NODE_IMAGE ?? 'ferry-test/node:20',
   dockerSocket: '/var/run/docker.sock',
+  /** PostgreSQL over its Unix socket, as root (a superuser role up.sh creates). */
+  postgres: process.env.FERRY_TEST_POSTGRES ?? 'postgres://root@/postgres?host=/var/run/postgresql',
 } as const;

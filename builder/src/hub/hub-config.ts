@@ -6,6 +6,7 @@ import { parseDuration } from '#kernel/duration.js';
 import { FerryError } from '#kernel/errors.js';
 import type { SchemaValidator } from '#kernel/validate.js';
 import type { HubStore } from './hub-store.js';
+import { PgStore } from './pg-store.js';
 import { SqliteStore } from './sqlite-store.js';
 
 export interface HubConfig {
@@ -35,14 +36,19 @@ export async function loadHubConfig(file: string, validator: SchemaValidator): P
 
 export async function openStore(config: HubConfig): Promise<HubStore> {
   const url = config.databaseUrl;
-  if (!url.startsWith('sqlite:'))
+  const store = url.startsWith('sqlite:')
+    ? await SqliteStore.open(url.slice('sqlite:'.length))
+    : new PgStore(url);
+  await store.migrate().catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    // The URL may hold a password: name only where it points.
     throw new FerryError(
       'FERRY_CONFIG',
-      `${config.file}: database.url ${url.split('@').pop()}: PostgreSQL is not wired in yet; use sqlite:PATH`,
+      `${config.file}: database ${url.split('@').pop()}: ${error instanceof Error ? error.message : String(error)}`,
       { file: config.file },
+      { cause: error },
     );
-  const store = await SqliteStore.open(url.slice('sqlite:'.length));
-  await store.migrate();
+  });
   return store;
 }
 

@@ -1,0 +1,172 @@
+// The hub's store in PostgreSQL (`database.url: postgres://...`), for fleets that outgrow one
+// file. The same tables as sqlite-store.ts, in PostgreSQL's dialect; migrations numbered alike.
+import pg from 'pg';
+import type { HubReport } from '#kernel/hub/hub-report.js';
+import type { DeviceEvent, DeviceRow, HubStore, StoreResult } from './hub-store.js';
+
+export const PG_MIGRATIONS: readonly string[][] = [
+  [
+    `CREATE TABLE devices (
+       id TEXT PRIMARY KEY, token_hash TEXT UNIQUE, enrolled_at TIMESTAMPTZ NOT NULL,
+       last_seen TIMESTAMPTZ, last_seq BIGINT NOT NULL DEFAULT -1,
+       identity JSONB NOT NULL DEFAULT '{}', labels JSONB NOT NULL DEFAULT '{}',
+       resources JSONB NOT NULL DEFAULT '{}', revision TEXT, converged BOOLEAN,
+       deployments JSONB NOT NULL DEFAULT '[]')`,
+    `CREATE TABLE events (
+       id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL,
+       kind TEXT NOT NULL, body JSONB NOT NULL)`,
+    `CREATE INDEX events_by_device ON events (device_id, id)`,
+  ],
+];
+
+export class PgStore implements HubStore {
+  readonly #pool: pg.Pool;
+
+  constructor(url: string) {
+    this.#pool = new pg.Pool({ connectionString: url, max: 4 });
+  }
+
+  async migrate(): Promise<void> {
+    await this.#inTransaction(async (client) => {
+      // One hub at a time migrates: the others wait on the lock, then find nothing to do.
+      await client.query('SELECT pg_advisory_xact_lock(7790)');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
+      );
+      const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const applied = new Set(done.rows.map((r) => r.version));
+      for (const [index, statements] of PG_MIGRATIONS.entries()) {
+        if (applied.has(index + 1)) continue;
+        for (const statement of statements) await client.query(statement);
+        await client.query('INSERT INTO schema_migrations (version, at) VALUES ($1, now())', [
+          index + 1,
+        ]);
+      }
+    });
+  }
+
+  async enroll(device: string, tokenHash: string): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO devices (id, token_hash, enrolled_at) VALUES ($1, $2, now())
+       ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash`,
+      [device, tokenHash],
+    );
+  }
+
+  async deviceOfToken(tokenHash: string): Promise<string | undefined> {
+    const result = await this.#pool.query<{ id: string }>(
+      'SELECT id FROM devices WHERE token_hash = $1',
+      [tokenHash],
+    );
+    return result.rows[0]?.id;
+  }
+
+  async store(device: string, report: HubReport, receivedAt: string): Promise<StoreResult> {
+    return this.#inTransaction(async (client) => {
+      const current = await client.query<{ last_seq: string }>(
+        'SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE',
+        [device],
+      );
+      if (Number(current.rows[0]?.last_seq ?? -1) >= report.seq) return 'duplicate';
+      await client.query(
+        'UPDATE devices SET last_seen = $1, last_seq = $2, resources = $3 WHERE id = $4',
+        [receivedAt, report.seq, JSON.stringify(report.resources), device],
+      );
+      if (report.kind === 'state') {
+        await client.query(
+          `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
+             deployments = $5 WHERE id = $6`,
+          [
+            JSON.stringify(report.identity),
+            JSON.stringify(report.labels),
+            report.revision,
+            report.converged,
+            JSON.stringify(report.deployments),
+            device,
+          ],
+        );
+        await client.query(
+          'INSERT INTO events (device_id, at, kind, body) VALUES ($1, $2, $3, $4)',
+          [
+            device,
+            receivedAt,
+            'state',
+            JSON.stringify({
+              revision: report.revision,
+              converged: report.converged,
+              failures: report.failures,
+              deployments: report.deployments.map((d) => ({ name: d.name, status: d.status })),
+            }),
+          ],
+        );
+      }
+      return 'stored';
+    });
+  }
+
+  async devices(): Promise<DeviceRow[]> {
+    const result = await this.#pool.query<PgDevice>('SELECT * FROM devices ORDER BY id');
+    return result.rows.map(deviceOf);
+  }
+
+  async device(id: string): Promise<DeviceRow | undefined> {
+    const result = await this.#pool.query<PgDevice>('SELECT * FROM devices WHERE id = $1', [id]);
+    const row = result.rows[0];
+    return row ? deviceOf(row) : undefined;
+  }
+
+  async events(id: string, limit: number): Promise<DeviceEvent[]> {
+    const result = await this.#pool.query<{
+      at: Date;
+      kind: string;
+      body: Record<string, unknown>;
+    }>('SELECT at, kind, body FROM events WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [
+      id,
+      limit,
+    ]);
+    return result.rows.map((r) => ({ at: r.at.toISOString(), kind: r.kind, body: r.body }));
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+interface PgDevice {
+  id: string;
+  last_seen: Date | null;
+  identity: Record<string, unknown>;
+  labels: Record<string, string>;
+  resources: Record<string, unknown>;
+  revision: string | null;
+  converged: boolean | null;
+  deployments: DeviceRow['deployments'];
+}
+
+function deviceOf(row: PgDevice): DeviceRow {
+  return {
+    id: row.id,
+    lastSeen: row.last_seen === null ? null : row.last_seen.toISOString(),
+    identity: row.identity,
+    labels: row.labels,
+    resources: row.resources,
+    revision: row.revision,
+    converged: row.converged,
+    deployments: row.deployments,
+  };
+}
