@@ -122,10 +122,7 @@ export class ShippedStore {
   /** A container that asks to write gets its own copy, made fresh for each content. */
   async #writableCopy(stored: string, digest: string, container: string): Promise<string> {
     const copy = join(this.options.dir, 'files', 'rw', container, hexOf(digest), basename(stored));
-    if (!(await exists(copy))) {
-      await mkdir(dirname(copy), { recursive: true });
-      await cp(stored, copy, { recursive: true });
-    }
+    if (!(await exists(copy))) await copyWhole(stored, copy);
     return copy;
   }
 
@@ -137,12 +134,11 @@ export class ShippedStore {
   ): Promise<string> {
     const tag = `${hexOf(digest)}-${file.uid ?? ''}-${file.gid ?? ''}-${file.mode?.toString(8) ?? ''}`;
     const copy = join(this.options.dir, 'files', tag, basename(stored));
-    if (!(await exists(copy))) {
-      await mkdir(dirname(copy), { recursive: true });
-      await cp(stored, copy);
-      if (file.mode !== undefined) await chmod(copy, file.mode);
-      await owner(copy, file);
-    }
+    if (!(await exists(copy)))
+      await copyWhole(stored, copy, async (path) => {
+        if (file.mode !== undefined) await chmod(path, file.mode);
+        await owner(path, file);
+      });
     return copy;
   }
 }
@@ -184,6 +180,23 @@ function hexOf(digest: string): string {
 
 async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * Copies to a temporary name and renames: a power cut mid-copy leaves no half copy that a
+ * restart would take for a whole one.
+ */
+async function copyWhole(
+  from: string,
+  to: string,
+  finish: (path: string) => Promise<void> = async () => undefined,
+): Promise<void> {
+  const partial = `${to}.partial`;
+  await mkdir(dirname(to), { recursive: true });
+  await rm(partial, { recursive: true, force: true });
+  await cp(from, partial, { recursive: true });
+  await finish(partial);
+  await rename(partial, to);
 }
 
 async function writeOnce(path: string, content: string): Promise<void> {

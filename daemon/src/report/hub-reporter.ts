@@ -149,7 +149,8 @@ export class HubReporter {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         },
       );
-      await response.arrayBuffer().catch(() => undefined);
+      // Only the status matters: the hub's body is not read (a hub cannot make us buffer it).
+      await response.body?.cancel().catch(() => undefined);
       return response.status;
     } catch (error) {
       this.options.logger.debug(
