@@ -1,6 +1,6 @@
 // What the hub keeps, behind one interface: SQLite (sqlite-store.ts) by default, PostgreSQL for
 // fleets that outgrow one file. Every method is one transaction: a report is stored whole or not.
-import type { HubReport, ReportedDeployment } from '#kernel/hub/hub-report.js';
+import type { HubReport, ReportedDeployment, StateReport } from '#kernel/hub/hub-report.js';
 
 export interface DeviceRow {
   readonly id: string;
@@ -34,4 +34,14 @@ export interface HubStore {
   device(id: string): Promise<DeviceRow | undefined>;
   events(id: string, limit: number): Promise<DeviceEvent[]>;
   close(): Promise<void>;
+}
+
+/** What a state report leaves in a device's events: the outcome, its failures, each status. */
+export function stateEvent(report: StateReport): Record<string, unknown> {
+  return {
+    revision: report.revision,
+    converged: report.converged,
+    failures: report.failures,
+    deployments: report.deployments.map((d) => ({ name: d.name, status: d.status })),
+  };
 }

@@ -2,7 +2,13 @@
 // file. The same tables as sqlite-store.ts, in PostgreSQL's dialect; migrations numbered alike.
 import pg from 'pg';
 import type { HubReport } from '#kernel/hub/hub-report.js';
-import type { DeviceEvent, DeviceRow, HubStore, StoreResult } from './hub-store.js';
+import {
+  stateEvent,
+  type DeviceEvent,
+  type DeviceRow,
+  type HubStore,
+  type StoreResult,
+} from './hub-store.js';
 
 export const PG_MIGRATIONS: readonly string[][] = [
   [
@@ -87,17 +93,7 @@ export class PgStore implements HubStore {
         );
         await client.query(
           'INSERT INTO events (device_id, at, kind, body) VALUES ($1, $2, $3, $4)',
-          [
-            device,
-            receivedAt,
-            'state',
-            JSON.stringify({
-              revision: report.revision,
-              converged: report.converged,
-              failures: report.failures,
-              deployments: report.deployments.map((d) => ({ name: d.name, status: d.status })),
-            }),
-          ],
+          [device, receivedAt, 'state', JSON.stringify(stateEvent(report))],
         );
       }
       return 'stored';

@@ -4,7 +4,13 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createClient, type Client, type InStatement, type Row } from '@libsql/client';
 import type { HubReport } from '#kernel/hub/hub-report.js';
-import type { DeviceEvent, DeviceRow, HubStore, StoreResult } from './hub-store.js';
+import {
+  stateEvent,
+  type DeviceEvent,
+  type DeviceRow,
+  type HubStore,
+  type StoreResult,
+} from './hub-store.js';
 
 /** Each entry is one version of the schema; never edit one that shipped, add the next. */
 export const MIGRATIONS: readonly string[][] = [
@@ -151,17 +157,7 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
     },
     {
       sql: 'INSERT INTO events (device_id, at, kind, body) VALUES (?, ?, ?, ?)',
-      args: [
-        device,
-        at,
-        'state',
-        JSON.stringify({
-          revision: report.revision,
-          converged: report.converged,
-          failures: report.failures,
-          deployments: report.deployments.map((d) => ({ name: d.name, status: d.status })),
-        }),
-      ],
+      args: [device, at, 'state', JSON.stringify(stateEvent(report))],
     },
   ];
 }
