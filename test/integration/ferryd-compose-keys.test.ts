@@ -17,7 +17,9 @@ import { docker } from '../helpers/images.js';
 import type { FleetRepo } from '../helpers/fleet-repo.js';
 
 const device = uniqueDevice('keys');
-const subnet = `172.29.${process.pid % 250}`;
+// Outside the engine's default address pools (172.17-31/16, 192.168/16), where networks that
+// other test files create side by side get their subnets.
+const subnet = `10.213.${process.pid % 250}`;
 let repo: FleetRepo;
 let setup: FerrydSetup;
 let image: string;
