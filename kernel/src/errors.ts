@@ -25,7 +25,12 @@ export interface FerryErrorData {
     readonly name?: string;
     readonly image?: string;
   };
-  FERRY_HEALTH: { readonly service: string; readonly container: string };
+  FERRY_HEALTH: {
+    readonly service: string;
+    readonly container: string;
+    /** The container's last lines of output, read before it was removed. */
+    readonly log?: readonly string[];
+  };
   FERRY_REGISTRY: {
     readonly image?: string;
     readonly host?: string;

@@ -6,12 +6,23 @@ import deviceSchema from '../../schema/device.schema.json' with { type: 'json' }
 import ferrydSchema from '../../schema/ferryd.schema.json' with { type: 'json' };
 import fleetSchema from '../../schema/fleet.schema.json' with { type: 'json' };
 import hubSchema from '../../schema/hub.schema.json' with { type: 'json' };
+import operationSchema from '../../schema/operation.schema.json' with { type: 'json' };
+import operationResultSchema from '../../schema/operation-result.schema.json' with { type: 'json' };
 import reportSchema from '../../schema/report.schema.json' with { type: 'json' };
 import { refusalOf } from './fleet/refused-keys.js';
 import { formatPath, type Problem } from './problem.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 
-export type SchemaName = 'fleet' | 'device' | 'compose' | 'ferryd' | 'builder' | 'hub' | 'report';
+export type SchemaName =
+  | 'fleet'
+  | 'device'
+  | 'compose'
+  | 'ferryd'
+  | 'builder'
+  | 'hub'
+  | 'report'
+  | 'operation'
+  | 'operation-result';
 
 const schemas: Record<SchemaName, object> = {
   fleet: fleetSchema,
@@ -21,6 +32,8 @@ const schemas: Record<SchemaName, object> = {
   builder: builderSchema,
   hub: hubSchema,
   report: reportSchema,
+  operation: operationSchema,
+  'operation-result': operationResultSchema,
 };
 
 /** Compiles each schema once per validator; create one and pass it where it is needed. */

@@ -122,6 +122,13 @@ export class FakeEngine implements ContainerEngine {
     this.containers.delete(id);
   }
 
+  async restart(id: string): Promise<void> {
+    this.calls.push(`restart ${id}`);
+    const container = this.#byName(id);
+    container.state = 'running';
+    container.startedAt = this.now();
+  }
+
   async rename(name: string, to: string): Promise<void> {
     this.calls.push(`rename ${name} ${to}`);
     this.#byName(name).name = to;
@@ -138,6 +145,13 @@ export class FakeEngine implements ContainerEngine {
       startedAt: container.startedAt,
       ...(health === 'unhealthy' ? { lastHealthOutput: 'check failed' } : {}),
     };
+  }
+
+  async output(name: string, lines: number): Promise<string> {
+    const container = this.#byName(name);
+    const env = container.options.Env ?? [];
+    const said = env.find((e) => e.startsWith('OUTPUT='))?.slice('OUTPUT='.length) ?? '';
+    return said.split('|').slice(-lines).join('\n');
   }
 
   async createNetwork({ name, labels }: NetworkOptions): Promise<void> {

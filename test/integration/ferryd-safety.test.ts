@@ -124,7 +124,8 @@ describe('health-gated updates', () => {
 
   it('rolls an update that fails its healthcheck back to the last good version, and says why', async () => {
     const good = (await deviceContainers(device)).get(`${device}.svc.app`);
-    const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
+    // It says why on its output before its healthcheck fails: the operator reads that first.
+    const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    command: ["sh", "-c", "seq 1 300; echo 'fatal: DB_URL is not set' >&2; sleep 600"]\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
     await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': failing });
     const bad = await repo.commit('unhealthy update');
     const { result, report } = await ferrydOnce(setup);
@@ -132,6 +133,12 @@ describe('health-gated updates', () => {
     const deployment = report.deployments.find((d) => d.name === 'svc');
     assert.equal(deployment?.status, 'rolled-back');
     assert.match(deployment?.reason ?? '', /failed its healthcheck/);
+    // Its last 200 lines of output were kept before the rollback removed it.
+    const log = deployment?.failureLog;
+    assert.equal(log?.service, 'app');
+    assert.equal(log?.lines.length, 200);
+    assert.equal(log?.lines.at(-1), 'fatal: DB_URL is not set');
+    assert.equal(log?.lines[0], '102');
     const containers = await deviceContainers(device);
     assert.deepEqual([...containers.keys()], [`${device}.svc.app`]);
     const app = containers.get(`${device}.svc.app`);
@@ -147,6 +154,8 @@ describe('health-gated updates', () => {
     const again = await ferrydOnce(setup);
     assert.equal(again.report.revision, bad);
     assert.equal(again.report.deployments[0]?.status, 'held-after-failure');
+    assert.match(again.report.deployments[0]?.until ?? '', /^\d{4}-/);
+    assert.deepEqual(again.report.deployments[0]?.failureLog, log, 'kept while it is held');
     assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, app?.id);
   });
 });

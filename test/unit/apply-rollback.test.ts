@@ -71,6 +71,26 @@ describe('applyDeployment on an engine in memory', () => {
     assert.ok(engine.calls.includes('remove app.web.next'));
   });
 
+  it("keeps the failed container's last output before the rollback removes it", async () => {
+    const clock = fakeClock();
+    const engine = new FakeEngine(v2Broken, clock.now);
+    await apply(engine, clock, version('1'));
+    const said = Array.from({ length: 250 }, (_, i) => `line ${i + 1}`).join('|');
+    const v2 = deployment(
+      'app',
+      [service('web', { environment: { VERSION: '2', OUTPUT: said }, configHash: 'hash-2' })],
+      { networks: [], update: { order: 'start-first', healthTimeoutMs: 30_000, rollback: true } },
+    );
+    const outcome = await apply(engine, clock, v2, version('1'));
+    assert.equal(outcome.status, 'rolled-back');
+    assert.equal(outcome.failureLog?.service, 'web');
+    assert.equal(outcome.failureLog?.container, 'app.web.next');
+    assert.equal(outcome.failureLog?.lines.length, 200);
+    assert.equal(outcome.failureLog?.lines[0], 'line 51');
+    assert.equal(outcome.failureLog?.lines.at(-1), 'line 250');
+    assert.ok(!engine.containers.has('app.web.next'), 'and the container is gone');
+  });
+
   it('stop-first: a broken v2 is replaced by v1 again', async () => {
     const clock = fakeClock();
     const engine = new FakeEngine(v2Broken, clock.now);

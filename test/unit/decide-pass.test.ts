@@ -26,11 +26,13 @@ function decide(desired: DesiredState, state = fresh, engine = none): PassDecisi
 }
 
 const good: DeploymentOutcome = { status: 'updated', services: [] };
+const failureLog = { service: 'web', container: 'app.web-next', lines: ['boot', 'fatal: no DB'] };
 const broken: DeploymentOutcome = {
   status: 'rolled-back',
   reason: 'web: failed its healthcheck',
   code: 'FERRY_HEALTH',
   services: [],
+  failureLog,
 };
 
 describe('decidePass', () => {
@@ -135,11 +137,14 @@ describe('settlePass', () => {
     });
     assert.equal(settled.converged, false);
     assert.equal(settled.state.appliedRevision, 'rev1', 'the applied revision stays');
+    // The failed container's output is kept with the failure: the rollback removed it.
     assert.deepEqual(settled.state.deployments.app?.failed, {
       revision: 'rev2',
       reason: broken.reason,
       at: now.toISOString(),
       attempts: 1,
+      code: 'FERRY_HEALTH',
+      failureLog,
     });
     assert.deepEqual([...settled.keepImages].sort(), ['registry.test/web:1', web.image].sort());
     assert.deepEqual(settled.failures, [
@@ -152,7 +157,16 @@ describe('settlePass', () => {
       version: 1,
       appliedRevision: 'rev1',
       deployments: {
-        app: { failed: { revision: 'rev2', reason: 'boom', at: now.toISOString(), attempts: 1 } },
+        app: {
+          failed: {
+            revision: 'rev2',
+            reason: 'boom',
+            at: now.toISOString(),
+            attempts: 1,
+            code: 'FERRY_HEALTH',
+            failureLog,
+          },
+        },
       },
     };
     const decision = decide(desired, state);
@@ -169,7 +183,9 @@ describe('settlePass', () => {
       status: 'held-after-failure',
       services: [],
       reason: 'boom',
+      code: 'FERRY_HEALTH',
       until: new Date(now.getTime() + FAILED_RETRY_MS).toISOString(),
+      failureLog,
     });
     assert.equal(settled.converged, false);
     assert.deepEqual(settled.failures, []);

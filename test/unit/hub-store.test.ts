@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HubReport } from '#kernel/hub/hub-report.js';
+import { EVENTS_KEPT, failureLogs } from '../../builder/src/hub/hub-store.js';
 import { SqliteStore } from '../../builder/src/hub/sqlite-store.js';
 
 const resources = { cpus: 2, load1: 0.5, memTotal: 1, memAvailable: 1, diskFree: 1, uptime: 1 };
@@ -84,6 +85,85 @@ describe('SqliteStore', () => {
     assert.equal(device?.revision, 'rev1');
     assert.equal(device?.resources.load1, 3);
     assert.equal(await store.deviceOfToken('unknown'), undefined);
+    await store.close();
+  });
+
+  it('lets a device enroll itself only under an id not taken', async () => {
+    const { store } = await open();
+    await store.enroll('gw', 'operator-hash');
+    assert.equal(await store.register('gw', 'attacker-hash'), false);
+    assert.equal(await store.deviceOfToken('operator-hash'), 'gw');
+    assert.equal(await store.deviceOfToken('attacker-hash'), undefined);
+    assert.equal(await store.register('new-gw', 'new-hash'), true);
+    assert.equal((await store.device('new-gw'))?.enrolledBy, 'self');
+    assert.equal((await store.device('gw'))?.enrolledBy, 'operator');
+    await store.close();
+  });
+
+  it('keeps the newest events of a device and its failure logs', async () => {
+    const { store } = await open();
+    await store.enroll('gw', 'hash');
+    const failing = (seq: number): HubReport => {
+      const report = state(seq, `rev${seq}`);
+      if (report.kind !== 'state') throw new Error('a state report');
+      return {
+        ...report,
+        deployments: [
+          {
+            ...report.deployments[0]!,
+            status: 'rolled-back',
+            failureLog: { service: 'web', container: 'iot.web', lines: [`seq ${seq}`] },
+          },
+        ],
+      };
+    };
+    for (let seq = 1; seq <= EVENTS_KEPT + 5; seq++)
+      await store.store(
+        'gw',
+        failing(seq),
+        new Date(Date.UTC(2026, 10, 30, 0, 0, seq)).toISOString(),
+      );
+    const events = await store.events('gw', 1000);
+    assert.equal(events.length, EVENTS_KEPT);
+    const logs = failureLogs(events.slice(0, 2));
+    assert.deepEqual(logs[0], {
+      at: events[0]?.at,
+      deployment: 'iot',
+      revision: `rev${EVENTS_KEPT + 5}`,
+      service: 'web',
+      container: 'iot.web',
+      lines: [`seq ${EVENTS_KEPT + 5}`],
+    });
+    await store.close();
+  });
+
+  it('keeps each remote operation with who asked, and only its device may answer it', async () => {
+    const { store } = await open();
+    await store.enroll('gw', 'hash');
+    const ask = { device: 'gw', kind: 'logs' as const, deployment: 'iot', service: 'web' };
+    const id = await store.requestOperation(
+      { ...ask, lines: 50, requestedBy: 'ana (127.0.0.1)' },
+      '2026-11-30T10:00:00.000Z',
+    );
+    const pending = await store.operations('gw', {
+      limit: 8,
+      pendingSince: '2026-11-30T09:00:00.000Z',
+    });
+    assert.deepEqual(
+      pending.map((o) => [o.id, o.state, o.lines, o.requestedBy]),
+      [[id, 'pending', 50, 'ana (127.0.0.1)']],
+    );
+    assert.deepEqual(
+      await store.operations('gw', { limit: 8, pendingSince: '2026-11-30T11:00:00.000Z' }),
+      [],
+      'a stale ask is no longer handed out',
+    );
+    assert.equal(await store.finishOperation('other', id, { lines: ['x'] }, 'now'), false);
+    assert.equal(await store.finishOperation('gw', id, { lines: ['ok'] }, 'now'), true);
+    assert.equal(await store.finishOperation('gw', id, { lines: ['again'] }, 'now'), false);
+    const [done] = await store.operations('gw', { limit: 8 });
+    assert.equal(done?.state, 'done');
+    assert.deepEqual(done?.result, { lines: ['ok'] });
     await store.close();
   });
 });

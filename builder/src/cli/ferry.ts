@@ -19,6 +19,7 @@ import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
 import { hubCommand } from './hub-command.js';
 import { pinCommand } from './pin-command.js';
+import { statusCommand } from './status-command.js';
 
 const program = new Command('ferry')
   .description('Ferry: GitOps updates for fleets of container gateways (repository side)')
@@ -85,30 +86,56 @@ program
   .requiredOption('--base <REV>', 'the revision devices run now')
   .requiredOption('--head <REV>', 'the revision under review')
   .option('--path <DIR>', 'fleet root inside the repository', '.')
+  .option('--hub <URL>', 'plan each device from the revisions the hub says it runs')
+  .option('--token-file <FILE>', 'the hub operator token (default: $FERRY_HUB_TOKEN)')
   .addOption(
     new Option('--format <FORMAT>', 'output format')
       .choices(['markdown', 'json'])
       .default('markdown'),
   )
-  .action(
-    async (repo: string, options: { base: string; head: string; path: string; format: string }) => {
-      const plan = await planRollout(
-        repo,
-        options.base,
-        options.head,
-        options.path,
-        new SchemaValidator(),
-        new RegistryClient({ credentials: dockerCredentials }),
-      );
-      console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
-    },
+  .action(async (repo: string, options: PlanOptions) => {
+    const applied = options.hub
+      ? await appliedRevisions({
+          url: options.hub,
+          ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
+        })
+      : undefined;
+    const plan = await planRollout({
+      repo,
+      base: options.base,
+      head: options.head,
+      root: options.path,
+      validator: new SchemaValidator(),
+      registry: new RegistryClient({ credentials: dockerCredentials }),
+      ...(applied ? { applied } : {}),
+    });
+    console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
+  });
+
+interface PlanOptions {
+  base: string;
+  head: string;
+  path: string;
+  format: string;
+  hub?: string;
+  tokenFile?: string;
+}
+
+/** Per device known to the hub, the revision each deployment runs. */
+async function appliedRevisions(hub: { url: string; tokenFile?: string }) {
+  const { hubDevices } = await import('../hub/hub-client.js');
+  const devices = await hubDevices(hub);
+  return new Map(
+    devices.map((d) => [d.id, new Map(d.deployments.map((x) => [x.name, x.appliedRevision]))]),
   );
+}
 
 program.addCommand(buildCommand());
 program.addCommand(pinCommand());
 program.addCommand(analyzeCommand());
 program.addCommand(builderCommand());
 program.addCommand(hubCommand());
+program.addCommand(statusCommand());
 
 usageErrorsExit2(program);
 

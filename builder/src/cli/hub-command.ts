@@ -23,16 +23,19 @@ export function hubCommand(): Command {
     .action(async (options: { config?: string }) => {
       if (!options.config)
         throw new FerryError('FERRY_USAGE', "required option '--config <FILE>' not specified");
-      const { loadHubConfig, openStore, readOperatorToken, startHubServer } = await hubModules();
+      const modules = await hubModules();
       const validator = new SchemaValidator();
-      const config = await loadHubConfig(options.config, validator);
-      const store = await openStore(config);
+      const config = await modules.loadHubConfig(options.config, validator);
+      const operatorToken = await modules.readOperatorToken(config);
+      const enrollmentSecret = await modules.readEnrollmentSecret(config);
+      const store = await modules.openStore(config);
       const logger = pino({ name: 'ferry-hub' });
-      const server = await startHubServer({
+      const server = await modules.startHubServer({
         listen: config.listen,
         store,
         validator,
-        operatorToken: await readOperatorToken(config),
+        operatorToken,
+        ...(enrollmentSecret ? { enrollmentSecret } : {}),
         heartbeatMs: config.heartbeatMs,
       });
       logger.info({ event: 'hub.started', listen: `${server.host}:${server.port}` }, 'hub started');

@@ -14,6 +14,7 @@ export interface HubConfig {
   readonly listen: string;
   readonly databaseUrl: string;
   readonly operatorTokenFile: string;
+  readonly enrollmentSecretFile?: string;
   readonly heartbeatMs: number;
 }
 
@@ -23,6 +24,7 @@ export async function loadHubConfig(file: string, validator: SchemaValidator): P
     listen: string;
     database: { url: string };
     operatorTokenFile: string;
+    enrollmentSecretFile?: string;
     heartbeatInterval: string;
   };
   return {
@@ -30,6 +32,7 @@ export async function loadHubConfig(file: string, validator: SchemaValidator): P
     listen: raw.listen,
     databaseUrl: raw.database.url,
     operatorTokenFile: raw.operatorTokenFile,
+    ...(raw.enrollmentSecretFile ? { enrollmentSecretFile: raw.enrollmentSecretFile } : {}),
     heartbeatMs: parseDuration(raw.heartbeatInterval) ?? 60_000,
   };
 }
@@ -52,21 +55,35 @@ export async function openStore(config: HubConfig): Promise<HubStore> {
   return store;
 }
 
-export async function readOperatorToken(config: HubConfig): Promise<string> {
-  const token = (
-    await readFile(config.operatorTokenFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+export function readOperatorToken(config: HubConfig): Promise<string> {
+  return readSecret(config, 'operatorTokenFile', 'an operator token');
+}
+
+/** The enrollment secret, when hub.yaml names one. */
+export async function readEnrollmentSecret(config: HubConfig): Promise<string | undefined> {
+  return config.enrollmentSecretFile
+    ? readSecret(config, 'enrollmentSecretFile', 'an enrollment secret')
+    : undefined;
+}
+
+async function readSecret(
+  config: HubConfig,
+  setting: 'operatorTokenFile' | 'enrollmentSecretFile',
+  what: string,
+): Promise<string> {
+  const file = config[setting] ?? '';
+  const secret = (
+    await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new FerryError(
         'FERRY_CONFIG',
-        `cannot read operatorTokenFile ${config.operatorTokenFile}: ${error.code ?? error.message}`,
+        `cannot read ${setting} ${file}: ${error.code ?? error.message}`,
         { file: config.file },
       );
     })
   ).trim();
-  if (token.length < 16)
-    throw new FerryError(
-      'FERRY_CONFIG',
-      `${config.operatorTokenFile}: an operator token needs at least 16 characters`,
-      { file: config.file },
-    );
-  return token;
+  if (secret.length < 16)
+    throw new FerryError('FERRY_CONFIG', `${file}: ${what} needs at least 16 characters`, {
+      file: config.file,
+    });
+  return secret;
 }

@@ -3,10 +3,13 @@
 import pg from 'pg';
 import type { HubReport } from '#kernel/hub/hub-report.js';
 import {
+  EVENTS_KEPT,
   stateEvent,
   type DeviceEvent,
   type DeviceRow,
   type HubStore,
+  type Operation,
+  type OperationRequest,
   type StoreResult,
 } from './hub-store.js';
 
@@ -22,6 +25,16 @@ export const PG_MIGRATIONS: readonly string[][] = [
        id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL,
        kind TEXT NOT NULL, body JSONB NOT NULL)`,
     `CREATE INDEX events_by_device ON events (device_id, id)`,
+  ],
+  [
+    `ALTER TABLE devices ADD COLUMN listed BOOLEAN`,
+    `ALTER TABLE devices ADD COLUMN enrolled_by TEXT NOT NULL DEFAULT 'operator'`,
+    `CREATE TABLE operations (
+       id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, kind TEXT NOT NULL,
+       deployment TEXT NOT NULL, service TEXT NOT NULL, lines INTEGER,
+       requested_by TEXT NOT NULL, requested_at TIMESTAMPTZ NOT NULL,
+       state TEXT NOT NULL DEFAULT 'pending', finished_at TIMESTAMPTZ, result JSONB)`,
+    `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
 ];
 
@@ -59,6 +72,15 @@ export class PgStore implements HubStore {
     );
   }
 
+  async register(device: string, tokenHash: string): Promise<boolean> {
+    const result = await this.#pool.query(
+      `INSERT INTO devices (id, token_hash, enrolled_at, enrolled_by) VALUES ($1, $2, now(), 'self')
+       ON CONFLICT (id) DO NOTHING`,
+      [device, tokenHash],
+    );
+    return result.rowCount === 1;
+  }
+
   async deviceOfToken(tokenHash: string): Promise<string | undefined> {
     const result = await this.#pool.query<{ id: string }>(
       'SELECT id FROM devices WHERE token_hash = $1',
@@ -81,19 +103,25 @@ export class PgStore implements HubStore {
       if (report.kind === 'state') {
         await client.query(
           `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
-             deployments = $5 WHERE id = $6`,
+             deployments = $5, listed = $6 WHERE id = $7`,
           [
             JSON.stringify(report.identity),
             JSON.stringify(report.labels),
             report.revision,
             report.converged,
             JSON.stringify(report.deployments),
+            report.listed ?? null,
             device,
           ],
         );
         await client.query(
           'INSERT INTO events (device_id, at, kind, body) VALUES ($1, $2, $3, $4)',
           [device, receivedAt, 'state', JSON.stringify(stateEvent(report))],
+        );
+        await client.query(
+          `DELETE FROM events WHERE device_id = $1 AND id <= (SELECT id FROM events
+             WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+          [device, EVENTS_KEPT],
         );
       }
       return 'stored';
@@ -121,6 +149,51 @@ export class PgStore implements HubStore {
       limit,
     ]);
     return result.rows.map((r) => ({ at: r.at.toISOString(), kind: r.kind, body: r.body }));
+  }
+
+  async requestOperation(request: OperationRequest, at: string): Promise<number> {
+    const result = await this.#pool.query<{ id: string }>(
+      `INSERT INTO operations (device_id, kind, deployment, service, lines, requested_by,
+         requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [
+        request.device,
+        request.kind,
+        request.deployment,
+        request.service,
+        request.lines ?? null,
+        request.requestedBy,
+        at,
+      ],
+    );
+    return Number(result.rows[0]?.id);
+  }
+
+  async operations(
+    device: string,
+    options: { limit: number; pendingSince?: string },
+  ): Promise<Operation[]> {
+    const pending = options.pendingSince !== undefined;
+    const result = await this.#pool.query<PgOperation>(
+      `SELECT * FROM operations WHERE device_id = $1
+       ${pending ? "AND state = 'pending' AND requested_at >= $3" : ''}
+       ORDER BY id DESC LIMIT $2`,
+      pending ? [device, options.limit, options.pendingSince] : [device, options.limit],
+    );
+    return result.rows.map(operationOf);
+  }
+
+  async finishOperation(
+    device: string,
+    id: number,
+    result: NonNullable<Operation['result']>,
+    at: string,
+  ): Promise<boolean> {
+    const update = await this.#pool.query(
+      `UPDATE operations SET state = $1, result = $2, finished_at = $3
+       WHERE id = $4 AND device_id = $5 AND state = 'pending'`,
+      [result.error ? 'failed' : 'done', JSON.stringify(result), at, id, device],
+    );
+    return update.rowCount === 1;
   }
 
   async close(): Promise<void> {
@@ -152,6 +225,38 @@ interface PgDevice {
   revision: string | null;
   converged: boolean | null;
   deployments: DeviceRow['deployments'];
+  listed: boolean | null;
+  enrolled_by: string;
+}
+
+interface PgOperation {
+  id: string;
+  device_id: string;
+  kind: Operation['kind'];
+  deployment: string;
+  service: string;
+  lines: number | null;
+  requested_by: string;
+  requested_at: Date;
+  state: Operation['state'];
+  finished_at: Date | null;
+  result: Operation['result'];
+}
+
+function operationOf(row: PgOperation): Operation {
+  return {
+    id: Number(row.id),
+    device: row.device_id,
+    kind: row.kind,
+    deployment: row.deployment,
+    service: row.service,
+    ...(row.lines === null ? {} : { lines: row.lines }),
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at.toISOString(),
+    state: row.state,
+    finishedAt: row.finished_at === null ? null : row.finished_at.toISOString(),
+    result: row.result,
+  };
 }
 
 function deviceOf(row: PgDevice): DeviceRow {
@@ -164,5 +269,7 @@ function deviceOf(row: PgDevice): DeviceRow {
     revision: row.revision,
     converged: row.converged,
     deployments: row.deployments,
+    listed: row.listed,
+    enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
   };
 }

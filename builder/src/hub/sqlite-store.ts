@@ -5,10 +5,13 @@ import { dirname } from 'node:path';
 import { createClient, type Client, type InStatement, type Row } from '@libsql/client';
 import type { HubReport } from '#kernel/hub/hub-report.js';
 import {
+  EVENTS_KEPT,
   stateEvent,
   type DeviceEvent,
   type DeviceRow,
   type HubStore,
+  type Operation,
+  type OperationRequest,
   type StoreResult,
 } from './hub-store.js';
 
@@ -25,6 +28,16 @@ export const MIGRATIONS: readonly string[][] = [
        id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, at TEXT NOT NULL,
        kind TEXT NOT NULL, body TEXT NOT NULL)`,
     `CREATE INDEX events_by_device ON events (device_id, id)`,
+  ],
+  [
+    `ALTER TABLE devices ADD COLUMN listed INTEGER`,
+    `ALTER TABLE devices ADD COLUMN enrolled_by TEXT NOT NULL DEFAULT 'operator'`,
+    `CREATE TABLE operations (
+       id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, kind TEXT NOT NULL,
+       deployment TEXT NOT NULL, service TEXT NOT NULL, lines INTEGER,
+       requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+       state TEXT NOT NULL DEFAULT 'pending', finished_at TEXT, result TEXT)`,
+    `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
 ];
 
@@ -72,6 +85,15 @@ export class SqliteStore implements HubStore {
             ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash`,
       args: [device, tokenHash, new Date().toISOString()],
     });
+  }
+
+  async register(device: string, tokenHash: string): Promise<boolean> {
+    const result = await this.#client.execute({
+      sql: `INSERT INTO devices (id, token_hash, enrolled_at, enrolled_by) VALUES (?, ?, ?, 'self')
+            ON CONFLICT (id) DO NOTHING`,
+      args: [device, tokenHash, new Date().toISOString()],
+    });
+    return result.rowsAffected === 1;
   }
 
   async deviceOfToken(tokenHash: string): Promise<string | undefined> {
@@ -129,6 +151,51 @@ export class SqliteStore implements HubStore {
     }));
   }
 
+  async requestOperation(request: OperationRequest, at: string): Promise<number> {
+    const result = await this.#client.execute({
+      sql: `INSERT INTO operations (device_id, kind, deployment, service, lines, requested_by,
+              requested_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        request.device,
+        request.kind,
+        request.deployment,
+        request.service,
+        request.lines ?? null,
+        request.requestedBy,
+        at,
+      ],
+    });
+    return Number(result.lastInsertRowid);
+  }
+
+  async operations(
+    device: string,
+    options: { limit: number; pendingSince?: string },
+  ): Promise<Operation[]> {
+    const pending = options.pendingSince !== undefined;
+    const result = await this.#client.execute({
+      sql: `SELECT * FROM operations WHERE device_id = ?
+            ${pending ? "AND state = 'pending' AND requested_at >= ?" : ''}
+            ORDER BY id DESC LIMIT ?`,
+      args: pending ? [device, options.pendingSince ?? '', options.limit] : [device, options.limit],
+    });
+    return result.rows.map(operationOf);
+  }
+
+  async finishOperation(
+    device: string,
+    id: number,
+    result: NonNullable<Operation['result']>,
+    at: string,
+  ): Promise<boolean> {
+    const update = await this.#client.execute({
+      sql: `UPDATE operations SET state = ?, result = ?, finished_at = ?
+            WHERE id = ? AND device_id = ? AND state = 'pending'`,
+      args: [result.error ? 'failed' : 'done', JSON.stringify(result), at, id, device],
+    });
+    return update.rowsAffected === 1;
+  }
+
   async close(): Promise<void> {
     this.#client.close();
   }
@@ -144,20 +211,26 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
   return [
     seen,
     {
-      sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?
-            WHERE id = ?`,
+      sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?,
+              listed = ? WHERE id = ?`,
       args: [
         JSON.stringify(report.identity),
         JSON.stringify(report.labels),
         report.revision,
         report.converged ? 1 : 0,
         JSON.stringify(report.deployments),
+        report.listed === undefined ? null : report.listed ? 1 : 0,
         device,
       ],
     },
     {
       sql: 'INSERT INTO events (device_id, at, kind, body) VALUES (?, ?, ?, ?)',
       args: [device, at, 'state', JSON.stringify(stateEvent(report))],
+    },
+    {
+      sql: `DELETE FROM events WHERE device_id = ? AND id <= (SELECT id FROM events
+              WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      args: [device, device, EVENTS_KEPT],
     },
   ];
 }
@@ -174,5 +247,23 @@ function deviceOf(row: Row): DeviceRow {
     revision: row.revision === null ? null : String(row.revision),
     converged: row.converged === null ? null : Number(row.converged) === 1,
     deployments: json(row.deployments, []),
+    listed: row.listed === null ? null : Number(row.listed) === 1,
+    enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
+  };
+}
+
+function operationOf(row: Row): Operation {
+  return {
+    id: Number(row.id),
+    device: String(row.device_id),
+    kind: row.kind === 'restart' ? 'restart' : 'logs',
+    deployment: String(row.deployment),
+    service: String(row.service),
+    ...(row.lines === null ? {} : { lines: Number(row.lines) }),
+    requestedBy: String(row.requested_by),
+    requestedAt: String(row.requested_at),
+    state: String(row.state) as Operation['state'],
+    finishedAt: row.finished_at === null ? null : String(row.finished_at),
+    result: row.result === null ? null : (JSON.parse(String(row.result)) as Operation['result']),
   };
 }

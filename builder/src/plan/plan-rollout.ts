@@ -14,8 +14,22 @@ import { planDevice, type DevicePlan } from './device-changes.js';
 export interface RolloutPlan {
   readonly base: string;
   readonly head: string;
-  readonly devices: readonly DevicePlan[];
+  readonly devices: readonly PlannedDevice[];
   readonly totals: { readonly devicesChanging: number; readonly downloadBytes: number };
+}
+
+/** Per device, the revision each deployment runs as the hub knows it (`ferry plan --hub`). */
+export type AppliedRevisions = ReadonlyMap<string, ReadonlyMap<string, string | null>>;
+
+export interface PlanInputs {
+  readonly repo: string;
+  readonly base: string;
+  readonly head: string;
+  readonly root: string;
+  readonly validator: SchemaValidator;
+  readonly registry: RegistryClient;
+  /** Devices the hub knows are planned from what they run; the others from `base`. */
+  readonly applied?: AppliedRevisions;
 }
 
 function platformOf(fleet: LoadedFleet, device: string): Platform {
@@ -33,14 +47,8 @@ function stateOf(fleet: LoadedFleet, device: string, platform: Platform): Desire
   return result.state;
 }
 
-export async function planRollout(
-  repo: string,
-  base: string,
-  head: string,
-  root: string,
-  validator: SchemaValidator,
-  registry: RegistryClient,
-): Promise<RolloutPlan> {
+export async function planRollout(inputs: PlanInputs): Promise<RolloutPlan> {
+  const { repo, base, head, root, validator, registry } = inputs;
   const gitdir = await gitDirOf(repo);
   const [baseReader, headReader] = await Promise.all([
     GitTreeReader.open({ gitdir, root }, base),
@@ -53,6 +61,8 @@ export async function planRollout(
   const ids = new Set([...baseFleet.devices.keys(), ...headFleet.devices.keys()]);
   for (const fleet of [baseFleet, headFleet])
     for (const d of fleet.fleet.deployments) for (const id of d.target.devices ?? []) ids.add(id);
+  for (const id of inputs.applied?.keys() ?? []) ids.add(id);
+  const fleetAt = fleetsAt({ gitdir, root }, validator);
 
   const layerCache = new Map<string, Promise<readonly RemoteLayer[]>>();
   const layersFor = (image: string, platform: Platform) => {
@@ -65,10 +75,12 @@ export async function planRollout(
     return found;
   };
 
-  const devices: DevicePlan[] = [];
+  const devices: PlannedDevice[] = [];
   for (const device of [...ids].sort()) {
     const platform = platformOf(headFleet.devices.has(device) ? headFleet : baseFleet, device);
-    const before = stateOf(baseFleet, device, platform);
+    const applied = inputs.applied?.get(device);
+    const fromHub = applied ? await appliedState(fleetAt, device, platform, applied) : undefined;
+    const before = fromHub ?? stateOf(baseFleet, device, platform);
     const after = stateOf(headFleet, device, platform);
     const images = new Set(
       [before, after].flatMap(
@@ -77,7 +89,11 @@ export async function planRollout(
     );
     const layersOf = new Map<string, readonly RemoteLayer[]>();
     for (const image of images) layersOf.set(image, await layersFor(image, platform));
-    devices.push(planDevice(device, before, after, layersOf));
+    devices.push({
+      ...planDevice(device, before, after, layersOf),
+      from: fromHub ? 'hub' : 'base',
+      ...(applied ? { applied: Object.fromEntries(applied) } : {}),
+    });
   }
   return {
     base: baseReader.revision,
@@ -88,4 +104,57 @@ export async function planRollout(
       downloadBytes: devices.reduce((sum, d) => sum + d.downloadBytes, 0),
     },
   };
+}
+
+/** A device's plan, and what it was planned from: what the hub says it runs, or `--base`. */
+export interface PlannedDevice extends DevicePlan {
+  readonly from: 'hub' | 'base';
+  /** The revision of each deployment as the hub knows it. */
+  readonly applied?: Readonly<Record<string, string | null>>;
+}
+
+type FleetAt = (revision: string) => Promise<LoadedFleet | undefined>;
+
+/** The fleet at any revision, loaded once each; undefined when this clone lacks it or it is invalid. */
+function fleetsAt(where: { gitdir: string; root: string }, validator: SchemaValidator): FleetAt {
+  const loaded = new Map<string, Promise<LoadedFleet | undefined>>();
+  return (revision) => {
+    let found = loaded.get(revision);
+    if (!found) {
+      found = GitTreeReader.open(where, revision)
+        .then((reader) => loadFleet(reader, validator))
+        .catch(() => undefined);
+      loaded.set(revision, found);
+    }
+    return found;
+  };
+}
+
+/**
+ * What a device runs, deployment by deployment, from the revisions the hub says it applied (a
+ * device that rolled back runs an older revision than its neighbours). Undefined when a revision
+ * cannot be read here: the device is then planned from --base, and the plan says so.
+ */
+async function appliedState(
+  fleetAt: FleetAt,
+  device: string,
+  platform: Platform,
+  applied: ReadonlyMap<string, string | null>,
+): Promise<DesiredState | undefined> {
+  const deployments = [];
+  let labels = {};
+  for (const [name, revision] of applied) {
+    if (revision === null) continue;
+    const fleet = await fleetAt(revision);
+    if (!fleet) return undefined;
+    const state = resolveDevice(fleet, device, {
+      arch: platform.architecture,
+      os: platform.os,
+    }).state;
+    const deployment = state?.deployments.find((d) => d.name === name);
+    if (!state || !deployment) return undefined;
+    labels = state.labels;
+    deployments.push(deployment);
+  }
+  return { device, revision: null, labels, deployments };
 }

@@ -69,10 +69,20 @@ export async function applyDeployment(inputs: ApplyInputs): Promise<DeploymentOu
     plan = await applyOnly(inputs, deployment, deployment.name, { ungated });
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
-    const { reason, code } = error;
+    const { reason, code, failureLog } = error;
     const failed = { deployment: deployment.name, revision: deployment.stackRevision, reason };
-    logger.error({ event: 'deployment.failed', code, ...failed }, 'update failed');
-    if (!deployment.update.rollback) return { status: 'failed', reason, code, services: [] };
+    logger.error(
+      {
+        event: 'deployment.failed',
+        code,
+        ...failed,
+        ...(failureLog ? { output: failureLog } : {}),
+      },
+      'update failed',
+    );
+    const log = failureLog ? { failureLog } : {};
+    if (!deployment.update.rollback)
+      return { status: 'failed', reason, code, services: [], ...log };
     const good = record.lastKnownGood;
     try {
       // With no good version to go back to, the failed containers are removed.
@@ -89,13 +99,14 @@ export async function applyDeployment(inputs: ApplyInputs): Promise<DeploymentOu
         reason: `${reason}; rollback failed: ${detail}`,
         code: rollbackCode,
         services: [],
+        ...log,
       };
     }
     logger.warn(
       { event: 'deployment.rolled_back', to: good?.revision ?? null, code, ...failed },
       'rolled back',
     );
-    return { status: 'rolled-back', reason, code, services: [] };
+    return { status: 'rolled-back', reason, code, services: [], ...log };
   }
   const changed = plan.steps.length > 0;
   if (changed)

@@ -1,5 +1,7 @@
 // Which deployments a pass leaves as they are, and why: a revision that just failed (not retried
 // for an hour unless the commit changes) and a deployment outside its maintenance window. Pure.
+import type { FerryErrorCode } from '#kernel/errors.js';
+import type { FailureLog } from '#kernel/failure-log.js';
 import type { DesiredState } from '#kernel/fleet/desired-state.js';
 import type { DeploymentStatus } from '../report/pass-report.js';
 import type { DaemonState } from '../state/state-file.js';
@@ -16,6 +18,9 @@ export interface Hold {
   readonly failure?: string;
   /** When a held failed revision is tried again (ISO time). */
   readonly until?: string;
+  readonly code?: FerryErrorCode;
+  /** The last output of the container that failed. */
+  readonly failureLog?: FailureLog;
 }
 
 export function heldDeployments(
@@ -32,6 +37,8 @@ export function heldDeployments(
         reason: 'held-after-failure',
         failure: failed.reason,
         until: new Date(retryAt).toISOString(),
+        ...(failed.code ? { code: failed.code } : {}),
+        ...(failed.failureLog ? { failureLog: failed.failureLog } : {}),
       });
     } else if (
       deployment.window &&

@@ -1,6 +1,7 @@
 // What a pass's outcomes mean, decided after it acted: the records to keep (last known good,
 // failed revisions), whether the device converged, which images stay, and the report. Pure.
 import type { FerryErrorCode } from '#kernel/errors.js';
+import type { FailureLog } from '#kernel/failure-log.js';
 import { canonicalJson } from '#kernel/fleet/config-hash.js';
 import type { DesiredDeployment, DesiredState } from '#kernel/fleet/desired-state.js';
 import type { EngineState } from '../plan/engine-state.js';
@@ -17,6 +18,8 @@ export interface DeploymentOutcome {
   /** A held failed revision is tried again at this time. */
   readonly until?: string;
   readonly services: readonly ServicePlan[];
+  /** The last output of the container whose health gate failed. */
+  readonly failureLog?: FailureLog;
 }
 
 export interface Settlement {
@@ -61,7 +64,9 @@ export function settlePass(input: SettleInput): Settlement {
           status: hold.reason,
           services: [],
           ...(hold.failure ? { reason: hold.failure } : {}),
+          ...(hold.code ? { code: hold.code } : {}),
           ...(hold.until ? { until: hold.until } : {}),
+          ...(hold.failureLog ? { failureLog: hold.failureLog } : {}),
         }
       : input.applied.get(deployment.name);
     if (outcome) outcomes.set(deployment.name, outcome);
@@ -147,7 +152,14 @@ export function recordAfter(
     (record.failed?.revision === deployment.stackRevision ? record.failed.attempts : 0) + 1;
   return {
     ...record,
-    failed: { revision: deployment.stackRevision, reason: outcome.reason ?? '', at, attempts },
+    failed: {
+      revision: deployment.stackRevision,
+      reason: outcome.reason ?? '',
+      at,
+      attempts,
+      ...(outcome.code ? { code: outcome.code } : {}),
+      ...(outcome.failureLog ? { failureLog: outcome.failureLog } : {}),
+    },
   };
 }
 
@@ -168,6 +180,7 @@ export function deploymentReports(
       ...(outcome?.reason ? { reason: outcome.reason } : {}),
       ...(outcome?.code ? { code: outcome.code } : {}),
       ...(outcome?.until ? { until: outcome.until } : {}),
+      ...(outcome?.failureLog ? { failureLog: outcome.failureLog } : {}),
       services: engine.containers
         .filter((c) => c.deployment === deployment.name)
         .map((c) => ({

@@ -55,8 +55,12 @@ export interface ContainerEngine {
   start(name: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Stops and starts a container again (a remote operation an operator asked for). */
+  restart(id: string): Promise<void>;
   rename(name: string, to: string): Promise<void>;
   status(name: string): Promise<ContainerStatus>;
+  /** The last `lines` lines of a container's output (stdout and stderr), as text. */
+  output(name: string, lines: number): Promise<string>;
   createNetwork(options: NetworkOptions): Promise<void>;
   createVolume(options: VolumeOptions): Promise<void>;
   removeNetwork(name: string): Promise<void>;

@@ -11,6 +11,11 @@ import type {
   VolumeOptions,
 } from './container-engine.js';
 import { LABEL } from '../plan/labels.js';
+import { demuxOutput, readBounded } from './container-output.js';
+
+/** A container's output is read up to this much (its 200 lines may be long) and this long. */
+const OUTPUT_READ_BYTES = 1024 * 1024;
+const OUTPUT_READ_MS = 5_000;
 
 export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
 
@@ -25,6 +30,12 @@ export class DockerEngine implements ContainerEngine {
     await this.docker.ping().catch((error: Error) => {
       throw new FerryError('FERRY_ENGINE', `Docker engine not reachable: ${error.message}`);
     });
+  }
+
+  /** The engine's version and where it keeps its data (for the device's report). */
+  async facts(): Promise<{ version: string; dataRoot: string }> {
+    const [version, info] = await Promise.all([this.docker.version(), this.docker.info()]);
+    return { version: version.Version, dataRoot: String(info.DockerRootDir ?? '') };
   }
 
   /** Ferry-managed containers, networks and volumes of one device. */
@@ -95,6 +106,10 @@ export class DockerEngine implements ContainerEngine {
       });
   }
 
+  async restart(id: string): Promise<void> {
+    await this.docker.getContainer(id).restart();
+  }
+
   async rename(name: string, to: string): Promise<void> {
     await this.docker.getContainer(name).rename({ name: to });
   }
@@ -113,6 +128,23 @@ export class DockerEngine implements ContainerEngine {
       startedAt: Date.parse(info.State.StartedAt),
       ...(last ? { lastHealthOutput: last.Output.trim() } : {}),
     };
+  }
+
+  /** The last `lines` lines a container wrote, read at most up to OUTPUT_READ_BYTES. */
+  async output(name: string, lines: number): Promise<string> {
+    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(name)}/logs?`,
+          method: 'GET',
+          options: { stdout: true, stderr: true, tail: lines, follow: false },
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        },
+        (error, result) => (error ? reject(error) : resolve(result as NodeJS.ReadableStream)),
+      );
+    });
+    return demuxOutput(await readBounded(stream, OUTPUT_READ_BYTES, OUTPUT_READ_MS));
   }
 
   async createNetwork(options: NetworkOptions): Promise<void> {

@@ -1,7 +1,8 @@
 // Runs a plan's steps against the engine, one executor per step kind, in order. The first failure
 // stops the run and is thrown with the step it happened at; the caller decides on rollback.
 import type { Logger } from 'pino';
-import { FerryError } from '#kernel/errors.js';
+import { FerryError, type FerryErrorData } from '#kernel/errors.js';
+import type { FailureLog } from '#kernel/failure-log.js';
 import { LABEL } from '../plan/labels.js';
 import type { DesiredService } from '#kernel/fleet/desired-state.js';
 import type { Step } from '../plan/steps.js';
@@ -38,6 +39,9 @@ export interface ImageSupply {
 
 /** A step the engine (or a health gate) refused; its code is the cause's when Ferry's. */
 export class StepFailedError extends FerryError {
+  /** The failed container's last output, when a health gate failed. */
+  readonly failureLog: FailureLog | undefined;
+
   constructor(
     readonly step: Step,
     readonly reason: string,
@@ -46,6 +50,12 @@ export class StepFailedError extends FerryError {
     const code = cause instanceof FerryError ? cause.code : 'FERRY_ENGINE';
     super(code, `${step.action} failed: ${reason}`, { step: step.action, reason }, { cause });
     this.name = 'StepFailedError';
+    const gate = cause instanceof FerryError && cause.code === 'FERRY_HEALTH' ? cause : undefined;
+    const data = gate?.data as FerryErrorData['FERRY_HEALTH'] | undefined;
+    this.failureLog =
+      data?.log === undefined
+        ? undefined
+        : { service: data.service, container: data.container, lines: data.log };
   }
 }
 

@@ -1,5 +1,6 @@
 // Waiting on a container: its dependents' conditions and the update health gate.
 import { FerryError } from '#kernel/errors.js';
+import { boundedLines, FAILURE_LOG_LINES } from '#kernel/failure-log.js';
 import type { Step } from '../plan/steps.js';
 import type { ContainerEngine } from './container-engine.js';
 
@@ -27,10 +28,13 @@ export async function waitFor(
 ): Promise<void> {
   const deadline = clock.now() + step.timeoutMs;
   let restarts: number | undefined;
-  const fail = (reason: string): never => {
+  // The container's last output is read now: a rollback removes the container next.
+  const fail = async (reason: string): Promise<never> => {
+    const output = await engine.output(step.engineName, FAILURE_LOG_LINES).catch(() => '');
     throw new FerryError('FERRY_HEALTH', `${step.service}: ${reason}`, {
       service: step.service,
       container: step.engineName,
+      log: boundedLines(output),
     });
   };
   for (;;) {
@@ -38,30 +42,31 @@ export async function waitFor(
     if (step.condition === 'service_completed_successfully') {
       if (status.state === 'exited') {
         if (status.exitCode === 0) return;
-        fail(`exited with code ${status.exitCode}`);
+        await fail(`exited with code ${status.exitCode}`);
       }
     } else if (status.health !== undefined) {
       if (status.health === 'healthy') return;
       if (status.health === 'unhealthy')
-        fail(
+        await fail(
           `failed its healthcheck${status.lastHealthOutput ? `: ${status.lastHealthOutput}` : ''}`,
         );
     } else if (status.state === 'running') {
       restarts ??= status.restartCount;
-      if (status.restartCount !== restarts) fail('restarted while starting');
+      if (status.restartCount !== restarts) await fail('restarted while starting');
       // Counted from the engine's own start time, so gates checked one after another do not
       // each wait the full period again.
       if (clock.now() - status.startedAt >= STABLE_RUNNING_MS) return;
     }
-    if (status.state === 'restarting') fail(`keeps restarting (last exit code ${status.exitCode})`);
+    if (status.state === 'restarting')
+      await fail(`keeps restarting (last exit code ${status.exitCode})`);
     if (
       (status.state === 'exited' || status.state === 'dead') &&
       step.condition !== 'service_completed_successfully'
     ) {
-      fail(`exited with code ${status.exitCode}`);
+      await fail(`exited with code ${status.exitCode}`);
     }
     if (clock.now() >= deadline) {
-      fail(
+      await fail(
         `not healthy within ${Math.round(step.timeoutMs / 1000)}s (state ${status.state}${status.health ? `, health ${status.health}` : ''})`,
       );
     }

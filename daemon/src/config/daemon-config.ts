@@ -55,6 +55,10 @@ export interface DaemonConfig {
     readonly tokenFile: string;
     readonly intervalMs: number;
     readonly queueBytes: number;
+    /** Enrolls with this secret when tokenFile holds no token yet. */
+    readonly enrollmentSecretFile?: string;
+    /** The remote operations the hub may ask for. */
+    readonly operations: readonly ('logs' | 'restart')[];
   };
 }
 
@@ -111,6 +115,10 @@ export async function loadDaemonConfig(
             tokenFile: raw.report.tokenFile,
             queueBytes: raw.report.queueBytes,
             intervalMs: parseDuration(raw.report.interval) ?? 60_000,
+            operations: raw.report.operations,
+            ...(raw.report.enrollmentSecretFile
+              ? { enrollmentSecretFile: raw.report.enrollmentSecretFile }
+              : {}),
           },
         }
       : {}),

@@ -14,24 +14,43 @@ import {
 import type { DeviceIdentity, DeviceResources } from '#kernel/hub/hub-report.js';
 import { FERRY_VERSION } from '#kernel/version.js';
 
-export function deviceIdentity(archLabel: string | undefined): DeviceIdentity {
+/** What the engine says of itself; its data root as ferryd sees it (under engine.hostRoot). */
+export interface EngineFacts {
+  readonly version: string;
+  readonly dataRoot?: string;
+}
+
+export function deviceIdentity(
+  archLabel: string | undefined,
+  engineVersion: string | undefined,
+): DeviceIdentity {
   return {
     hostname: hostname(),
     arch: archLabel ?? arch(),
     os: platform(),
     kernel: release(),
     ferrydVersion: FERRY_VERSION,
+    ...(engineVersion ? { engineVersion: engineVersion.slice(0, 256) } : {}),
   };
 }
 
-export async function deviceResources(stateDir: string): Promise<DeviceResources> {
-  const disk = await statfs(stateDir).catch(() => undefined);
+const freeBytes = async (path: string) => {
+  const disk = await statfs(path).catch(() => undefined);
+  return disk ? disk.bavail * disk.bsize : undefined;
+};
+
+export async function deviceResources(
+  stateDir: string,
+  engineDataRoot?: string,
+): Promise<DeviceResources> {
+  const engineDiskFree = engineDataRoot ? await freeBytes(engineDataRoot) : undefined;
   return {
     cpus: cpus().length,
     load1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     memTotal: totalmem(),
     memAvailable: freemem(),
-    diskFree: disk ? disk.bavail * disk.bsize : 0,
+    diskFree: (await freeBytes(stateDir)) ?? 0,
+    ...(engineDiskFree === undefined ? {} : { engineDiskFree }),
     uptime: Math.round(uptime()),
   };
 }

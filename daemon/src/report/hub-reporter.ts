@@ -2,7 +2,6 @@
 // the last one reported, a heartbeat otherwise. Reports wait in an on-disk queue while the hub is
 // away; sending happens beside reconciliation and never holds it up (every request has a
 // deadline, and nothing here is awaited by a pass).
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type {
   DeviceResources,
@@ -13,7 +12,9 @@ import type {
   StateReport,
 } from '#kernel/hub/hub-report.js';
 import type { DeploymentStatus, PassReport } from './pass-report.js';
-import { deviceIdentity, deviceResources } from './device-facts-report.js';
+import { deviceIdentity, deviceResources, type EngineFacts } from './device-facts-report.js';
+import { deviceToken, postJson, type HubCall } from './hub-http.js';
+import { operationsIn, type HubOperation, type OperationResult } from './remote-operations.js';
 import { ReportQueue } from './report-queue.js';
 
 export interface ReporterOptions {
@@ -28,7 +29,16 @@ export interface ReporterOptions {
   readonly fetch?: typeof fetch;
   /** How long one request to the hub may take. */
   readonly timeoutMs?: number;
+  /** The engine's version and data root (its disk, seen from ferryd), asked once. */
+  readonly engineFacts?: () => Promise<EngineFacts>;
+  /** Enrolls with this secret when tokenFile holds no token yet. */
+  readonly enrollmentSecretFile?: string;
+  /** Runs the operations that come with the hub's answers. */
+  readonly runner?: { take(operations: readonly HubOperation[]): Promise<void> };
 }
+
+/** Failure logs in one state report at most (a report must stay under the hub's 256 KiB). */
+const FAILURE_LOGS_CHARS = 128 * 1024;
 
 /** What a pass came to, for the hub. */
 export interface PassOutcome {
@@ -36,6 +46,8 @@ export interface PassOutcome {
   readonly labels: Readonly<Record<string, string>>;
   /** Last known good revision per deployment (the state file). */
   readonly applied: Readonly<Record<string, string | null>>;
+  /** Whether the fleet has a devices/<id>.yaml for this device (unknown before a fleet loads). */
+  readonly listed?: boolean;
 }
 
 const STATUS: Readonly<Record<DeploymentStatus, ReportedStatus | undefined>> = {
@@ -64,9 +76,17 @@ export class HubReporter {
   #sentSince = false;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  #engineFacts: EngineFacts | undefined;
+
+  readonly #call: HubCall;
 
   constructor(private readonly options: ReporterOptions) {
     this.#queue = new ReportQueue(options.stateDir, options.queueBytes);
+    this.#call = {
+      url: options.url,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    };
   }
 
   start(): void {
@@ -129,7 +149,7 @@ export class HubReporter {
     const report = heartbeatOf(
       this.options.device,
       await this.#queue.nextSeq(),
-      await deviceResources(this.options.stateDir),
+      await deviceResources(this.options.stateDir, (await this.#engine())?.dataRoot),
       new Date(),
     );
     await this.#send(report);
@@ -138,20 +158,12 @@ export class HubReporter {
 
   /** The HTTP status, or undefined when the hub did not answer in time. */
   async #send(report: HubReport): Promise<number | undefined> {
-    const token = (await readFile(this.options.tokenFile, 'utf8').catch(() => '')).trim();
     try {
-      const response = await (this.options.fetch ?? fetch)(
-        new URL('/api/v1/reports', this.options.url),
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(report),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-        },
-      );
-      // Only the status matters: the hub's body is not read (a hub cannot make us buffer it).
-      await response.body?.cancel().catch(() => undefined);
-      return response.status;
+      const token = await deviceToken(this.#call, { ...this.options });
+      const { status, answer } = await postJson(this.#call, '/api/v1/reports', token, report);
+      // Operations an operator asked for come with the answer; they run beside, not in, the send.
+      if (status === 200) void this.options.runner?.take(operationsIn(answer));
+      return status;
     } catch (error) {
       this.options.logger.debug(
         { event: 'report.unsent', reason: String(error) },
@@ -161,10 +173,30 @@ export class HubReporter {
     }
   }
 
-  async #stateReport({ pass, labels, applied }: PassOutcome): Promise<StateReport> {
+  /** Sends an operation's result; true once the hub has it (or no longer wants it). */
+  async answer(id: number, result: OperationResult): Promise<boolean> {
+    const token = await deviceToken(this.#call, { ...this.options });
+    const { status } = await postJson(this.#call, `/api/v1/operations/${id}/result`, token, result);
+    return status === 200 || status === 404;
+  }
+
+  /** Asked of the engine once; a failed ask is tried again with the next report. */
+  async #engine(): Promise<EngineFacts | undefined> {
+    if (this.#engineFacts) return this.#engineFacts;
+    this.#engineFacts = await this.options.engineFacts?.().catch(() => undefined);
+    return this.#engineFacts;
+  }
+
+  async #stateReport({ pass, labels, applied, listed }: PassOutcome): Promise<StateReport> {
+    const engine = await this.#engine();
+    let logChars = 0;
     const deployments: ReportedDeployment[] = pass.deployments.flatMap((d) => {
       const status = pass.rejected ? 'rejected' : STATUS[d.status];
       if (!status) return [];
+      const logSize = d.failureLog ? JSON.stringify(d.failureLog).length : 0;
+      const log =
+        d.failureLog && logChars + logSize <= FAILURE_LOGS_CHARS ? d.failureLog : undefined;
+      if (log) logChars += logSize;
       return [
         {
           name: d.name,
@@ -175,6 +207,8 @@ export class HubReporter {
           ...(d.code ? { code: d.code } : {}),
           ...(d.until ? { until: d.until } : {}),
           services: d.services.map((s) => ({ name: s.name, state: s.state })),
+          // Sent with the failure, not again with every held pass after it.
+          ...(log && status !== 'held' ? { failureLog: log } : {}),
         },
       ];
     });
@@ -184,9 +218,10 @@ export class HubReporter {
       device: this.options.device,
       seq: 0,
       sentAt: new Date().toISOString(),
-      resources: await deviceResources(this.options.stateDir),
-      identity: deviceIdentity(this.options.arch),
+      resources: await deviceResources(this.options.stateDir, engine?.dataRoot),
+      identity: deviceIdentity(this.options.arch, engine?.version),
       labels,
+      ...(listed === undefined ? {} : { listed }),
       revision: pass.revision,
       converged: pass.converged,
       deployments,

@@ -1,5 +1,6 @@
 // What one reconcile pass did: the summary `ferryd once --json` prints and `/status` serves.
 import type { FerryErrorCode } from '#kernel/errors.js';
+import type { FailureLog } from '#kernel/failure-log.js';
 import type { Problem } from '#kernel/problem.js';
 
 export type DeploymentStatus =
@@ -27,6 +28,8 @@ export interface DeploymentReport {
   readonly code?: FerryErrorCode;
   /** A deployment held after a failure is tried again at this time (or on a new commit). */
   readonly until?: string;
+  /** The last output of the container that failed its health gate (kept from before removal). */
+  readonly failureLog?: FailureLog;
   readonly services: readonly ServiceReport[];
 }
 

@@ -1,5 +1,7 @@
 // ferryd's state on disk (state.dir/state.json), written atomically.
 import { join } from 'node:path';
+import type { FerryErrorCode } from '#kernel/errors.js';
+import type { FailureLog } from '#kernel/failure-log.js';
 import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
 import { readJson, writeJsonAtomic } from './atomic-json.js';
 
@@ -22,6 +24,9 @@ export interface DeploymentRecord {
     readonly reason: string;
     readonly at: string;
     readonly attempts: number;
+    readonly code?: FerryErrorCode;
+    /** The failed container's last output (it was removed by the rollback). */
+    readonly failureLog?: FailureLog;
   };
 }
 

@@ -27,6 +27,8 @@ export interface ResolveResult {
   /** Present when the device resolved without problems. */
   readonly state?: DesiredState;
   readonly problems: readonly Problem[];
+  /** Whether the fleet has a devices/<id>.yaml for this device (it may run without one). */
+  readonly listed?: boolean;
 }
 
 export function resolveDevice(
@@ -47,8 +49,13 @@ export function resolveDevice(
     if (resolved.deployment) deployments.push(resolved.deployment);
   }
   problems.push(...nameClashes(fleet, deployments, deviceId));
-  if (problems.length > 0) return { problems };
-  return { state: { device: deviceId, revision: fleet.revision, labels, deployments }, problems };
+  const listed = device !== undefined;
+  if (problems.length > 0) return { problems, listed };
+  return {
+    state: { device: deviceId, revision: fleet.revision, labels, deployments },
+    problems,
+    listed,
+  };
 }
 
 function resolveDeployment(

@@ -5,10 +5,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { FerryError } from '../errors.js';
 import { parseListen } from '../listen-address.js';
 
-/** What a route answers: JSON by default, or text with its content type. */
-export type Reply =
+/** What a route answers: JSON by default, or text with its content type; headers to add. */
+export type Reply = (
   | { readonly status: number; readonly json: unknown }
-  | { readonly status: number; readonly text: string; readonly contentType: string };
+  | { readonly status: number; readonly text: string; readonly contentType: string }
+) & { readonly headers?: Readonly<Record<string, string>> };
 
 /** Answers `METHOD /path` (query string removed), or undefined for a 404. */
 export type Routes = (
@@ -76,14 +77,20 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Run
       .then((reply: Reply) => {
         // A body no route read is drained, so the connection can be reused.
         request.resume();
+        const headers = reply.headers ?? {};
         if ('json' in reply)
           response
-            .writeHead(reply.status, { 'content-type': 'application/json' })
+            .writeHead(reply.status, { ...headers, 'content-type': 'application/json' })
             .end(JSON.stringify(reply.json));
         else
-          response.writeHead(reply.status, { 'content-type': reply.contentType }).end(reply.text);
+          response
+            .writeHead(reply.status, { ...headers, 'content-type': reply.contentType })
+            .end(reply.text);
       });
   });
+  // A client that sends its request slowly is cut off (the hub faces whole fleets).
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

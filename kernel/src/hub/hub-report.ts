@@ -1,5 +1,6 @@
 // What a gateway tells the hub (POST /api/v1/reports), shared by ferryd, which sends it, and the
 // hub, which checks it against schema/report.schema.json before it stores anything.
+import type { FailureLog } from '../failure-log.js';
 
 /** Where a deployment stands on the device. */
 export type ReportedStatus =
@@ -17,6 +18,8 @@ export interface ReportedDeployment {
   /** A held failed revision is tried again at this time. */
   readonly until?: string;
   readonly services: readonly { readonly name: string; readonly state: string }[];
+  /** After a failed health gate: the failed container's last output. */
+  readonly failureLog?: FailureLog;
 }
 
 export interface DeviceIdentity {
@@ -25,6 +28,8 @@ export interface DeviceIdentity {
   readonly os: string;
   readonly kernel: string;
   readonly ferrydVersion: string;
+  /** The container engine's version, when it answered. */
+  readonly engineVersion?: string;
 }
 
 export interface DeviceResources {
@@ -34,6 +39,8 @@ export interface DeviceResources {
   readonly memAvailable: number;
   /** Free bytes of the disk that holds state.dir. */
   readonly diskFree: number;
+  /** Free bytes of the disk that holds the engine's data root, when ferryd can see it. */
+  readonly engineDiskFree?: number;
   readonly uptime: number;
 }
 
@@ -56,6 +63,8 @@ export interface StateReport extends ReportBase {
   readonly kind: 'state';
   readonly identity: DeviceIdentity;
   readonly labels: Readonly<Record<string, string>>;
+  /** Whether the fleet repository has a devices/<id>.yaml for this device. */
+  readonly listed?: boolean;
   readonly revision: string | null;
   readonly converged: boolean;
   readonly deployments: readonly ReportedDeployment[];

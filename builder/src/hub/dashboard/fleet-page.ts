@@ -1,0 +1,95 @@
+// The fleet table: every device (filtered), online or not, the revision and status of each
+// deployment, when it was last heard from.
+import type { DeviceView } from '../hub-views.js';
+import { html, type SafeHtml } from './html.js';
+import { ago, labels, short, state } from './format.js';
+import type { Page } from './layout.js';
+
+export interface FleetQuery {
+  readonly selector: string;
+  readonly deployment: string;
+  readonly status: string;
+  readonly online: string;
+  /** What is wrong with the filter (then every device is shown). */
+  readonly error?: string;
+}
+
+export function fleetPage(devices: readonly DeviceView[], query: FleetQuery, now: number): Page {
+  const names = [...new Set(devices.flatMap((d) => d.deployments.map((x) => x.name)))].sort();
+  const online = devices.filter((d) => d.online).length;
+  const failing = devices.filter((d) =>
+    d.deployments.some((x) => ['failed', 'rolled-back', 'rejected'].includes(x.status)),
+  ).length;
+  const rows = devices.map(
+    (d) =>
+      html`<tr data-device="${d.id}">
+        <td>
+          <a href="/devices/${encodeURIComponent(d.id)}">${d.id}</a>
+          ${d.inFleet === false ? html`<div class="not-in-fleet">not in the fleet repository</div>` : ''}
+        </td>
+        <td>${state(d.online)}</td>
+        <td>${ago(d.lastSeen, now)}</td>
+        ${names.map((name) => {
+          const x = d.deployments.find((y) => y.name === name);
+          return x
+            ? html`<td data-deployment="${name}">
+                <code>${short(x.appliedRevision)}</code>
+                <span class="status ${x.status}">${x.status}</span>
+              </td>`
+            : html`<td class="muted">—</td>`;
+        })}
+        <td>${labels(d.labels)}</td>
+      </tr>`,
+  );
+  return {
+    title: 'Fleet',
+    live: html`<h1>Fleet</h1>
+      <div class="cards">
+        <div class="card"><b id="count-devices">${devices.length}</b>devices</div>
+        <div class="card"><b id="count-online">${online}</b>online</div>
+        <div class="card"><b id="count-failing">${failing}</b>with a failed update</div>
+      </div>
+      ${filterForm(query)}
+      ${query.error ? html`<p class="failed" id="filter-error">${query.error}</p>` : ''}
+      <table id="fleet">
+        <thead>
+          <tr>
+            <th>device</th>
+            <th>state</th>
+            <th>last seen</th>
+            ${names.map((n) => html`<th><a href="/deployments/${encodeURIComponent(n)}">${n}</a></th>`)}
+            <th>labels</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows}
+        </tbody>
+      </table>`,
+  };
+}
+
+function filterForm(query: FleetQuery): SafeHtml {
+  const option = (value: string, current: string, text = value) =>
+    html`<option value="${value}" ${value === current ? html`selected` : ''}>${text}</option>`;
+  return html`<form class="filter" method="get" action="/">
+    <input name="selector" placeholder="label selector: site=vienna" value="${query.selector}" />
+    <input name="deployment" placeholder="deployment" value="${query.deployment}" />
+    <select name="status">
+      ${option('', query.status, 'any status')}
+      ${[
+        'converged',
+        'updating',
+        'waiting-window',
+        'rolled-back',
+        'failed',
+        'rejected',
+        'held',
+      ].map((s) => option(s, query.status))}
+    </select>
+    <select name="online">
+      ${option('', query.online, 'online or not')}
+      ${option('true', query.online, 'online')}${option('false', query.online, 'offline')}
+    </select>
+    <button type="submit">Filter</button>
+  </form>`;
+}

@@ -1,0 +1,78 @@
+// The hub's API as the CLI reads it (ferry status, ferry plan --hub): the operator token from a
+// file or FERRY_HUB_TOKEN, a deadline on every request, and an error that says what to fix.
+import { readFile } from 'node:fs/promises';
+import { FerryError } from '#kernel/errors.js';
+import type { DeviceView } from './hub-views.js';
+
+export interface HubClientOptions {
+  readonly url: string;
+  readonly tokenFile?: string;
+}
+
+const TIMEOUT_MS = 30_000;
+
+export async function operatorToken(options: HubClientOptions): Promise<string> {
+  if (options.tokenFile)
+    return (
+      await readFile(options.tokenFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new FerryError(
+          'FERRY_USAGE',
+          `cannot read --token-file ${options.tokenFile}: ${error.code ?? error.message}`,
+        );
+      })
+    ).trim();
+  const token = process.env.FERRY_HUB_TOKEN?.trim();
+  if (!token)
+    throw new FerryError(
+      'FERRY_USAGE',
+      'the hub needs the operator token: --token-file FILE or FERRY_HUB_TOKEN',
+    );
+  return token;
+}
+
+export async function hubRequest<T>(
+  options: HubClientOptions,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
+  const url = new URL(path, options.url);
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${await operatorToken(options)}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  }).catch((error: unknown) => {
+    throw new FerryError('FERRY_SOURCE', `hub ${url.origin} not reached: ${String(error)}`, {
+      url: url.origin,
+    });
+  });
+  const body = (await response.json().catch(() => ({}))) as T & { error?: string };
+  if (!response.ok)
+    throw new FerryError(
+      response.status === 401 || response.status === 400 ? 'FERRY_USAGE' : 'FERRY_SOURCE',
+      `hub ${url.origin}${url.pathname}: ${response.status} ${body.error ?? response.statusText}`,
+      { url: url.origin },
+    );
+  return body;
+}
+
+export interface DeviceQuery {
+  readonly selector?: string;
+  readonly deployment?: string;
+  readonly status?: string;
+  readonly online?: string;
+}
+
+export async function hubDevices(
+  options: HubClientOptions,
+  query: DeviceQuery = {},
+): Promise<DeviceView[]> {
+  const params = new URLSearchParams(
+    Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  const path = `/api/v1/devices${params.size > 0 ? `?${params.toString()}` : ''}`;
+  return (await hubRequest<{ devices: DeviceView[] }>(options, path)).devices;
+}
