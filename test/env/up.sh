@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up Ferry's real test environment on this machine, idempotently:
-#   - Debian packages the tests need (installed only when missing),
+#   - Debian packages the tests need (installed only when missing; chromium for the dashboard),
 #   - a Docker engine on /var/run/docker.sock,
 #   - two OCI registries on loopback (one open, one with basic auth),
 #   - a git HTTP server (git http-backend behind a small Node wrapper),
@@ -36,6 +36,7 @@ install_missing() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ -x /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
   command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"

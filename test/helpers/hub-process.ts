@@ -43,9 +43,11 @@ async function postgresDatabase(): Promise<string> {
 
 export type HubDatabase = 'sqlite' | 'postgres';
 
+/** A hub.yaml on `database`; `extra` is appended (e.g. `enrollmentSecretFile: ...`). */
 export async function hubSetup(
   database: HubDatabase = 'sqlite',
   heartbeat = '60s',
+  extra = '',
 ): Promise<HubSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-hub-'));
   const url = database === 'sqlite' ? `sqlite:${join(dir, 'hub.db')}` : await postgresDatabase();
@@ -55,7 +57,7 @@ export async function hubSetup(
   const configFile = join(dir, 'hub.yaml');
   await writeFile(
     configFile,
-    `listen: 127.0.0.1:${port}\ndatabase: { url: "${url}" }\noperatorTokenFile: ${join(dir, 'operator-token')}\nheartbeatInterval: ${heartbeat}\n`,
+    `listen: 127.0.0.1:${port}\ndatabase: { url: "${url}" }\noperatorTokenFile: ${join(dir, 'operator-token')}\nheartbeatInterval: ${heartbeat}\n${extra}`,
   );
   return { dir, configFile, url: `http://127.0.0.1:${port}`, operatorToken };
 }
@@ -107,6 +109,21 @@ export async function enroll(setup: HubSetup, device: string): Promise<string> {
 export async function hubGet<T>(setup: HubSetup, path: string, token = setup.operatorToken) {
   const response = await fetch(`${setup.url}${path}`, {
     headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** POST a JSON body to an API path with the operator token (or `token`). */
+export async function hubPost<T>(
+  setup: HubSetup,
+  path: string,
+  body: unknown,
+  token = setup.operatorToken,
+) {
+  const response = await fetch(`${setup.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as T };
 }

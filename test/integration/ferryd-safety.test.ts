@@ -125,7 +125,7 @@ describe('health-gated updates', () => {
   it('rolls an update that fails its healthcheck back to the last good version, and says why', async () => {
     const good = (await deviceContainers(device)).get(`${device}.svc.app`);
     // It says why on its output before its healthcheck fails: the operator reads that first.
-    const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    command: ["sh", "-c", "seq 1 300; echo 'fatal: DB_URL is not set' >&2; sleep 600"]\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
+    const failing = `services:\n  app:\n    image: ${image}\n    environment: { V: "bad" }\n    command: ["sh", "-c", "seq 1 300; sleep 0.3; echo 'fatal: DB_URL is not set' >&2; sleep 600"]\n    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
     await writeFleet(repo.workTree, { 'stacks/svc/compose.yaml': failing });
     const bad = await repo.commit('unhealthy update');
     const { result, report } = await ferrydOnce(setup);

@@ -74,7 +74,13 @@ function hubSuite(database: HubDatabase): void {
       const seen = await view();
       assert.equal(seen?.online, true);
       assert.deepEqual(seen?.deployments, [
-        { name: 'iot', appliedRevision: commit, desiredRevision: commit, status: 'converged' },
+        {
+          name: 'iot',
+          appliedRevision: commit,
+          desiredRevision: commit,
+          status: 'converged',
+          services: [{ name: 'web', state: 'running' }],
+        },
       ]);
     });
 

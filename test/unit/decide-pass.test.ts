@@ -144,6 +144,7 @@ describe('settlePass', () => {
       at: now.toISOString(),
       attempts: 1,
       code: 'FERRY_HEALTH',
+      outcome: 'rolled-back',
       failureLog,
     });
     assert.deepEqual([...settled.keepImages].sort(), ['registry.test/web:1', web.image].sort());
@@ -164,6 +165,7 @@ describe('settlePass', () => {
             at: now.toISOString(),
             attempts: 1,
             code: 'FERRY_HEALTH',
+            outcome: 'rolled-back',
             failureLog,
           },
         },
@@ -186,6 +188,7 @@ describe('settlePass', () => {
       code: 'FERRY_HEALTH',
       until: new Date(now.getTime() + FAILED_RETRY_MS).toISOString(),
       failureLog,
+      failedAs: 'rolled-back',
     });
     assert.equal(settled.converged, false);
     assert.deepEqual(settled.failures, []);

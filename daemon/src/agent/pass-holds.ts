@@ -21,6 +21,8 @@ export interface Hold {
   readonly code?: FerryErrorCode;
   /** The last output of the container that failed. */
   readonly failureLog?: FailureLog;
+  /** What the failure came to: rolled back, or left failed. */
+  readonly failedAs?: 'rolled-back' | 'failed';
 }
 
 export function heldDeployments(
@@ -39,6 +41,7 @@ export function heldDeployments(
         until: new Date(retryAt).toISOString(),
         ...(failed.code ? { code: failed.code } : {}),
         ...(failed.failureLog ? { failureLog: failed.failureLog } : {}),
+        ...(failed.outcome ? { failedAs: failed.outcome } : {}),
       });
     } else if (
       deployment.window &&

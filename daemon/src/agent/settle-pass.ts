@@ -20,6 +20,8 @@ export interface DeploymentOutcome {
   readonly services: readonly ServicePlan[];
   /** The last output of the container whose health gate failed. */
   readonly failureLog?: FailureLog;
+  /** Held after a failure: what that failure came to. */
+  readonly failedAs?: 'rolled-back' | 'failed';
 }
 
 export interface Settlement {
@@ -67,6 +69,7 @@ export function settlePass(input: SettleInput): Settlement {
           ...(hold.code ? { code: hold.code } : {}),
           ...(hold.until ? { until: hold.until } : {}),
           ...(hold.failureLog ? { failureLog: hold.failureLog } : {}),
+          ...(hold.failedAs ? { failedAs: hold.failedAs } : {}),
         }
       : input.applied.get(deployment.name);
     if (outcome) outcomes.set(deployment.name, outcome);
@@ -158,6 +161,9 @@ export function recordAfter(
       at,
       attempts,
       ...(outcome.code ? { code: outcome.code } : {}),
+      ...(outcome.status === 'rolled-back' || outcome.status === 'failed'
+        ? { outcome: outcome.status }
+        : {}),
       ...(outcome.failureLog ? { failureLog: outcome.failureLog } : {}),
     },
   };
@@ -181,6 +187,7 @@ export function deploymentReports(
       ...(outcome?.code ? { code: outcome.code } : {}),
       ...(outcome?.until ? { until: outcome.until } : {}),
       ...(outcome?.failureLog ? { failureLog: outcome.failureLog } : {}),
+      ...(outcome?.failedAs ? { failedAs: outcome.failedAs } : {}),
       services: engine.containers
         .filter((c) => c.deployment === deployment.name)
         .map((c) => ({

@@ -191,7 +191,8 @@ export class HubReporter {
     const engine = await this.#engine();
     let logChars = 0;
     const deployments: ReportedDeployment[] = pass.deployments.flatMap((d) => {
-      const status = pass.rejected ? 'rejected' : STATUS[d.status];
+      // Held after a failure, the deployment still stands where that failure left it.
+      const status = pass.rejected ? 'rejected' : (d.failedAs ?? STATUS[d.status]);
       if (!status) return [];
       const logSize = d.failureLog ? JSON.stringify(d.failureLog).length : 0;
       const log =
@@ -208,7 +209,7 @@ export class HubReporter {
           ...(d.until ? { until: d.until } : {}),
           services: d.services.map((s) => ({ name: s.name, state: s.state })),
           // Sent with the failure, not again with every held pass after it.
-          ...(log && status !== 'held' ? { failureLog: log } : {}),
+          ...(log && d.status !== 'held-after-failure' ? { failureLog: log } : {}),
         },
       ];
     });

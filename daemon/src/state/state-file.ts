@@ -25,6 +25,8 @@ export interface DeploymentRecord {
     readonly at: string;
     readonly attempts: number;
     readonly code?: FerryErrorCode;
+    /** What the failure came to: rolled back to the last good version, or left failed. */
+    readonly outcome?: 'rolled-back' | 'failed';
     /** The failed container's last output (it was removed by the rollback). */
     readonly failureLog?: FailureLog;
   };

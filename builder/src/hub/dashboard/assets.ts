@@ -4,6 +4,11 @@
 /** Refreshes the live part of the page every few seconds, without a reload. */
 export const DASHBOARD_JS = `
 const REFRESH_MS = 3000;
+// A failure log is read from its end: where the container said why it failed.
+function showLogEnds() {
+  for (const pre of document.querySelectorAll('pre.log')) pre.scrollTop = pre.scrollHeight;
+}
+showLogEnds();
 async function refresh() {
   const live = document.getElementById('live');
   if (!live) return;
@@ -16,6 +21,7 @@ async function refresh() {
     if (response.status === 401) { location.assign('/login'); return; }
     if (response.ok) {
       live.innerHTML = await response.text();
+      showLogEnds();
       document.body.dataset.updated = new Date().toISOString();
       document.body.classList.remove('stale');
     } else document.body.classList.add('stale');
