@@ -27,6 +27,14 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^(npx )?ferryd status --api \S+( --json)?$/, 'ferryd-daemon.test.ts', "'status'"],
   [/^ferry hub --config \S+$/, 'hub.test.ts', 'HubProcess.start'],
   [/^ferry hub enroll \S+ --config \S+$/, 'hub.test.ts', 'enroll(hub'],
+  [/^export FERRY_HUB_TOKEN=/, 'hub-operations.test.ts', 'FERRY_HUB_TOKEN'],
+  [
+    /^ferry status --hub \S+( --deployment \S+ --status \S+ --json)?$/,
+    'hub-operations.test.ts',
+    "'status'",
+  ],
+  [/^ferry plan \S+ --base \S+ --head \S+ --hub \S+$/, 'hub-operations.test.ts', "'--hub'"],
+  [/^curl .* \S+\/api\/v1\/devices\/\S+\/operations$/, 'hub-operations.test.ts', '/operations'],
   [/^docker build .*ferryd/, 'ferryd-image.test.ts', "'--build-arg'"],
   [/^docker run .*--network host .*docker\.sock.* ferryd$/, 'ferryd-image.test.ts', "'--network'"],
 ];

@@ -186,4 +186,98 @@ describe('a heartbeat', () => {
       `${JSON.stringify(beat).length}`,
     );
   });
+
+  it("sends a failure's output once, and a held rolled-back deployment as rolled back", async () => {
+    const hub = fakeHub(() => 200);
+    const { made } = await reporter(hub.fetcher);
+    const failed = pass('rev2', false);
+    const failureLog = { service: 'web', container: 'iot.web.next', lines: ['fatal: no DB'] };
+    const deployment = { ...failed.pass.deployments[0]!, failureLog };
+    await made.afterPass({ ...failed, pass: { ...failed.pass, deployments: [deployment] } });
+    const held = {
+      ...deployment,
+      status: 'held-after-failure' as const,
+      until: '2026-11-30T13:00:00Z',
+      failedAs: 'rolled-back' as const,
+    };
+    await made.afterPass({ ...failed, pass: { ...failed.pass, deployments: [held] } });
+    await made.flush();
+    const sent = hub.received.flatMap((r) => (r.kind === 'state' ? r.deployments : []));
+    assert.deepEqual(
+      sent.map((d) => [d.status, d.until, d.failureLog?.lines]),
+      [
+        ['rolled-back', undefined, ['fatal: no DB']],
+        ['rolled-back', '2026-11-30T13:00:00Z', undefined],
+      ],
+    );
+  });
+
+  it("hands the operations in the hub's answer to its runner, and ignores an oversized answer", async () => {
+    const taken: unknown[] = [];
+    let answer = JSON.stringify({
+      result: 'stored',
+      operations: [{ id: 4, kind: 'logs', deployment: 'iot', service: 'web', lines: 10 }],
+    });
+    const fetcher = (async () => new Response(answer, { status: 200 })) as typeof fetch;
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-reporter-'));
+    await writeFile(join(stateDir, 'token'), 'device-token\n');
+    const made = new HubReporter({
+      url: 'http://hub.test',
+      tokenFile: join(stateDir, 'token'),
+      intervalMs: 60_000,
+      queueBytes: 1 << 20,
+      device: 'gw',
+      stateDir,
+      logger,
+      fetch: fetcher,
+      runner: { take: async (operations) => void taken.push(...operations) },
+    });
+    await made.afterPass(pass('rev1'));
+    await made.flush();
+    assert.deepEqual(taken, [
+      { id: 4, kind: 'logs', deployment: 'iot', service: 'web', lines: 10 },
+    ]);
+    answer = JSON.stringify({ operations: [{ id: 5 }], pad: 'x'.repeat(100 * 1024) });
+    await made.afterPass(pass('rev2'));
+    await made.flush();
+    assert.equal(taken.length, 1, 'an answer past 64 KiB is not read');
+  });
+
+  it('enrolls itself with the secret when it has no token, and keeps the token it got', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-reporter-'));
+    const secretFile = join(stateDir, 'secret');
+    await writeFile(secretFile, 'fleet-secret-0123456789\n');
+    const calls: { path: string; auth: string | null }[] = [];
+    const fetcher = (async (url: URL, init?: RequestInit) => {
+      const auth = new Headers(init?.headers).get('authorization');
+      calls.push({ path: url.pathname, auth });
+      if (url.pathname === '/api/v1/enroll')
+        return new Response(JSON.stringify({ device: 'gw', token: 'issued-token-0123456789' }));
+      return new Response('{}', { status: 200 });
+    }) as typeof fetch;
+    const tokenFile = join(stateDir, 'hub', 'token');
+    const made = new HubReporter({
+      url: 'http://hub.test',
+      tokenFile,
+      enrollmentSecretFile: secretFile,
+      intervalMs: 60_000,
+      queueBytes: 1 << 20,
+      device: 'gw',
+      stateDir,
+      logger,
+      fetch: fetcher,
+    });
+    await made.afterPass(pass('rev1'));
+    await made.flush();
+    await made.afterPass(pass('rev2'));
+    await made.flush();
+    assert.deepEqual(calls, [
+      { path: '/api/v1/enroll', auth: 'Bearer fleet-secret-0123456789' },
+      { path: '/api/v1/reports', auth: 'Bearer issued-token-0123456789' },
+      { path: '/api/v1/reports', auth: 'Bearer issued-token-0123456789' },
+    ]);
+    const { readFile, stat } = await import('node:fs/promises');
+    assert.equal((await readFile(tokenFile, 'utf8')).trim(), 'issued-token-0123456789');
+    assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
+  });
 });

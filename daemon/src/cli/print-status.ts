@@ -2,6 +2,9 @@
 import { formatProblem } from '#kernel/problem.js';
 import type { PassReport } from '../report/pass-report.js';
 
+/** The newest lines of a failure log printed; `--json` has them all. */
+const FAILURE_LINES_SHOWN = 15;
+
 export interface StatusView {
   readonly device: string;
   readonly appliedRevision: string | null;
@@ -27,6 +30,14 @@ export function printStatus(status: StatusView): void {
       console.log(
         `    ${service.name.padEnd(22)} ${service.state.padEnd(10)} ${service.action.padEnd(10)} ${service.image}`,
       );
+    const log = deployment.failureLog;
+    if (log) {
+      const shown = log.lines.slice(-FAILURE_LINES_SHOWN);
+      console.log(
+        `    last ${shown.length} of ${log.lines.length} lines of ${log.container} (--json: all):`,
+      );
+      for (const line of shown) console.log(`      | ${line}`);
+    }
   }
   for (const problem of pass.rejected?.problems ?? [])
     console.log(`  rejected: ${formatProblem(problem)}`);
