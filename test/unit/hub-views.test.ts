@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { statusTable } from '../../builder/src/cli/status-command.js';
-import { fleetPage } from '../../builder/src/hub/dashboard/fleet-page.js';
+import { FLEET_ROWS, fleetPage } from '../../builder/src/hub/dashboard/fleet-page.js';
 import { html } from '../../builder/src/hub/dashboard/html.js';
 import { fleetGauges } from '../../builder/src/hub/hub-metrics.js';
 import type { DeviceRow } from '../../builder/src/hub/hub-store.js';
@@ -131,6 +131,8 @@ describe('hub views', () => {
   });
 });
 
+const blank = { selector: '', deployment: '', status: '', online: '' };
+
 describe('dashboard pages', () => {
   it('escapes what devices report: a label cannot inject markup', () => {
     const hostile = view(row('gw-x', { labels: { site: '<script>alert(1)</script>' } }));
@@ -142,6 +144,15 @@ describe('dashboard pages', () => {
     assert.ok(!page.live.text.includes('<script>alert'));
     assert.ok(page.live.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
     assert.ok(page.live.text.includes('value="&quot;&gt;&lt;b&gt;"'));
+  });
+
+  it('shows failed updates first, then offline devices, and at most FLEET_ROWS rows', () => {
+    const many = Array.from({ length: FLEET_ROWS + 10 }, (_, i) => view(row(`ok-${i}`)));
+    const page = fleetPage([...many, fleet[2]!, fleet[1]!], blank, NOW).live.text;
+    const order = [...page.matchAll(/<tr data-device="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(order.slice(0, 2), ['gw-2', 'gw-3']);
+    assert.equal(order.length, FLEET_ROWS);
+    assert.match(page, new RegExp(`Showing ${FLEET_ROWS} of ${FLEET_ROWS + 12}`));
   });
 
   it('keeps markup it built itself as it is', () => {

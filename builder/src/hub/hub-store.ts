@@ -90,6 +90,8 @@ export function stateEvent(report: StateReport): Record<string, unknown> {
     revision: report.revision,
     converged: report.converged,
     failures: report.failures,
+    bytesDownloaded: report.bytesDownloaded,
+    ...(report.timings ? { timings: report.timings } : {}),
     deployments: report.deployments.map((d) => ({
       name: d.name,
       status: d.status,

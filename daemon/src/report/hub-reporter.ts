@@ -102,7 +102,8 @@ export class HubReporter {
   /** Queues a state report when the outcome differs from the last one reported. */
   async afterPass(outcome: PassOutcome): Promise<void> {
     const report = await this.#stateReport(outcome);
-    const { seq: _seq, sentAt: _at, resources: _r, ...meaning } = report;
+    // What differs from pass to pass without anything having happened is not a change.
+    const { seq: _seq, sentAt: _at, resources: _r, timings: _t, ...meaning } = report;
     const key = JSON.stringify(meaning);
     if (key === this.#lastState) return;
     this.#lastState = key;
@@ -231,6 +232,7 @@ export class HubReporter {
         message: f.message.slice(0, 4096),
       })),
       bytesDownloaded: pass.bytesDownloaded,
+      ...(pass.timings ? { timings: pass.timings } : {}),
     };
   }
 }

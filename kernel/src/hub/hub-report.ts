@@ -70,6 +70,8 @@ export interface StateReport extends ReportBase {
   readonly deployments: readonly ReportedDeployment[];
   readonly failures: readonly { readonly code: string; readonly message: string }[];
   readonly bytesDownloaded: number;
+  /** Where the pass spent its time (downloads and imports, then container changes). */
+  readonly timings?: { readonly fetchMs: number; readonly applyMs: number };
 }
 
 export type HubReport = HeartbeatReport | StateReport;

@@ -9,7 +9,11 @@ export type DeviceDetail = NonNullable<Awaited<ReturnType<typeof deviceDetail>>>
 
 const MiB = 1024 * 1024;
 const bytes = (value: unknown) =>
-  typeof value === 'number' ? `${Math.round(value / MiB).toLocaleString('en')} MiB` : '—';
+  typeof value !== 'number'
+    ? '—'
+    : value < MiB
+      ? `${Math.round(value / 1024)} KiB`
+      : `${Math.round(value / MiB).toLocaleString('en')} MiB`;
 
 export function devicePage(device: DeviceDetail, now: number): Page {
   const identity = device.identity as Record<string, string | undefined>;
@@ -95,6 +99,7 @@ function events(device: DeviceDetail, now: number): SafeHtml {
           <th>when</th>
           <th>revision</th>
           <th>outcome</th>
+          <th>downloaded</th>
           <th>failures</th>
         </tr>
       </thead>
@@ -104,13 +109,19 @@ function events(device: DeviceDetail, now: number): SafeHtml {
             revision?: string | null;
             converged?: boolean;
             failures?: { code: string; message: string }[];
+            bytesDownloaded?: number;
+            timings?: { fetchMs: number; applyMs: number };
           };
+          const took = body.timings
+            ? ` in ${((body.timings.fetchMs + body.timings.applyMs) / 1000).toFixed(1)} s`
+            : '';
           return html`<tr>
             <td title="${event.at}">${ago(event.at, now)}</td>
             <td><code>${short(body.revision ?? null)}</code></td>
             <td class="status ${body.converged ? 'converged' : 'failed'}">
               ${body.converged ? 'converged' : 'not converged'}
             </td>
+            <td>${bytes(body.bytesDownloaded)}${took}</td>
             <td>
               ${(body.failures ?? []).map((f) => html`<div><code>${f.code}</code> ${f.message}</div>`)}
             </td>

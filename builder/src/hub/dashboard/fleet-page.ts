@@ -14,43 +14,39 @@ export interface FleetQuery {
   readonly error?: string;
 }
 
+/** Rows the fleet page shows at most (the page refreshes every few seconds); filters narrow. */
+export const FLEET_ROWS = 500;
+
+const FAILED = ['failed', 'rolled-back', 'rejected'];
+const failing = (d: DeviceView) => d.deployments.some((x) => FAILED.includes(x.status));
+
 export function fleetPage(devices: readonly DeviceView[], query: FleetQuery, now: number): Page {
   const names = [...new Set(devices.flatMap((d) => d.deployments.map((x) => x.name)))].sort();
-  const online = devices.filter((d) => d.online).length;
-  const failing = devices.filter((d) =>
-    d.deployments.some((x) => ['failed', 'rolled-back', 'rejected'].includes(x.status)),
-  ).length;
-  const rows = devices.map(
-    (d) =>
-      html`<tr data-device="${d.id}">
-        <td>
-          <a href="/devices/${encodeURIComponent(d.id)}">${d.id}</a>
-          ${d.inFleet === false ? html`<div class="not-in-fleet">not in the fleet repository</div>` : ''}
-        </td>
-        <td>${state(d.online)}</td>
-        <td>${ago(d.lastSeen, now)}</td>
-        ${names.map((name) => {
-          const x = d.deployments.find((y) => y.name === name);
-          return x
-            ? html`<td data-deployment="${name}">
-                <code>${short(x.appliedRevision)}</code>
-                <span class="status ${x.status}">${x.status}</span>
-              </td>`
-            : html`<td class="muted">—</td>`;
-        })}
-        <td>${labels(d.labels)}</td>
-      </tr>`,
-  );
+  // What needs a look comes first: failed updates, then devices offline, then the rest.
+  const rank = (d: DeviceView) => (failing(d) ? 0 : d.online ? 2 : 1);
+  const shown = [...devices].sort((a, b) => rank(a) - rank(b)).slice(0, FLEET_ROWS);
   return {
     title: 'Fleet',
     live: html`<h1>Fleet</h1>
       <div class="cards">
         <div class="card"><b id="count-devices">${devices.length}</b>devices</div>
-        <div class="card"><b id="count-online">${online}</b>online</div>
-        <div class="card"><b id="count-failing">${failing}</b>with a failed update</div>
+        <div class="card">
+          <b id="count-online">${devices.filter((d) => d.online).length}</b>online
+        </div>
+        <div class="card">
+          <b id="count-failing">${devices.filter(failing).length}</b>with a failed update
+        </div>
       </div>
       ${filterForm(query)}
       ${query.error ? html`<p class="failed" id="filter-error">${query.error}</p>` : ''}
+      ${
+        shown.length < devices.length
+          ? html`<p class="muted" id="truncated">
+              Showing ${shown.length} of ${devices.length} devices, failed updates and offline
+              devices first: filter to see the others.
+            </p>`
+          : ''
+      }
       <table id="fleet">
         <thead>
           <tr>
@@ -62,10 +58,31 @@ export function fleetPage(devices: readonly DeviceView[], query: FleetQuery, now
           </tr>
         </thead>
         <tbody>
-          ${rows}
+          ${shown.map((d) => deviceRow(d, names, now))}
         </tbody>
       </table>`,
   };
+}
+
+function deviceRow(d: DeviceView, names: readonly string[], now: number): SafeHtml {
+  return html`<tr data-device="${d.id}">
+    <td>
+      <a href="/devices/${encodeURIComponent(d.id)}">${d.id}</a>
+      ${d.inFleet === false ? html`<div class="not-in-fleet">not in the fleet repository</div>` : ''}
+    </td>
+    <td>${state(d.online)}</td>
+    <td>${ago(d.lastSeen, now)}</td>
+    ${names.map((name) => {
+      const x = d.deployments.find((y) => y.name === name);
+      return x
+        ? html`<td data-deployment="${name}">
+            <code>${short(x.appliedRevision)}</code>
+            <span class="status ${x.status}">${x.status}</span>
+          </td>`
+        : html`<td class="muted">—</td>`;
+    })}
+    <td>${labels(d.labels)}</td>
+  </tr>`;
 }
 
 function filterForm(query: FleetQuery): SafeHtml {
