@@ -85,7 +85,8 @@ export function filterOf(query: URLSearchParams): DeviceFilter | string {
   return filter;
 }
 
-const STATUSES: readonly ReportedStatus[] = [
+/** Every status a deployment can be reported in (the schema's enum, in a useful order). */
+export const STATUSES: readonly ReportedStatus[] = [
   'converged',
   'updating',
   'waiting-window',

@@ -1,6 +1,6 @@
 // The fleet table: every device (filtered), online or not, the revision and status of each
 // deployment, when it was last heard from.
-import type { DeviceView } from '../hub-views.js';
+import { STATUSES, type DeviceView } from '../hub-views.js';
 import { html, type SafeHtml } from './html.js';
 import { ago, labels, short, state } from './format.js';
 import type { Page } from './layout.js';
@@ -92,16 +92,7 @@ function filterForm(query: FleetQuery): SafeHtml {
     <input name="selector" placeholder="label selector: site=vienna" value="${query.selector}" />
     <input name="deployment" placeholder="deployment" value="${query.deployment}" />
     <select name="status">
-      ${option('', query.status, 'any status')}
-      ${[
-        'converged',
-        'updating',
-        'waiting-window',
-        'rolled-back',
-        'failed',
-        'rejected',
-        'held',
-      ].map((s) => option(s, query.status))}
+      ${option('', query.status, 'any status')} ${STATUSES.map((s) => option(s, query.status))}
     </select>
     <select name="online">
       ${option('', query.online, 'online or not')}
