@@ -19,6 +19,8 @@ export interface FerryErrorData {
     readonly to?: string;
     readonly limit?: number;
   };
+  FERRY_SIGNATURE: { readonly commit?: string; readonly signer?: string };
+  FERRY_SOURCE_ROLLBACK: { readonly from?: string; readonly to?: string };
   FERRY_ENGINE: {
     readonly step?: string;
     readonly reason?: string;
@@ -65,6 +67,8 @@ const CODES: Readonly<Record<FerryErrorCode, true>> = {
   FERRY_NOT_FOUND: true,
   FERRY_CONFIG: true,
   FERRY_SOURCE: true,
+  FERRY_SIGNATURE: true,
+  FERRY_SOURCE_ROLLBACK: true,
   FERRY_ENGINE: true,
   FERRY_HEALTH: true,
   FERRY_REGISTRY: true,

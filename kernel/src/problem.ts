@@ -12,7 +12,8 @@ export interface Problem {
 
 /** `FILE:LINE:COL path: message`, the one format every Ferry command prints problems in. */
 export function formatProblem(problem: Problem): string {
-  const where = `${problem.file}:${problem.line}:${problem.col}`;
+  // Line 0: the problem is with the whole thing named (a commit, a host path), not a place in it.
+  const where = problem.line > 0 ? `${problem.file}:${problem.line}:${problem.col}` : problem.file;
   const path = problem.path ? ` ${problem.path}:` : '';
   const device = problem.device ? ` [device ${problem.device}]` : '';
   return `${where}${path} ${problem.message}${device}`;

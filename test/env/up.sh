@@ -37,6 +37,7 @@ install_missing() {
   [ -x /usr/bin/qemu-aarch64-static ] || missing+=(qemu-user-static binfmt-support)
   command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"

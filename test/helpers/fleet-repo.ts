@@ -13,7 +13,12 @@ export interface FleetRepo {
   readonly url: string;
   /** A local work tree to edit; `commit()` pushes what is in it. */
   readonly workTree: string;
-  commit(message: string): Promise<string>;
+  /** Commits and pushes; signed (SSH, as `git commit -S`) with `signingKey`, a private key file. */
+  commit(message: string, options?: { signingKey?: string }): Promise<string>;
+  /** Moves the branch to `revision` (a force-push), as someone rewriting history would. */
+  forcePush(revision: string): Promise<void>;
+  /** Runs git in the work tree. */
+  git(...args: string[]): Promise<string>;
   remove(): Promise<void>;
 }
 
@@ -47,12 +52,21 @@ export async function createFleetRepo(
   return {
     url: `${testEnv.git}/${relative}`,
     workTree,
-    async commit(message) {
+    async commit(message, options = {}) {
       await git(workTree, 'add', '-A');
-      await git(workTree, 'commit', '--quiet', '--allow-empty', '-m', message);
+      const signing = options.signingKey
+        ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${options.signingKey}`]
+        : [];
+      const sign = options.signingKey ? ['-S'] : [];
+      await git(workTree, ...signing, 'commit', '--quiet', '--allow-empty', ...sign, '-m', message);
       await git(workTree, 'push', '--quiet', 'origin', 'main');
       return git(workTree, 'rev-parse', 'HEAD');
     },
+    async forcePush(revision) {
+      await git(workTree, 'reset', '--quiet', '--hard', revision);
+      await git(workTree, 'push', '--quiet', '--force', 'origin', 'main');
+    },
+    git: (...args) => git(workTree, ...args),
     async remove() {
       await rm(workTree, { recursive: true, force: true });
       await rm(bare, { recursive: true, force: true });

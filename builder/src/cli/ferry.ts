@@ -31,7 +31,12 @@ program
   .description('check a fleet directory: schemas, references, policy, and every device resolving')
   .argument('[FLEET_DIR]', 'fleet root (holds fleet.yaml)', '.')
   .option('--json', 'print the report as JSON')
-  .action(async (dir: string, options: { json?: boolean }) => {
+  .option('--verify-signatures <REV>', 'check that REV is signed as devices with `trust` require')
+  .option('--since <REV>', 'with --verify-signatures: every commit after REV (what devices run)')
+  .option('--allowed-signers <FILE>', "with --verify-signatures: the devices' allowed-signers file")
+  .option('--repository-signers <PATH>', 'the in-repository signers file', '.ferry/allowed_signers')
+  .action(async (dir: string, options: ValidateOptions) => {
+    if (options.verifySignatures) return verifyCommand(dir, options);
     const report = await validateFleet(new DirectoryReader(dir));
     if (options.json) {
       console.log(JSON.stringify(report, null, 2));
@@ -151,6 +156,35 @@ try {
   } else {
     throw error;
   }
+}
+
+interface ValidateOptions {
+  json?: boolean;
+  verifySignatures?: string;
+  since?: string;
+  allowedSigners?: string;
+  repositorySigners: string;
+}
+
+async function verifyCommand(dir: string, options: ValidateOptions): Promise<void> {
+  if (!options.allowedSigners)
+    throw new FerryError('FERRY_USAGE', '--verify-signatures needs --allowed-signers FILE');
+  const { verifySignatures } = await import('../validate/verify-signatures.js');
+  const verdict = await verifySignatures({
+    repo: dir,
+    revision: options.verifySignatures ?? 'HEAD',
+    ...(options.since ? { since: options.since } : {}),
+    allowedSignersFile: options.allowedSigners,
+    root: '.',
+    repositoryFile: options.repositorySigners,
+  });
+  if (options.json) console.log(JSON.stringify(verdict, null, 2));
+  else if (verdict.ok)
+    console.log(
+      `${verdict.tip.slice(0, 12)}: signed (${plural(verdict.verified, 'commit')} verified)`,
+    );
+  else console.log(`${verdict.tip.slice(0, 12)}: refused [${verdict.code}]: ${verdict.reason}`);
+  process.exitCode = verdict.ok ? 0 : 1;
 }
 
 function plural(count: number, noun: string): string {

@@ -17,6 +17,7 @@ import { ImageFetcher, type DownloadProgress } from '../fetch/image-fetcher.js';
 import { RegistryClient } from '#kernel/oci/registry-client.js';
 import type { Platform } from '#kernel/oci/resolve-image.js';
 import { GitSource } from '../source/git-source.js';
+import { SourceTrust } from '../source/source-trust.js';
 import { StateFile } from '../state/state-file.js';
 import type { PassContext } from './reconcile-pass.js';
 
@@ -72,6 +73,7 @@ export function createPassContext(
     clock: systemClock,
     facts,
     resolvedCache: {},
+    trust: new SourceTrust(config, source, logger),
   };
 }
 

@@ -22,6 +22,7 @@ import type { ImageStore } from '../fetch/image-store.js';
 import type { Platform } from '#kernel/oci/resolve-image.js';
 import type { PassFailure, PassReport } from '../report/pass-report.js';
 import type { GitSource } from '../source/git-source.js';
+import { refusedCommit, type SourceTrust } from '../source/source-trust.js';
 import type { DaemonState, StateFile } from '../state/state-file.js';
 import { applyDeployment } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
@@ -52,6 +53,8 @@ export interface PassContext {
   readonly shipped: ShippedStore;
   /** The last revision resolved and its result: a commit never changes. */
   readonly resolvedCache: { revision?: string; result?: ResolveResult };
+  /** Whether a branch tip may be applied: its history, and its signatures with `trust` set. */
+  readonly trust: SourceTrust;
 }
 
 type Summary = Omit<
@@ -81,11 +84,18 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
     finish({ revision, converged: false, deployments: [], failures: [failureOf(error)], ...extra });
 
   let revision: string;
+  let refusal: FerryError | undefined;
   try {
     revision = (await context.source.sync()).revision;
+    refusal = await context.trust.check(revision);
   } catch (error) {
     return failed(null, error);
   }
+  // Refused like a bad commit: what runs keeps running, and the reason names the commit.
+  if (refusal)
+    return failed(revision, refusal, {
+      rejected: refusedCommit(context.logger, revision, refusal),
+    });
   // A revision that does not load or resolve is refused whole; what runs stays as it is.
   const reject = (problems: readonly Problem[]): PassReport => {
     context.logger.error(

@@ -26,6 +26,8 @@ export interface DaemonConfig {
     readonly maxPackBytes: number;
     readonly idleTimeoutMs: number;
   };
+  /** Apply only signed commits (docs/security.md); absent, commits are not verified. */
+  readonly trust?: { readonly allowedSignersFile: string; readonly repositoryFile: string };
   readonly registry: {
     readonly auth: Readonly<Record<string, AuthConfig>>;
     readonly mirrors: Readonly<Record<string, readonly string[]>>;
@@ -105,6 +107,7 @@ export async function loadDaemonConfig(
       slowWindowMs: parseDuration(slowWindow ?? '') ?? 60_000,
       downloadDeadlineMs: parseDuration(downloadDeadline ?? '') ?? 3_600_000,
     },
+    ...(raw.trust ? { trust: raw.trust } : {}),
     engine: raw.engine,
     state: raw.state,
     api: raw.api,

@@ -92,6 +92,16 @@ export class GitSource {
     await this.#fetch({ depth: DEEPEN_BY, relative: true });
   }
 
+  /** A commit object as stored (for signature checks), or undefined when it is not here. */
+  async rawCommit(oid: string): Promise<string | undefined> {
+    const found = await git
+      .readObject({ fs, gitdir: this.options.gitdir, oid, format: 'content' })
+      .catch(() => undefined);
+    if (!found || found.type !== 'commit' || !(found.object instanceof Uint8Array))
+      return undefined;
+    return Buffer.from(found.object).toString('utf8');
+  }
+
   reader(revision: string): Promise<GitTreeReader> {
     return GitTreeReader.open({ gitdir: this.options.gitdir, root: this.options.path }, revision);
   }
