@@ -27,8 +27,8 @@ COPY --from=build /src/dist/kernel/ dist/kernel/
 COPY --from=build /src/dist/daemon/ dist/daemon/
 COPY --from=build /src/dist/schema/ dist/schema/
 VOLUME ["/var/lib/ferry"]
-# The local API's default address (api.listen in ferryd.yaml).
+# Asks the ferryd that ferryd.yaml describes, at its api.listen (with no token: /healthz is open).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:7780/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "/opt/ferry/bin/ferryd.js", "healthcheck", "--config", "/etc/ferry/ferryd.yaml"]
 ENTRYPOINT ["node", "/opt/ferry/bin/ferryd.js"]
 CMD ["run", "--config", "/etc/ferry/ferryd.yaml"]

@@ -127,6 +127,16 @@ describe('command line basics', () => {
     const missing = await runCli('ferryd', ['check-config', '--config', join(dir, 'none.yaml')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*none\.yaml: ENOENT/);
+
+    // What `run` would refuse, check-config refuses: an API exposed without a token.
+    const exposed = join(dir, 'exposed.yaml');
+    await writeFile(
+      exposed,
+      'device: { id: floor-1 }\nsource: { url: "http://127.0.0.1:5103/fleet.git" }\napi: { listen: "0.0.0.0:7780" }\n',
+    );
+    const refused = await runCli('ferryd', ['check-config', '--config', exposed]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /api\.listen 0\.0\.0\.0:7780 is not loopback: set api\.tokenFile/);
   });
 
   it('exits 2 on usage errors (unknown option or command, missing argument) in both programs', async () => {

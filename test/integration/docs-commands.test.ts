@@ -25,6 +25,12 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^(npx )?ferryd once --config \S+ --json$/, 'ferryd-reconcile.test.ts', 'ferrydOnce'],
   [/^(npx )?ferryd run --config \S+$/, 'ferryd-daemon.test.ts', 'FerrydProcess'],
   [/^(npx )?ferryd status --api \S+( --json)?$/, 'ferryd-daemon.test.ts', "'status'"],
+  [/^(npx )?ferryd healthcheck --config \S+$/, 'ferryd-daemon.test.ts', "'healthcheck'"],
+  [
+    /^ferry validate \S+ --verify-signatures \S+ --since \S+ --allowed-signers \S+$/,
+    'ferryd-trust.test.ts',
+    "'--verify-signatures'",
+  ],
   [/^ferry hub --config \S+$/, 'hub.test.ts', 'HubProcess.start'],
   [/^ferry hub enroll \S+ --config \S+$/, 'hub.test.ts', 'enroll(hub'],
   [/^export FERRY_HUB_TOKEN=/, 'hub-operations.test.ts', 'FERRY_HUB_TOKEN'],

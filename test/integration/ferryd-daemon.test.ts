@@ -75,6 +75,9 @@ describe('ferryd run', () => {
     const table = await runCli('ferryd', ['status', '--api', daemon.api]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, new RegExp(first.slice(0, 12)));
+    // The image's HEALTHCHECK: the ferryd that ferryd.yaml describes answers on its api.listen.
+    const health = await runCli('ferryd', ['healthcheck', '--config', setup.configFile]);
+    assert.equal(health.code, 0, health.stderr);
     const json = await runCli('ferryd', ['status', '--api', daemon.api, '--json']);
     assert.equal((JSON.parse(json.stdout) as { appliedRevision: string }).appliedRevision, first);
     const passes = (await daemon.status())?.passes ?? 0;

@@ -74,6 +74,13 @@ describe('operating a fleet through the hub', () => {
     assert.match(seen.identity.engineVersion ?? '', /^\d+\.\d+/);
     assert.ok((seen.resources.engineDiskFree ?? 0) > 0);
     assert.equal(seen.inFleet, true);
+    // On the gateway: `ferryd status` says it did not converge (exit 1) and shows the output.
+    const status = await runCli('ferryd', ['status', '--api', env.gateway.api]);
+    assert.equal(status.code, 1);
+    assert.match(
+      status.stdout,
+      /last 15 of 200 lines of .*web\.next[^\n]*\n(.*\n)*.*\| fatal: DB_URL is not set/,
+    );
   });
 
   it('lists the fleet in a terminal table and as JSON, filtered', async () => {

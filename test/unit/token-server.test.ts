@@ -58,4 +58,23 @@ describe('startTokenServer', () => {
       await server.stop();
     }
   });
+
+  it('answers an open route (a liveness probe) without the token, and nothing else', async () => {
+    const server = await startTokenServer({
+      listen: '127.0.0.1:0',
+      token: 's3cret',
+      settings,
+      routes,
+      openRoutes: ['GET /hello'],
+    });
+    try {
+      const status = (path: string, method = 'GET') =>
+        fetch(`http://127.0.0.1:${server.port}${path}`, { method }).then((r) => r.status);
+      assert.equal(await status('/hello'), 200);
+      assert.equal(await status('/hello', 'POST'), 401);
+      assert.equal(await status('/other'), 401);
+    } finally {
+      await server.stop();
+    }
+  });
 });

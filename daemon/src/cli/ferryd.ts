@@ -1,4 +1,6 @@
 // `ferryd`: the gateway daemon's command line.
+import { readFile } from 'node:fs/promises';
+import { parseListen } from '#kernel/listen-address.js';
 import { usageErrorsExit2 } from '#kernel/usage-exit.js';
 import { Command } from 'commander';
 import { FerryError, InvalidInputError, exitCodeFor } from '#kernel/errors.js';
@@ -83,20 +85,51 @@ program
 
 program
   .command('status')
-  .description('ask a running ferryd for its status (GET /status)')
+  .description('ask a running ferryd for its status (GET /status); exit 1 when not converged')
   .option('--api <URL>', 'the daemon API', 'http://127.0.0.1:7780')
+  .option('--token-file <FILE>', 'the API token (api.tokenFile), when the API needs one')
   .option('--json', 'print the raw status JSON')
-  .action(async (options: { api: string; json?: boolean }) => {
-    const response = await fetch(new URL('/status', options.api)).catch((error: Error) => {
-      throw new FerryError(
-        'FERRY_USAGE',
-        `no ferryd answering at ${options.api}: ${error.message}`,
-      );
-    });
-    const status = (await response.json()) as Parameters<typeof printStatus>[0];
+  .action(async (options: { api: string; tokenFile?: string; json?: boolean }) => {
+    const status = await askDaemon<Parameters<typeof printStatus>[0]>(options, '/status');
     if (options.json) console.log(JSON.stringify(status, null, 2));
     else printStatus(status);
+    // Like `ferryd once`: 0 only when the last pass converged.
+    process.exitCode = status.lastPass?.converged ? 0 : 1;
   });
+
+program
+  .command('healthcheck')
+  .description('exit 0 when the ferryd that ferryd.yaml describes answers on its api.listen')
+  .option('--config <FILE>', 'path to ferryd.yaml', DEFAULT_CONFIG)
+  .action(async (options: { config: string }) => {
+    const config = await loadDaemonConfig(options.config, new SchemaValidator());
+    const { host, port } = parseListen(config.api.listen);
+    // A wildcard address is reached on loopback.
+    const reach = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    await askDaemon(
+      { api: `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}` },
+      '/healthz',
+    );
+  });
+
+/** GET a path of a running ferryd's API; a clear error when it does not answer or refuses. */
+async function askDaemon<T>(
+  options: { api: string; tokenFile?: string },
+  path: string,
+): Promise<T> {
+  const token = options.tokenFile ? (await readFile(options.tokenFile, 'utf8')).trim() : undefined;
+  const response = await fetch(new URL(path, options.api), {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(10_000),
+  }).catch((error: Error) => {
+    throw new FerryError('FERRY_USAGE', `no ferryd answering at ${options.api}: ${error.message}`);
+  });
+  if (response.status === 401)
+    throw new FerryError('FERRY_USAGE', `${options.api} needs the API token: --token-file FILE`);
+  if (!response.ok)
+    throw new FerryError('FERRY_USAGE', `${options.api}${path} answered ${response.status}`);
+  return (await response.json()) as T;
+}
 
 usageErrorsExit2(program);
 

@@ -1,6 +1,9 @@
 // ferryd.yaml: read, validated against schema/ferryd.schema.json (filling defaults), frozen.
 import { readConfigFile } from '#kernel/config-file.js';
 import { hostname } from 'node:os';
+import { FerryError } from '#kernel/errors.js';
+import { isLoopback } from '#kernel/http/token-server.js';
+import { parseListen } from '#kernel/listen-address.js';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { parseDuration } from '#kernel/duration.js';
 import type { AuthConfig } from '#kernel/read-credentials.js';
@@ -126,7 +129,19 @@ export async function loadDaemonConfig(
         }
       : {}),
   };
+  refuseExposedApi(config);
   return deepFreeze(config);
+}
+
+/** What `run` would refuse, refused here (so `check-config` says so): an exposed API without a token. */
+function refuseExposedApi(config: DaemonConfig): void {
+  const { host } = parseListen(config.api.listen);
+  if (!isLoopback(host) && !config.api.tokenFile)
+    throw new FerryError(
+      'FERRY_CONFIG',
+      `${config.file}: api.listen ${config.api.listen} is not loopback: set api.tokenFile to expose it`,
+      { file: config.file },
+    );
 }
 
 function deepFreeze<T>(value: T): T {

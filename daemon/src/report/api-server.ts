@@ -22,6 +22,8 @@ export class ApiServer {
       listen,
       token: this.token,
       settings: { listen: 'api.listen', tokenFile: 'api.tokenFile' },
+      // Liveness probes carry no token; /healthz says only that ferryd answers.
+      openRoutes: ['GET /healthz'],
       routes: (route) => {
         if (route === 'GET /healthz') return { status: 200, json: { ok: true } };
         if (route === 'GET /status') return { status: 200, json: handlers.status() };

@@ -26,6 +26,8 @@ export interface TokenServerOptions {
    * may be listened on without `token`.
    */
   readonly perRouteAuth?: boolean;
+  /** Routes answered without the token (a liveness probe): they must say nothing secret. */
+  readonly openRoutes?: readonly string[];
   /** The settings named in the refusal of a non-loopback address without a token. */
   readonly settings: { readonly listen: string; readonly tokenFile: string };
   readonly routes: Routes;
@@ -60,7 +62,8 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Run
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const route = `${request.method} ${path}`;
     const answer = async (): Promise<Reply> => {
-      if (token && !tokenMatches(request.headers.authorization, token))
+      const open = options.openRoutes?.includes(route) ?? false;
+      if (token && !open && !tokenMatches(request.headers.authorization, token))
         return { status: 401, json: { error: 'token required' } };
       return (
         (await options.routes(route, request)) ?? {
