@@ -21,6 +21,7 @@ export interface FerryErrorData {
   };
   FERRY_SIGNATURE: { readonly commit?: string; readonly signer?: string };
   FERRY_SOURCE_ROLLBACK: { readonly from?: string; readonly to?: string };
+  FERRY_BEACON: { readonly url?: string; readonly sequence?: number; readonly expiresAt?: string };
   FERRY_ENGINE: {
     readonly step?: string;
     readonly reason?: string;
@@ -69,6 +70,7 @@ const CODES: Readonly<Record<FerryErrorCode, true>> = {
   FERRY_SOURCE: true,
   FERRY_SIGNATURE: true,
   FERRY_SOURCE_ROLLBACK: true,
+  FERRY_BEACON: true,
   FERRY_ENGINE: true,
   FERRY_HEALTH: true,
   FERRY_REGISTRY: true,

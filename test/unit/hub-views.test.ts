@@ -39,6 +39,7 @@ function row(id: string, more: Partial<DeviceRow> = {}): DeviceRow {
     ],
     listed: true,
     enrolledBy: 'operator',
+    frozen: null,
     ...more,
   };
 }

@@ -14,6 +14,7 @@ import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 import { analyzeCommand } from './analyze-command.js';
+import { beaconCommand } from './beacon-command.js';
 import { usageErrorsExit2 } from '#kernel/usage-exit.js';
 import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
@@ -141,6 +142,7 @@ program.addCommand(analyzeCommand());
 program.addCommand(builderCommand());
 program.addCommand(hubCommand());
 program.addCommand(statusCommand());
+program.addCommand(beaconCommand());
 
 usageErrorsExit2(program);
 

@@ -34,6 +34,7 @@ export function fleetGauges(devices: readonly DeviceView[]) {
     ] satisfies Sample<'state'>[],
     notConverged: devices.filter((d) => d.online && d.converged === false).length,
     notInFleet: devices.filter((d) => d.inFleet === false).length,
+    frozen: devices.filter((d) => d.frozen !== null).length,
     deployments: [...perDeployment].map(([key, value]) => {
       const [deployment, revision, status] = JSON.parse(key) as [string, string, string];
       return { labels: { deployment, revision, status }, value };
@@ -63,6 +64,12 @@ export function hubMetrics(): HubMetrics {
     'enrolled devices without a devices/<id>.yaml in the fleet repository',
     [],
   );
+  const frozen = gauge(
+    registry,
+    'ferry_hub_devices_frozen',
+    'devices whose beacon expired: they may be held on a stale state',
+    [],
+  );
   const deployments = gauge(
     registry,
     'ferry_hub_deployment_devices',
@@ -84,6 +91,7 @@ export function hubMetrics(): HubMetrics {
       for (const sample of gauges.devices) devices.set(sample.labels, sample.value);
       notConverged.set(gauges.notConverged);
       notInFleet.set(gauges.notInFleet);
+      frozen.set(gauges.frozen);
       deployments.reset();
       for (const sample of gauges.deployments) deployments.set(sample.labels, sample.value);
       return registry.metrics();

@@ -16,6 +16,8 @@ export interface DeviceRow {
   readonly listed: boolean | null;
   /** Who enrolled it: an operator (`ferry hub enroll`) or the device itself (enrollment secret). */
   readonly enrolledBy: 'operator' | 'self';
+  /** Set while the device's beacon has expired (it may be held on a stale state). */
+  readonly frozen: { readonly expiresAt: string; readonly sequence: number } | null;
 }
 
 /** A remote operation on one device's service, as the operator asked for it (also its audit). */

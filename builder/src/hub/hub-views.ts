@@ -20,6 +20,7 @@ export function deviceView(row: DeviceRow, now: number, heartbeatMs: number) {
     // A device that enrolled itself is not in the fleet until a devices/<id>.yaml names it.
     inFleet: row.listed ?? (row.enrolledBy === 'self' ? false : null),
     enrolledBy: row.enrolledBy,
+    frozen: row.frozen,
     identity: row.identity,
     revision: row.revision,
     converged: row.converged,

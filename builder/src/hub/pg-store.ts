@@ -36,6 +36,7 @@ export const PG_MIGRATIONS: readonly string[][] = [
        state TEXT NOT NULL DEFAULT 'pending', finished_at TIMESTAMPTZ, result JSONB)`,
     `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
+  [`ALTER TABLE devices ADD COLUMN frozen JSONB`],
 ];
 
 export class PgStore implements HubStore {
@@ -103,7 +104,7 @@ export class PgStore implements HubStore {
       if (report.kind === 'state') {
         await client.query(
           `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
-             deployments = $5, listed = $6 WHERE id = $7`,
+             deployments = $5, listed = $6, frozen = $7 WHERE id = $8`,
           [
             JSON.stringify(report.identity),
             JSON.stringify(report.labels),
@@ -111,6 +112,7 @@ export class PgStore implements HubStore {
             report.converged,
             JSON.stringify(report.deployments),
             report.listed ?? null,
+            report.frozen ? JSON.stringify(report.frozen) : null,
             device,
           ],
         );
@@ -227,6 +229,7 @@ interface PgDevice {
   deployments: DeviceRow['deployments'];
   listed: boolean | null;
   enrolled_by: string;
+  frozen: DeviceRow['frozen'];
 }
 
 interface PgOperation {
@@ -271,5 +274,6 @@ function deviceOf(row: PgDevice): DeviceRow {
     deployments: row.deployments,
     listed: row.listed,
     enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
+    frozen: row.frozen,
   };
 }

@@ -39,6 +39,7 @@ export const MIGRATIONS: readonly string[][] = [
        state TEXT NOT NULL DEFAULT 'pending', finished_at TEXT, result TEXT)`,
     `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
+  [`ALTER TABLE devices ADD COLUMN frozen TEXT`],
 ];
 
 export class SqliteStore implements HubStore {
@@ -212,7 +213,7 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
     seen,
     {
       sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?,
-              listed = ? WHERE id = ?`,
+              listed = ?, frozen = ? WHERE id = ?`,
       args: [
         JSON.stringify(report.identity),
         JSON.stringify(report.labels),
@@ -220,6 +221,7 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
         report.converged ? 1 : 0,
         JSON.stringify(report.deployments),
         report.listed === undefined ? null : report.listed ? 1 : 0,
+        report.frozen ? JSON.stringify(report.frozen) : null,
         device,
       ],
     },
@@ -249,6 +251,7 @@ function deviceOf(row: Row): DeviceRow {
     deployments: json(row.deployments, []),
     listed: row.listed === null ? null : Number(row.listed) === 1,
     enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
+    frozen: json(row.frozen, null),
   };
 }
 

@@ -18,6 +18,7 @@ import { RegistryClient } from '#kernel/oci/registry-client.js';
 import type { Platform } from '#kernel/oci/resolve-image.js';
 import { GitSource } from '../source/git-source.js';
 import { SourceTrust } from '../source/source-trust.js';
+import { BeaconWatch } from '../source/beacon-watch.js';
 import { StateFile } from '../state/state-file.js';
 import type { PassContext } from './reconcile-pass.js';
 
@@ -74,6 +75,15 @@ export function createPassContext(
     facts,
     resolvedCache: {},
     trust: new SourceTrust(config, source, logger),
+    ...(config.source.beacon
+      ? {
+          beacon: new BeaconWatch({
+            ...config.source.beacon,
+            branch: config.source.branch,
+            stateDir: config.state.dir,
+          }),
+        }
+      : {}),
   };
 }
 

@@ -23,6 +23,8 @@ import type { Platform } from '#kernel/oci/resolve-image.js';
 import type { PassFailure, PassReport } from '../report/pass-report.js';
 import type { GitSource } from '../source/git-source.js';
 import { refusedCommit, type SourceTrust } from '../source/source-trust.js';
+import type { BeaconWatch } from '../source/beacon-watch.js';
+import { frozenReport, passSource, type PassSource } from './pass-source.js';
 import type { DaemonState, StateFile } from '../state/state-file.js';
 import { applyDeployment } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
@@ -55,6 +57,8 @@ export interface PassContext {
   readonly resolvedCache: { revision?: string; result?: ResolveResult };
   /** Whether a branch tip may be applied: its history, and its signatures with `trust` set. */
   readonly trust: SourceTrust;
+  /** With source.beacon: the beacon polled instead of the git server. */
+  readonly beacon?: BeaconWatch;
 }
 
 type Summary = Omit<
@@ -83,14 +87,13 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
   const failed = (revision: string | null, error: unknown, extra: Partial<Summary> = {}) =>
     finish({ revision, converged: false, deployments: [], failures: [failureOf(error)], ...extra });
 
-  let revision: string;
-  let refusal: FerryError | undefined;
+  let picked: PassSource;
   try {
-    revision = (await context.source.sync()).revision;
-    refusal = await context.trust.check(revision);
+    picked = await passSource(context);
   } catch (error) {
     return failed(null, error);
   }
+  const { revision, refusal, frozen } = picked;
   // Refused like a bad commit: what runs keeps running, and the reason names the commit.
   if (refusal)
     return failed(revision, refusal, {
@@ -115,7 +118,8 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
   const bound = await resolveBindSources(resolved.state, context.config.engine.hostRoot);
   if (!bound.state) return reject(bound.problems);
   try {
-    return await applyDesired(context, bound.state, revision, finish);
+    const report = await applyDesired(context, bound.state, revision, finish);
+    return frozen ? frozenReport(report, frozen) : report;
   } catch (error) {
     // A full disk, an engine gone away: reported as this pass's error. Whatever was under way is
     // recorded in the state file, and the next pass gates it again.

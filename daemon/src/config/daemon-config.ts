@@ -28,6 +28,8 @@ export interface DaemonConfig {
     readonly maxObjectBytes: number;
     readonly maxPackBytes: number;
     readonly idleTimeoutMs: number;
+    /** Poll this signed beacon instead of the git server (source.intervalMs is its interval). */
+    readonly beacon?: { readonly url: string; readonly publicKey: string };
   };
   /** Apply only signed commits (docs/security.md); absent, commits are not verified. */
   readonly trust?: { readonly allowedSignersFile: string; readonly repositoryFile: string };
@@ -70,9 +72,10 @@ export interface DaemonConfig {
 type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry' | 'report'> & {
   report?: Omit<NonNullable<DaemonConfig['report']>, 'intervalMs'> & { interval: string };
   device?: DaemonConfig['device'] | { id?: string };
-  source: Omit<DaemonConfig['source'], 'intervalMs' | 'idleTimeoutMs'> & {
+  source: Omit<DaemonConfig['source'], 'intervalMs' | 'idleTimeoutMs' | 'beacon'> & {
     interval: string;
     idleTimeout?: string;
+    beacon?: { url: string; publicKey: string; interval?: string };
   };
   registry?: Partial<
     Omit<DaemonConfig['registry'], 'slowWindowMs' | 'downloadDeadlineMs'> & {
@@ -90,15 +93,16 @@ export async function loadDaemonConfig(
 ): Promise<DaemonConfig> {
   const yaml = await readConfigFile(file, 'ferryd', validator);
   const raw = yaml.value as RawConfig;
-  const { interval, idleTimeout, ...source } = raw.source;
+  const { interval, idleTimeout, beacon, ...source } = raw.source;
   const { slowWindow, downloadDeadline, ...registry } = raw.registry ?? {};
   const config: DaemonConfig = {
     file,
     device: { ...raw.device, id: raw.device?.id ?? defaultId },
     source: {
       ...source,
-      intervalMs: parseDuration(interval) ?? 30_000,
+      intervalMs: parseDuration(beacon?.interval ?? interval) ?? 30_000,
       idleTimeoutMs: parseDuration(idleTimeout ?? '') ?? 60_000,
+      ...(beacon ? { beacon: { url: beacon.url, publicKey: beacon.publicKey } } : {}),
     },
     registry: {
       auth: {},

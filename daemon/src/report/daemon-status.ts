@@ -44,6 +44,9 @@ export function renderMetrics(status: DaemonStatus): string {
     '# HELP ferry_bytes_downloaded_total Image bytes downloaded by ferryd.',
     '# TYPE ferry_bytes_downloaded_total counter',
     `ferry_bytes_downloaded_total{${device}} ${status.bytesDownloaded}`,
+    '# HELP ferry_source_frozen 1 while the beacon has expired: the gateway may be held on a stale state.',
+    '# TYPE ferry_source_frozen gauge',
+    `ferry_source_frozen{${device}} ${status.lastPass?.frozen ? 1 : 0}`,
     '# HELP ferry_containers Managed containers by state.',
     '# TYPE ferry_containers gauge',
     ...Object.entries(status.containers).map(

@@ -233,6 +233,7 @@ export class HubReporter {
       })),
       bytesDownloaded: pass.bytesDownloaded,
       ...(pass.timings ? { timings: pass.timings } : {}),
+      ...(pass.frozen ? { frozen: pass.frozen } : {}),
     };
   }
 }

@@ -56,6 +56,8 @@ export interface PassReport {
   readonly rejected?: { readonly revision: string; readonly problems: readonly Problem[] };
   /** The commit the branch moved to while this pass downloaded; the next pass starts at once. */
   readonly superseded?: string;
+  /** The beacon expired: the gateway kept the commit it accepted last and may be frozen. */
+  readonly frozen?: { readonly expiresAt: string; readonly sequence: number };
   /** Where the pass spent its time: downloading and importing images, then changing containers. */
   readonly timings?: { readonly fetchMs: number; readonly applyMs: number };
   readonly startedAt: string;

@@ -87,6 +87,24 @@ export class GitSource {
     return { revision: head, fetched: true };
   }
 
+  /**
+   * Makes `commit` (named by the beacon) available: fetched with the branch when it is not here,
+   * with more history when the branch has moved past it. Throws when the branch lacks it.
+   */
+  async syncTo(commit: string): Promise<SyncResult> {
+    if (await this.#has(commit)) return { revision: commit, fetched: false };
+    await this.#fetch({ depth: 1 });
+    if (!(await this.#has(commit))) await this.deepen();
+    if (!(await this.#has(commit)))
+      throw new FerryError(
+        'FERRY_SOURCE',
+        `branch '${this.options.branch}' at ${this.options.url} does not have ${commit.slice(0, 12)}, the commit the beacon names`,
+        { url: this.options.url, to: commit },
+      );
+    this.#known = commit;
+    return { revision: commit, fetched: true };
+  }
+
   /** Fetches more history, for a `rollout.previous` older than the shallow clone. */
   async deepen(): Promise<void> {
     await this.#fetch({ depth: DEEPEN_BY, relative: true });

@@ -95,6 +95,11 @@ export class SourceTrust {
     return signers;
   }
 
+  /** The commit accepted last (what a frozen gateway keeps running). */
+  anchor(): Promise<string | undefined> {
+    return this.#anchor();
+  }
+
   /** The commit accepted last, when it came from this repository and branch. */
   async #anchor(): Promise<string | undefined> {
     const anchor = await readJson<Anchor>(this.#file);

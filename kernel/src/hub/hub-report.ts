@@ -70,6 +70,8 @@ export interface StateReport extends ReportBase {
   readonly deployments: readonly ReportedDeployment[];
   readonly failures: readonly { readonly code: string; readonly message: string }[];
   readonly bytesDownloaded: number;
+  /** The beacon expired: the gateway keeps what it has and may be frozen on a stale state. */
+  readonly frozen?: { readonly expiresAt: string; readonly sequence: number };
   /** Where the pass spent its time (downloads and imports, then container changes). */
   readonly timings?: { readonly fetchMs: number; readonly applyMs: number };
 }

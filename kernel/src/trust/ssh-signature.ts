@@ -1,6 +1,6 @@
 // SSH signatures (OpenSSH's PROTOCOL.sshsig), as `git commit -S` with gpg.format=ssh and
 // `ssh-keygen -Y sign` make them: verified with node:crypto.
-import { createHash, verify } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { curveOf, parsePublicKey, WireReader, wireString, type SshPublicKey } from './ssh-wire.js';
 
 const MAGIC = Buffer.from('SSHSIG');
@@ -34,6 +34,48 @@ export function parseSshSignature(armored: string): SshSignature | string {
   }
 }
 
+/** What an SSH signature signs: the preamble, namespace and hash algorithm, and the message's hash. */
+export function signedData(
+  namespace: string,
+  hashAlgorithm: string,
+  message: Buffer | string,
+): Buffer {
+  const digest = createHash(hashAlgorithm).update(message).digest();
+  return Buffer.concat([
+    MAGIC,
+    wireString(namespace),
+    wireString(''),
+    wireString(hashAlgorithm),
+    wireString(digest),
+  ]);
+}
+
+/** An armored SSH signature made with an Ed25519 key held by node:crypto (no ssh-keygen needed). */
+export function signEd25519(key: KeyObject, message: Buffer | string, namespace: string): string {
+  const raw = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x ?? '', 'base64url');
+  const publicBlob = Buffer.concat([wireString('ssh-ed25519'), wireString(raw)]);
+  const signature = sign(null, signedData(namespace, 'sha512', message), key);
+  const blob = Buffer.concat([
+    MAGIC,
+    Buffer.from([0, 0, 0, 1]),
+    wireString(publicBlob),
+    wireString(namespace),
+    wireString(''),
+    wireString('sha512'),
+    wireString(Buffer.concat([wireString('ssh-ed25519'), wireString(signature)])),
+  ]);
+  const lines = blob.toString('base64').match(/.{1,70}/g) ?? [];
+  return ['-----BEGIN SSH SIGNATURE-----', ...lines, '-----END SSH SIGNATURE-----'].join('\n');
+}
+
+/** `ssh-ed25519 AAAA... comment`: the public half of an Ed25519 key, as SSH writes it. */
+export function sshPublicLine(key: KeyObject, comment = ''): string {
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const blob = Buffer.concat([wireString('ssh-ed25519'), wireString(raw)]);
+  return `ssh-ed25519 ${blob.toString('base64')}${comment ? ` ${comment}` : ''}`;
+}
+
 /** Whether `signature` signs `message` in `namespace` with its own key (the key is not judged). */
 export function verifySshSignature(
   signature: SshSignature,
@@ -42,14 +84,7 @@ export function verifySshSignature(
 ): boolean {
   if (signature.namespace !== namespace) return false;
   if (signature.hashAlgorithm !== 'sha512' && signature.hashAlgorithm !== 'sha256') return false;
-  const digest = createHash(signature.hashAlgorithm).update(message).digest();
-  const signed = Buffer.concat([
-    MAGIC,
-    wireString(namespace),
-    wireString(''),
-    wireString(signature.hashAlgorithm),
-    wireString(digest),
-  ]);
+  const signed = signedData(namespace, signature.hashAlgorithm, message);
   const { key, type } = signature.publicKey;
   try {
     if (type === 'ssh-ed25519')

@@ -69,6 +69,7 @@ function deviceRow(d: DeviceView, names: readonly string[], now: number): SafeHt
     <td>
       <a href="/devices/${encodeURIComponent(d.id)}">${d.id}</a>
       ${d.inFleet === false ? html`<div class="not-in-fleet">not in the fleet repository</div>` : ''}
+      ${d.frozen ? html`<div class="failed frozen">frozen: beacon expired ${d.frozen.expiresAt}</div>` : ''}
     </td>
     <td>${state(d.online)}</td>
     <td>${ago(d.lastSeen, now)}</td>
