@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { postJson } from '../daemon/src/report/hub-http.js';
 import { heartbeatOf } from '../daemon/src/report/hub-reporter.js';
 import { enroll, hubSetup, HubProcess, type HubDatabase } from '../test/helpers/hub-process.js';
-import { startCountingProxy } from './hub-wire.js';
+import { startCountingProxy } from '../test/helpers/counting-proxy.js';
 import {
   deviceId,
   enrollAll,
