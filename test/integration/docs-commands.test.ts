@@ -27,6 +27,11 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^(npx )?ferryd status --api \S+( --json)?$/, 'ferryd-daemon.test.ts', "'status'"],
   [/^(npx )?ferryd healthcheck --config \S+$/, 'ferryd-daemon.test.ts', "'healthcheck'"],
   [
+    /^ferry beacon --repo \S+ --key \S+ --out \S+( --expires \S+)?$/,
+    'ferryd-beacon.test.ts',
+    "'beacon'",
+  ],
+  [
     /^ferry validate \S+ --verify-signatures \S+ --since \S+ --allowed-signers \S+$/,
     'ferryd-trust.test.ts',
     "'--verify-signatures'",
