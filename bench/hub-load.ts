@@ -1,6 +1,5 @@
 // The load of a simulated fleet on a hub, for bench/hub-scale.ts: realistic reports, devices
 // enrolled in bulk, a schedule of heartbeats and state changes, and what a process costs.
-import { readFile } from 'node:fs/promises';
 import { createClient } from '@libsql/client';
 import pg from 'pg';
 import type { HeartbeatReport, StateReport } from '#kernel/hub/hub-report.js';
@@ -116,33 +115,4 @@ export async function post(url: string, i: number, report: unknown): Promise<num
   } catch {
     return -1;
   }
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A process's resident memory (now and peak) and CPU seconds so far, from /proc. */
-export async function processCost(pid: number) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  return { rss: kib('VmRSS') * 1024, peakRss: kib('VmHWM') * 1024, cpuSeconds: ticks / 100 };
-}
-
-/** Runs `work(k)` for k = 0..count-1, at most `parallel` at a time. */
-export async function inParallel(
-  count: number,
-  parallel: number,
-  work: (k: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
 }

@@ -13,16 +13,8 @@ import { postJson } from '../daemon/src/report/hub-http.js';
 import { heartbeatOf } from '../daemon/src/report/hub-reporter.js';
 import { enroll, hubSetup, HubProcess, type HubDatabase } from '../test/helpers/hub-process.js';
 import { startCountingProxy } from '../test/helpers/counting-proxy.js';
-import {
-  deviceId,
-  enrollAll,
-  heartbeat,
-  inParallel,
-  percentile,
-  post,
-  processCost,
-  stateReport,
-} from './hub-load.js';
+import { deviceId, enrollAll, heartbeat, post, stateReport } from './hub-load.js';
+import { inParallel, percentile, processCost } from './measure.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up Ferry's real test environment on this machine, idempotently:
-#   - Debian packages the tests need (installed only when missing; chromium for the dashboard),
+#   - Debian packages the tests need (installed only when missing; chromium for the dashboard,
+#     openssh-client to sign commits, nginx to serve beacons in bench/poll-scale.ts),
 #   - a Docker engine on /var/run/docker.sock,
 #   - two OCI registries on loopback (one open, one with basic auth),
 #   - a git HTTP server (git http-backend behind a small Node wrapper),
@@ -38,6 +39,7 @@ install_missing() {
   command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  command -v nginx >/dev/null || missing+=(nginx)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"
