@@ -40,6 +40,7 @@ install_missing() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   command -v nginx >/dev/null || missing+=(nginx)
+  command -v gpg >/dev/null || missing+=(gnupg)
   if [ ${#missing[@]} -gt 0 ]; then
     need_root
     log "installing ${missing[*]}"

@@ -13,8 +13,11 @@ export interface FleetRepo {
   readonly url: string;
   /** A local work tree to edit; `commit()` pushes what is in it. */
   readonly workTree: string;
-  /** Commits and pushes; signed (SSH, as `git commit -S`) with `signingKey`, a private key file. */
-  commit(message: string, options?: { signingKey?: string }): Promise<string>;
+  /**
+   * Commits and pushes; signed (`git commit -S`) with `signingKey`: an SSH private key file, or
+   * with `openpgp`, a gpg key id (from the keyring in $GNUPGHOME).
+   */
+  commit(message: string, options?: { signingKey?: string; openpgp?: boolean }): Promise<string>;
   /** Moves the branch to `revision` (a force-push), as someone rewriting history would. */
   forcePush(revision: string): Promise<void>;
   /** Runs git in the work tree. */
@@ -54,8 +57,9 @@ export async function createFleetRepo(
     workTree,
     async commit(message, options = {}) {
       await git(workTree, 'add', '-A');
+      const format = options.openpgp ? 'openpgp' : 'ssh';
       const signing = options.signingKey
-        ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${options.signingKey}`]
+        ? ['-c', `gpg.format=${format}`, '-c', `user.signingkey=${options.signingKey}`]
         : [];
       const sign = options.signingKey ? ['-S'] : [];
       await git(workTree, ...signing, 'commit', '--quiet', '--allow-empty', ...sign, '-m', message);

@@ -25,6 +25,20 @@ import { runCli } from '../helpers/run-cli.js';
 
 const exec = promisify(execFile);
 
+/** A gpg key in a keyring of its own ($GNUPGHOME, for git too): its id and armored public key. */
+async function gpgKey(dir: string): Promise<{ id: string; armored: string }> {
+  process.env.GNUPGHOME = dir;
+  const batch = join(dir, 'key.batch');
+  await writeFile(
+    batch,
+    '%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nName-Real: Release Bot\nName-Email: bot@fleet.test\nExpire-Date: 0\n%commit\n',
+  );
+  await exec('gpg', ['--batch', '--quiet', '--gen-key', batch]);
+  const { stdout } = await exec('gpg', ['--list-keys', '--with-colons', 'bot@fleet.test']);
+  const id = /^fpr:+([0-9A-F]+):/m.exec(stdout)?.[1] ?? '';
+  return { id, armored: (await exec('gpg', ['--armor', '--export', id])).stdout };
+}
+
 async function sshKey(dir: string, name: string): Promise<{ key: string; pub: string }> {
   const key = join(dir, name);
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@fleet`, '-f', key]);
@@ -40,6 +54,7 @@ describe('signed commits and no rollback', () => {
   let stranger: { key: string; pub: string };
   let good: string;
   let signersFile: string;
+  let bot: { id: string; armored: string };
 
   const stack = (version: string) =>
     `services:\n  web:\n    image: ${image}\n    environment: { V: "${version}" }\n`;
@@ -65,8 +80,16 @@ describe('signed commits and no rollback', () => {
     stranger = await sshKey(keys, 'stranger');
     signersFile = join(keys, 'allowed_signers');
     await writeFile(signersFile, `ops@fleet namespaces="git" ${ops.pub}\n`);
+    const gnupg = await mkdtemp(join(tmpdir(), 'ferry-gnupg-'));
+    bot = await gpgKey(gnupg);
+    const openpgpKeys = join(keys, 'openpgp.asc');
+    await writeFile(openpgpKeys, bot.armored);
     ({ repo } = await oneStackFleet('trust', device, { 'stacks/iot/compose.yaml': '' }));
-    setup = await ferrydConfig(device, repo.url, `trust: { allowedSignersFile: ${signersFile} }\n`);
+    setup = await ferrydConfig(
+      device,
+      repo.url,
+      `trust: { allowedSignersFile: ${signersFile}, openpgpKeysFile: ${openpgpKeys} }\n`,
+    );
   });
   after(async () => {
     await cleanDevice(device);
@@ -147,5 +170,17 @@ describe('signed commits and no rollback', () => {
       refused.stdout,
       new RegExp(`refused \\[FERRY_SIGNATURE\\]: commit ${unsigned.slice(0, 12)} is not signed`),
     );
+  });
+
+  it('accepts a commit signed with an allowed OpenPGP key (gpg)', async () => {
+    await repo.forcePush('HEAD~1'); // drop the unsigned commit the last test left on top
+    await writeFleet(repo.workTree, { 'stacks/iot/compose.yaml': stack('10') });
+    await repo.commit('iot v10, signed by the release bot with gpg', {
+      signingKey: bot.id,
+      openpgp: true,
+    });
+    const { result } = await ferrydOnce(setup);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(await runningVersion(), 'V=10');
   });
 });

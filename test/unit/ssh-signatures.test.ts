@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllowedSigners, parseSignerTime } from '#kernel/trust/allowed-signers.js';
-import { splitCommit, verifyCommit } from '#kernel/trust/commit-signature.js';
+import { splitCommit, verifyAnyCommit, verifyCommit } from '#kernel/trust/commit-signature.js';
+import { openpgpJudge } from '#kernel/trust/openpgp-signature.js';
 import { parseSshSignature, verifySshSignature } from '#kernel/trust/ssh-signature.js';
 
 const fixture = (name: string) =>
@@ -89,3 +90,25 @@ describe('signed commits', () => {
 function reason(verdict: { ok: boolean; reason?: string }): string {
   return verdict.ok ? 'ok' : (verdict.reason ?? '');
 }
+
+describe('OpenPGP-signed commits (gpg)', () => {
+  const commit = splitCommit(fixture('pgp-commit.oid').trim(), fixture('pgp-commit'));
+
+  it('verifies a commit gpg signed, with the allowed key, and names the signer', async () => {
+    const judge = await openpgpJudge(fixture('pgp.asc'));
+    assert.deepEqual(await verifyAnyCommit(commit, [], judge), {
+      ok: true,
+      signer: 'Fleet Operator <pgp@fleet.test>',
+    });
+  });
+
+  it('refuses it changed, or with no OpenPGP key allowed', async () => {
+    const judge = await openpgpJudge(fixture('pgp.asc'));
+    const changed = { ...commit, payload: commit.payload.replace('pgp signed', 'evil') };
+    assert.match(
+      reason(await verifyAnyCommit(changed, [], judge)),
+      /not allowed, or the signature does not match/,
+    );
+    assert.match(reason(await verifyAnyCommit(commit, [], undefined)), /no OpenPGP key is allowed/);
+  });
+});

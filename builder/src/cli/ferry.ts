@@ -35,6 +35,7 @@ program
   .option('--verify-signatures <REV>', 'check that REV is signed as devices with `trust` require')
   .option('--since <REV>', 'with --verify-signatures: every commit after REV (what devices run)')
   .option('--allowed-signers <FILE>', "with --verify-signatures: the devices' allowed-signers file")
+  .option('--openpgp-keys <FILE>', "with --verify-signatures: the devices' OpenPGP keys file")
   .option('--repository-signers <PATH>', 'the in-repository signers file', '.ferry/allowed_signers')
   .action(async (dir: string, options: ValidateOptions) => {
     if (options.verifySignatures) return verifyCommand(dir, options);
@@ -165,18 +166,23 @@ interface ValidateOptions {
   verifySignatures?: string;
   since?: string;
   allowedSigners?: string;
+  openpgpKeys?: string;
   repositorySigners: string;
 }
 
 async function verifyCommand(dir: string, options: ValidateOptions): Promise<void> {
-  if (!options.allowedSigners)
-    throw new FerryError('FERRY_USAGE', '--verify-signatures needs --allowed-signers FILE');
+  if (!options.allowedSigners && !options.openpgpKeys)
+    throw new FerryError(
+      'FERRY_USAGE',
+      '--verify-signatures needs --allowed-signers FILE or --openpgp-keys FILE',
+    );
   const { verifySignatures } = await import('../validate/verify-signatures.js');
   const verdict = await verifySignatures({
     repo: dir,
     revision: options.verifySignatures ?? 'HEAD',
     ...(options.since ? { since: options.since } : {}),
-    allowedSignersFile: options.allowedSigners,
+    ...(options.allowedSigners ? { allowedSignersFile: options.allowedSigners } : {}),
+    ...(options.openpgpKeys ? { openpgpKeysFile: options.openpgpKeys } : {}),
     root: '.',
     repositoryFile: options.repositorySigners,
   });

@@ -8,12 +8,15 @@ import { FerryError } from '#kernel/errors.js';
 import { gitDirOf, GitTreeReader, resolveCommit } from '#kernel/source/git-tree-reader.js';
 import { parseAllowedSigners } from '#kernel/trust/allowed-signers.js';
 import { checkHistory, type HistoryVerdict } from '#kernel/trust/commit-history.js';
+import { openpgpJudge } from '#kernel/trust/openpgp-signature.js';
 
 export interface SignatureCheck {
   readonly repo: string;
   readonly revision: string;
   readonly since?: string;
-  readonly allowedSignersFile: string;
+  readonly allowedSignersFile?: string;
+  /** Armored OpenPGP public keys whose signatures count too. */
+  readonly openpgpKeysFile?: string;
   /** The fleet root inside the repository, and the signers file under it. */
   readonly root: string;
   readonly repositoryFile: string;
@@ -25,16 +28,21 @@ export async function verifySignatures(
   const gitdir = await gitDirOf(check.repo);
   const tip = await resolveCommit(gitdir, check.revision);
   const anchor = check.since ? await resolveCommit(gitdir, check.since) : undefined;
-  const text = await readFile(check.allowedSignersFile, 'utf8').catch(() => {
-    throw new FerryError(
-      'FERRY_USAGE',
-      `cannot read --allowed-signers ${check.allowedSignersFile}`,
-    );
-  });
+  const read = (file: string, option: string) =>
+    readFile(file, 'utf8').catch(() => {
+      throw new FerryError('FERRY_USAGE', `cannot read ${option} ${file}`);
+    });
+  const signers = check.allowedSignersFile
+    ? parseAllowedSigners(await read(check.allowedSignersFile, '--allowed-signers')).signers
+    : [];
+  const pgp = check.openpgpKeysFile
+    ? await openpgpJudge(await read(check.openpgpKeysFile, '--openpgp-keys'))
+    : undefined;
   const verdict = await checkHistory({
     tip,
     ...(anchor ? { anchor } : {}),
-    root: parseAllowedSigners(text).signers,
+    root: signers,
+    ...(pgp ? { pgp } : {}),
     store: {
       commit: async (oid) => {
         const found = await git

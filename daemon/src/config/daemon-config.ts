@@ -32,7 +32,11 @@ export interface DaemonConfig {
     readonly beacon?: { readonly url: string; readonly publicKey: string };
   };
   /** Apply only signed commits (docs/security.md); absent, commits are not verified. */
-  readonly trust?: { readonly allowedSignersFile: string; readonly repositoryFile: string };
+  readonly trust?: {
+    readonly allowedSignersFile?: string;
+    readonly openpgpKeysFile?: string;
+    readonly repositoryFile: string;
+  };
   readonly registry: {
     readonly auth: Readonly<Record<string, AuthConfig>>;
     readonly mirrors: Readonly<Record<string, readonly string[]>>;

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { FerryError } from '#kernel/errors.js';
 import { parseAllowedSigners } from '#kernel/trust/allowed-signers.js';
 import { checkHistory, type HistoryVerdict } from '#kernel/trust/commit-history.js';
+import { openpgpJudge } from '#kernel/trust/openpgp-signature.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { readJson, writeJsonAtomic } from '../state/atomic-json.js';
 import type { GitSource } from './git-source.js';
@@ -67,11 +68,19 @@ export class SourceTrust {
 
   async #judge(tip: string, anchor: string | undefined): Promise<HistoryVerdict> {
     const trust = this.config.trust;
-    const root = trust ? await this.#rootSigners(trust.allowedSignersFile) : undefined;
+    const root = trust
+      ? trust.allowedSignersFile
+        ? await this.#rootSigners(trust.allowedSignersFile)
+        : []
+      : undefined;
+    const pgp = trust?.openpgpKeysFile
+      ? await openpgpJudge(await this.#read(trust.openpgpKeysFile, 'trust.openpgpKeysFile'))
+      : undefined;
     return checkHistory({
       tip,
       ...(anchor ? { anchor } : {}),
       ...(root ? { root } : {}),
+      ...(pgp ? { pgp } : {}),
       store: {
         commit: (oid) => this.source.rawCommit(oid),
         deepen: () => this.source.deepen().then(() => true),
@@ -81,14 +90,18 @@ export class SourceTrust {
     });
   }
 
-  async #rootSigners(file: string) {
-    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  #read(file: string, setting: string): Promise<string> {
+    return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new FerryError(
         'FERRY_CONFIG',
-        `cannot read trust.allowedSignersFile ${file}: ${error.code ?? error.message}`,
+        `cannot read ${setting} ${file}: ${error.code ?? error.message}`,
         { file: this.config.file },
       );
     });
+  }
+
+  async #rootSigners(file: string) {
+    const text = await this.#read(file, 'trust.allowedSignersFile');
     const { signers, problems } = parseAllowedSigners(text);
     for (const problem of problems)
       this.logger.warn({ event: 'trust.signer_ignored', file, line: problem }, 'signer ignored');

@@ -6,7 +6,7 @@
 // allowed brings it. Merge commits are verified, not the commits they merge: only first-parent
 // commits' trees are ever applied.
 import { parseAllowedSigners, type AllowedSigner } from './allowed-signers.js';
-import { splitCommit, verifyCommit } from './commit-signature.js';
+import { splitCommit, verifyAnyCommit, type PgpJudge } from './commit-signature.js';
 
 export interface CommitStore {
   /** The raw commit object, or undefined when it is not here (beyond a shallow history). */
@@ -26,6 +26,8 @@ export interface HistoryCheck {
   readonly store: CommitStore;
   /** The longest path walked from the tip back to the anchor. */
   readonly maxCommits?: number;
+  /** Judges OpenPGP-signed commits, when OpenPGP keys are allowed. */
+  readonly pgp?: PgpJudge;
 }
 
 export type HistoryVerdict =
@@ -97,7 +99,7 @@ export async function checkHistory(check: HistoryCheck): Promise<HistoryVerdict>
   };
   let allowed = await keysAt(check.anchor);
   for (const { oid, raw } of [...path].reverse()) {
-    const verdict = verifyCommit(splitCommit(oid, raw), allowed);
+    const verdict = await verifyAnyCommit(splitCommit(oid, raw), allowed, check.pgp);
     if (!verdict.ok) return refuse('FERRY_SIGNATURE', oid, verdict.reason);
     allowed = await keysAt(oid);
   }

@@ -17,6 +17,19 @@ export interface SignedCommit {
 export type CommitVerdict =
   { readonly ok: true; readonly signer: string } | { readonly ok: false; readonly reason: string };
 
+/** Judges a commit signed with OpenPGP (openpgp-signature.ts), when OpenPGP keys are allowed. */
+export type PgpJudge = (commit: SignedCommit) => Promise<CommitVerdict>;
+
+/** An SSH- or OpenPGP-signed commit, judged by the allowed SSH keys or by `pgp`. */
+export async function verifyAnyCommit(
+  commit: SignedCommit,
+  allowed: readonly AllowedSigner[],
+  pgp: PgpJudge | undefined,
+): Promise<CommitVerdict> {
+  if (pgp && commit.signature?.includes('BEGIN PGP SIGNATURE')) return pgp(commit);
+  return verifyCommit(commit, allowed);
+}
+
 export function verifyCommit(
   commit: SignedCommit,
   allowed: readonly AllowedSigner[],
@@ -26,7 +39,7 @@ export function verifyCommit(
   if (commit.signature.includes('BEGIN PGP SIGNATURE'))
     return {
       ok: false,
-      reason: `commit ${short} has an OpenPGP signature; only SSH signatures are verified`,
+      reason: `commit ${short} has an OpenPGP signature, and no OpenPGP key is allowed (trust.openpgpKeysFile)`,
     };
   const parsed = parseSshSignature(commit.signature);
   if (typeof parsed === 'string') return { ok: false, reason: `commit ${short}: ${parsed}` };
