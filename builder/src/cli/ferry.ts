@@ -15,6 +15,7 @@ import { validateFleet } from '../validate/validate-fleet.js';
 import { dockerCredentials } from '../config/docker-credentials.js';
 import { analyzeCommand } from './analyze-command.js';
 import { beaconCommand } from './beacon-command.js';
+import { rolloutsCommand } from './rollouts-command.js';
 import { usageErrorsExit2 } from '#kernel/usage-exit.js';
 import { buildCommand } from './build-command.js';
 import { builderCommand } from './builder-command.js';
@@ -144,6 +145,7 @@ program.addCommand(builderCommand());
 program.addCommand(hubCommand());
 program.addCommand(statusCommand());
 program.addCommand(beaconCommand());
+program.addCommand(rolloutsCommand());
 
 usageErrorsExit2(program);
 

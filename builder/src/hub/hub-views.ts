@@ -33,6 +33,7 @@ export function deviceView(row: DeviceRow, now: number, heartbeatMs: number) {
       ...(d.reason ? { reason: d.reason } : {}),
       ...(d.code ? { code: d.code } : {}),
       ...(d.until ? { until: d.until } : {}),
+      ...(d.rollout ? { rollout: d.rollout } : {}),
       services: d.services,
     })),
   };

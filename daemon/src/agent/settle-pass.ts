@@ -188,6 +188,11 @@ export function deploymentReports(
       ...(outcome?.until ? { until: outcome.until } : {}),
       ...(outcome?.failureLog ? { failureLog: outcome.failureLog } : {}),
       ...(outcome?.failedAs ? { failedAs: outcome.failedAs } : {}),
+      ...(deployment.rollout
+        ? {
+            rollout: { percent: deployment.rollout.percent, selected: deployment.rollout.selected },
+          }
+        : {}),
       services: engine.containers
         .filter((c) => c.deployment === deployment.name)
         .map((c) => ({

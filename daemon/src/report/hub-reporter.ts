@@ -209,6 +209,7 @@ export class HubReporter {
           ...(d.code ? { code: d.code } : {}),
           ...(d.until ? { until: d.until } : {}),
           services: d.services.map((s) => ({ name: s.name, state: s.state })),
+          ...(d.rollout ? { rollout: d.rollout } : {}),
           // Sent with the failure, not again with every held pass after it.
           ...(log && d.status !== 'held-after-failure' ? { failureLog: log } : {}),
         },

@@ -30,6 +30,8 @@ export interface DeploymentReport {
   readonly until?: string;
   /** The last output of the container that failed its health gate (kept from before removal). */
   readonly failureLog?: FailureLog;
+  /** In a staged rollout: the current step, and whether this device is in it. */
+  readonly rollout?: { readonly percent: number; readonly selected: boolean };
   /** Held after a failure: what that failure came to (rolled back, or left failed). */
   readonly failedAs?: 'rolled-back' | 'failed';
   readonly services: readonly ServiceReport[];

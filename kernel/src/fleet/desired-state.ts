@@ -256,9 +256,12 @@ export interface DesiredDeployment {
   /** The commit whose stack applies: the fleet revision, or `rollout.previous` outside the rollout. */
   readonly stackRevision: string | null;
   readonly rollout?: {
+    /** The current step's percentage (devices whose bucket is below it take this revision). */
     readonly percent: number;
     readonly bucket: number;
     readonly selected: boolean;
+    /** The rollout controller paused it: the step does not move on. */
+    readonly paused?: boolean;
   };
   readonly update: {
     readonly order: UpdateOrder;

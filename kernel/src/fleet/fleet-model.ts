@@ -1,4 +1,5 @@
 // The fleet repository as loaded and validated: plain, frozen data the resolver works on.
+import type { RolloutSpec } from './rollout.js';
 import type { ComposeFile } from './compose-model.js';
 import type { StackFiles } from './stack-files.js';
 import type { YamlFile } from '../yaml-file.js';
@@ -21,7 +22,7 @@ export interface Deployment {
   };
   readonly tenant?: string;
   readonly update?: UpdatePolicy;
-  readonly rollout?: { readonly percent: number; readonly previous: string };
+  readonly rollout?: RolloutSpec;
   readonly window?: { readonly cron: string; readonly duration: string };
   /** Compose profiles enabled for this deployment. */
   readonly profiles?: readonly string[];

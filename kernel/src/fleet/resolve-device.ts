@@ -18,6 +18,7 @@ import type { StackContext } from './normalize-context.js';
 import { resolveStack, type ResolvedStack } from './resolve-stack.js';
 import { ProblemSink } from './problem-sink.js';
 import { rolloutBucket } from './rollout-bucket.js';
+import { currentPercent, effectivePercent } from './rollout.js';
 import { policyViolations, stackViolations } from './tenant-policy.js';
 import { deviceLabels, targets } from './targets.js';
 
@@ -127,7 +128,7 @@ interface PickedStack {
 function pickStack(fleet: LoadedFleet, deployment: Deployment, deviceId: string): PickedStack {
   const bucket = rolloutBucket(deployment.name, deviceId);
   const rollout = deployment.rollout;
-  const selected = rollout === undefined || bucket < rollout.percent;
+  const selected = rollout === undefined || bucket < effectivePercent(rollout);
   return {
     selected,
     bucket,
@@ -188,7 +189,12 @@ function deploymentSettings(
     ...(rollout === undefined
       ? {}
       : {
-          rollout: { percent: rollout.percent, bucket: picked.bucket, selected: picked.selected },
+          rollout: {
+            percent: currentPercent(rollout),
+            bucket: picked.bucket,
+            selected: picked.selected,
+            ...(rollout.paused ? { paused: true } : {}),
+          },
         }),
     update: {
       order: update.order ?? 'start-first',

@@ -20,6 +20,8 @@ export interface ReportedDeployment {
   readonly services: readonly { readonly name: string; readonly state: string }[];
   /** After a failed health gate: the failed container's last output. */
   readonly failureLog?: FailureLog;
+  /** In a staged rollout: the current step, and whether this device is in it. */
+  readonly rollout?: { readonly percent: number; readonly selected: boolean };
 }
 
 export interface DeviceIdentity {

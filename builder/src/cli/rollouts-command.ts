@@ -1,0 +1,83 @@
+// `ferry rollouts --hub URL --repo URL`: the rollout controller. Every --interval it reads how
+// the devices of each rollout's step fare and promotes or pauses it by a commit to the fleet
+// repository (or to --review-branch, for a pull request).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { parseDuration } from '#kernel/duration.js';
+import { FerryError } from '#kernel/errors.js';
+import { evaluateRollouts } from '../rollouts/controller.js';
+import { RolloutRepo } from '../rollouts/rollout-repo.js';
+
+interface RolloutsOptions {
+  hub: string;
+  repo: string;
+  branch: string;
+  path: string;
+  reviewBranch?: string;
+  tokenFile?: string;
+  signingKey?: string;
+  notify?: string;
+  stateDir: string;
+  interval: string;
+  once?: boolean;
+}
+
+export function rolloutsCommand(): Command {
+  return new Command('rollouts')
+    .description(
+      'the rollout controller: promote or pause staged rollouts by committing to the fleet repository',
+    )
+    .requiredOption('--hub <URL>', 'the hub the devices report to')
+    .requiredOption('--repo <URL>', "the fleet repository's http(s) URL")
+    .option('--branch <BRANCH>', 'the fleet branch', 'main')
+    .option('--path <DIR>', 'fleet root inside the repository', '.')
+    .option('--review-branch <BRANCH>', 'commit to this branch (for a pull request) instead')
+    .option('--token-file <FILE>', 'the hub operator token (default: $FERRY_HUB_TOKEN)')
+    .option('--signing-key <FILE>', 'sign commits with this SSH key (for gateways with trust)')
+    .option('--notify <URL>', 'POST each pause, promotion and completion here as JSON')
+    .option(
+      '--state-dir <DIR>',
+      'the clone and the decisions taken',
+      join(homedir(), '.ferry-rollouts'),
+    )
+    .option('--interval <DURATION>', 'how often to evaluate', '30s')
+    .option('--once', 'evaluate once, print the decisions as JSON, and exit')
+    .action(async (options: RolloutsOptions) => {
+      const intervalMs = parseDuration(options.interval);
+      if (!intervalMs)
+        throw new FerryError('FERRY_USAGE', `--interval ${options.interval} is not a duration`);
+      const logger = pino({ name: 'ferry-rollouts', level: options.once ? 'warn' : 'info' });
+      const repo = new RolloutRepo({
+        url: options.repo,
+        branch: options.branch,
+        dir: join(options.stateDir, 'clone'),
+        root: options.path,
+        ...(options.reviewBranch ? { reviewBranch: options.reviewBranch } : {}),
+        ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+        author: { name: 'Ferry rollouts', email: 'rollouts@ferry.invalid' },
+      });
+      const evaluate = () =>
+        evaluateRollouts({
+          repo,
+          hub: { url: options.hub, ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) },
+          stateDir: options.stateDir,
+          logger,
+          ...(options.notify ? { notify: options.notify } : {}),
+        });
+      if (options.once) {
+        console.log(JSON.stringify(await evaluate(), null, 2));
+        return;
+      }
+      for (;;) {
+        await evaluate().catch((error: unknown) =>
+          logger.error(
+            { event: 'rollout.evaluation_failed', reason: String(error) },
+            'evaluation failed',
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+    });
+}

@@ -1,0 +1,102 @@
+// One evaluation of the rollout controller: for every deployment with a rollout in progress, how
+// the devices of its step fare (from the hub), the decision (decide-rollout.ts), and for a
+// promotion or a pause, one commit to fleet.yaml saying why. Every decision is keyed and kept in
+// the state folder, so a restarted controller never commits or notifies twice for one decision.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { parseDuration } from '#kernel/duration.js';
+import { hubDevices, type HubClientOptions } from '../hub/hub-client.js';
+import { decideRollout, type RolloutDecision } from './decide-rollout.js';
+import { editRollout } from './fleet-edit.js';
+import { decisionMessage } from './decision-message.js';
+import type { RolloutRepo } from './rollout-repo.js';
+import { DecisionLog } from './decision-log.js';
+
+export interface ControllerOptions {
+  readonly repo: RolloutRepo;
+  readonly hub: HubClientOptions;
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** A JSON POST for each pause, promotion and completed rollout (chat, paging). */
+  readonly notify?: string;
+  readonly now?: () => number;
+}
+
+export interface Evaluated {
+  readonly deployment: string;
+  readonly decision: RolloutDecision;
+  /** The commit that carried it out, when it made one. */
+  readonly commit?: string;
+}
+
+export async function evaluateRollouts(options: ControllerOptions): Promise<Evaluated[]> {
+  const { repo, logger } = options;
+  const now = (options.now ?? Date.now)();
+  const log = new DecisionLog(join(options.stateDir, 'decisions.json'));
+  let head = await repo.sync();
+  let text = (await repo.fleetText(head)) ?? '';
+  const devices = await hubDevices(options.hub);
+  const results: Evaluated[] = [];
+  for (const { name, rollout } of await repo.deployments(head)) {
+    if (!rollout) continue;
+    const decision = decideRollout({
+      deployment: name,
+      rollout,
+      stepSince: await repo.stepSince(head, name),
+      promoteAfterMs: parseDuration(rollout.promoteAfter ?? '0s') ?? 0,
+      now,
+      devices: devices.filter((d) => d.deployments.some((x) => x.name === name)),
+    });
+    if (decision.action === 'wait') {
+      results.push({ deployment: name, decision });
+      continue;
+    }
+    const key = `${name} ${rollout.previous} ${decision.action} ${JSON.stringify(decision.action === 'promote' ? [decision.from, decision.to] : [decision.at])}`;
+    if (await log.has(key)) continue;
+    let commit: string | undefined;
+    if (decision.action !== 'complete') {
+      text = editRollout(
+        text,
+        name,
+        decision.action === 'promote' ? { kind: 'promote', to: decision.to } : { kind: 'pause' },
+      );
+      commit = head = await repo.commitFleet(text, decisionMessage(name, rollout, decision));
+    }
+    logger.info(
+      { event: `rollout.${decision.action}`, deployment: name, commit, decision },
+      'rollout decision',
+    );
+    await notify(options, {
+      deployment: name,
+      previous: rollout.previous,
+      decision,
+      commit,
+      at: new Date(now).toISOString(),
+    });
+    await log.add(key);
+    results.push({ deployment: name, decision, ...(commit ? { commit } : {}) });
+  }
+  return results;
+}
+
+/** The notification hook: one JSON POST per decision, with a deadline; a failure is logged. */
+async function notify(options: ControllerOptions, body: Record<string, unknown>): Promise<void> {
+  if (!options.notify) return;
+  const decision = body.decision as RolloutDecision;
+  const event = { promote: 'promoted', pause: 'paused', complete: 'completed', wait: 'waiting' }[
+    decision.action
+  ];
+  await fetch(options.notify, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'ferry.rollout', event, ...body }),
+    signal: AbortSignal.timeout(10_000),
+  }).then(
+    (response) => void response.body?.cancel(),
+    (error: unknown) =>
+      options.logger.warn(
+        { event: 'rollout.notify_failed', reason: String(error) },
+        'notify failed',
+      ),
+  );
+}
