@@ -1,0 +1,219 @@
+// The rollout controller against a real hub and a real git server: devices report how the step
+// fares (as ferryd does, POST /api/v1/reports with their own tokens), `ferry rollouts --once`
+// decides, and every promotion or pause is one commit to the fleet repository, signed, with the
+// reason; a notification goes out once per decision; restarting changes nothing.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { rolloutBucket } from '#kernel/fleet/rollout-bucket.js';
+import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { enroll, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
+
+const exec = promisify(execFile);
+
+/** Eight device ids: two in the 25% step, two more in the 50% step, four after. */
+function fleetIds(tag: string): string[] {
+  const all = Array.from({ length: 400 }, (_, i) => `${tag}-${i}`);
+  const range = (lo: number, hi: number) =>
+    all.filter((id) => rolloutBucket('iot', id) >= lo && rolloutBucket('iot', id) < hi);
+  return [...range(0, 25).slice(0, 2), ...range(25, 50).slice(0, 2), ...range(50, 100).slice(0, 4)];
+}
+
+describe('ferry rollouts', () => {
+  const ids = fleetIds(`ro${process.pid}`);
+  let hub: HubSetup;
+  let running: HubProcess;
+  let repo: FleetRepo;
+  let tokens: Map<string, string>;
+  let previous: string;
+  let seq = 0;
+  let key: string;
+  let signers: string;
+  let stateDir: string;
+  const notified: { event: string; deployment: string; commit?: string }[] = [];
+  const notifyServer = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      notified.push(JSON.parse(body) as (typeof notified)[number]);
+      response.end();
+    });
+  });
+
+  const fleetYaml = (rollout: string) =>
+    `apiVersion: ferry/v1\nkind: Fleet\ndeployments:\n  # the building management stack\n  - name: iot\n    stack: stacks/iot\n    target: { devices: [${ids.join(', ')}] }\n    rollout: ${rollout} # staged\n`;
+
+  /** Every device reports: in the step, `status`; outside it, converged on previous. */
+  async function report(percent: number, status: (id: string) => string, code?: string) {
+    for (const id of ids) {
+      const selected = rolloutBucket('iot', id) < percent;
+      const state = selected ? status(id) : 'converged';
+      const body = {
+        v: 1,
+        kind: 'state',
+        device: id,
+        seq: ++seq,
+        sentAt: new Date().toISOString(),
+        resources: { cpus: 1 },
+        identity: {
+          hostname: id,
+          arch: 'arm64',
+          os: 'linux',
+          kernel: '6.1',
+          ferrydVersion: '0.1.0',
+        },
+        labels: {},
+        revision: 'head',
+        converged: state === 'converged',
+        deployments: [
+          {
+            name: 'iot',
+            desiredRevision: 'head',
+            appliedRevision: 'head',
+            status: state,
+            ...(state !== 'converged' && code ? { code } : {}),
+            rollout: { percent, selected },
+            services: [],
+          },
+        ],
+        failures: [],
+        bytesDownloaded: 0,
+      };
+      const response = await fetch(`${hub.url}/api/v1/reports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.get(id)}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+  }
+
+  const address = () => {
+    const a = notifyServer.address();
+    return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/hook`;
+  };
+  const controller = async () => {
+    const result = await runCli('ferry', [
+      'rollouts',
+      '--once',
+      '--hub',
+      hub.url,
+      '--repo',
+      repo.url,
+      '--token-file',
+      join(hub.dir, 'operator-token'),
+      '--signing-key',
+      key,
+      '--notify',
+      address(),
+      '--state-dir',
+      stateDir,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as { deployment: string; decision: { action: string } }[];
+  };
+  const remoteLog = async () => {
+    await repo.git('pull', '--quiet', '--ff-only', 'origin', 'main');
+    return (await repo.git('log', '--format=%H %s')).split('\n');
+  };
+
+  before(async () => {
+    await new Promise<void>((resolve) => notifyServer.listen(0, '127.0.0.1', resolve));
+    hub = await hubSetup('sqlite');
+    running = await HubProcess.start(hub);
+    tokens = new Map();
+    for (const id of ids) tokens.set(id, await enroll(hub, id));
+    const keys = await mkdtemp(join(tmpdir(), 'ferry-rollout-key-'));
+    key = join(keys, 'controller');
+    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rollouts', '-f', key]);
+    signers = join(keys, 'allowed_signers');
+    await writeFile(signers, `rollouts@fleet ${(await readFile(`${key}.pub`, 'utf8')).trim()}\n`);
+    stateDir = await mkdtemp(join(tmpdir(), 'ferry-rollouts-'));
+    repo = await createFleetRepo('rollouts', `${repoRoot}/fleet-examples/bms/apps`);
+    await writeFile(
+      join(repo.workTree, 'fleet.yaml'),
+      fleetYaml('{ previous: none, percent: 100 }'),
+    );
+    previous = await repo.commit('the current release');
+    await writeFile(
+      join(repo.workTree, 'fleet.yaml'),
+      fleetYaml(`{ previous: ${previous}, steps: [25, 50, 100], percent: 25 }`),
+    );
+    await repo.commit('iot: a new release, staged');
+  });
+  after(async () => {
+    notifyServer.close();
+    await running?.stop();
+    await repo?.remove();
+  });
+
+  it('promotes a good release step by step, one signed commit each, then says it is complete', async () => {
+    await report(25, () => 'converged');
+    assert.equal((await controller())[0]?.decision.action, 'promote');
+    let log = await remoteLog();
+    assert.match(log[0] ?? '', /rollout iot: 25% -> 50%$/);
+    const fleet = await readFile(join(repo.workTree, 'fleet.yaml'), 'utf8');
+    assert.match(
+      fleet,
+      /rollout: \{ previous: \w+, steps: \[25, 50, 100\], percent: 50 \} # staged/,
+    );
+    // The step moved, the devices of the 50% step have not reported it yet: nothing to do.
+    assert.equal((await controller())[0]?.decision.action, 'wait');
+    await report(50, () => 'converged');
+    await controller();
+    await report(100, () => 'converged');
+    assert.equal((await controller())[0]?.decision.action, 'complete');
+    assert.deepEqual(await controller(), [], 'a decision is taken once');
+    log = await remoteLog();
+    assert.match(log[0] ?? '', /rollout iot: 50% -> 100%$/);
+    assert.match(log[1] ?? '', /rollout iot: 25% -> 50%$/);
+    assert.match(log[2] ?? '', /iot: a new release, staged$/);
+    assert.deepEqual(
+      notified.map((n) => n.event),
+      ['promoted', 'promoted', 'completed'],
+    );
+    // Signed with the controller's key: gateways that verify signatures take its commits.
+    const verify = await runCli('ferry', [
+      'validate',
+      repo.workTree,
+      '--verify-signatures',
+      'HEAD',
+      '--since',
+      (log[2] ?? '').split(' ')[0] ?? '',
+      '--allowed-signers',
+      signers,
+    ]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+
+  it('pauses a release that fails its health gate in the first step, naming the devices', async () => {
+    await writeFile(
+      join(repo.workTree, 'fleet.yaml'),
+      fleetYaml(`{ previous: ${previous}, steps: [25, 50, 100], percent: 25 }`),
+    );
+    await repo.commit('iot: the next release, staged');
+    await report(25, () => 'rolled-back', 'FERRY_HEALTH');
+    const [evaluated] = await controller();
+    assert.equal(evaluated?.decision.action, 'pause');
+    const log = await remoteLog();
+    assert.match(log[0] ?? '', /rollout iot: paused at 25%$/);
+    const message = await repo.git('log', '-1', '--format=%B');
+    for (const id of ids.filter((i) => rolloutBucket('iot', i) < 25))
+      assert.match(message, new RegExp(`- ${id}: rolled-back FERRY_HEALTH`));
+    assert.match(
+      await readFile(join(repo.workTree, 'fleet.yaml'), 'utf8'),
+      /percent: 25, paused: true \}/,
+    );
+    // Restarted, the controller finds the rollout paused and commits nothing more.
+    assert.equal((await controller())[0]?.decision.action, 'wait');
+    assert.equal((await remoteLog())[0], log[0]);
+    assert.equal(notified.at(-1)?.event, 'paused');
+    assert.equal(notified.filter((n) => n.event === 'paused').length, 1);
+  });
+});
