@@ -116,19 +116,19 @@ describe('rollout buckets and previous revisions', () => {
   const devices = Object.fromEntries(
     Array.from({ length: 40 }, (_, i) => [`gw-${i}`, 'labels: { role: gw }']),
   );
-  const files = (percent: number) =>
+  const files = (percent: number, more = '') =>
     fleetFiles(
       deployment(
         'app',
         '{ labels: { role: gw } }',
-        `    rollout: { percent: ${percent}, previous: v1 }`,
+        `    rollout: { percent: ${percent}, previous: v1${more} }`,
       ),
       devices,
       { 'stacks/app': newCompose },
     );
   const previous = { v1: { 'stacks/app/compose.yaml': simpleCompose } };
-  const modes = async (percent: number) => {
-    const fleet = await load(files(percent), previous);
+  const modes = async (percent: number, more = '') => {
+    const fleet = await load(files(percent, more), previous);
     return Object.keys(devices).map((id) => {
       const deployment = resolveDevice(fleet, id).state?.deployments[0];
       return {
@@ -158,6 +158,44 @@ describe('rollout buckets and previous revisions', () => {
     }
     const moved = result.filter((d) => d.mode === 'new').length;
     assert.ok(moved > 5 && moved < 35, `a 50% rollout of 40 devices moved ${moved}`);
+  });
+
+  it('paused with rollback, sends every device back to previous', async () => {
+    for (const device of await modes(50, ', paused: true, pauseOn: { rollback: true }'))
+      assert.deepEqual([device.mode, device.revision], ['prod', 'v1']);
+  });
+
+  it('paused, keeps the step, and gives its devices `previous` to fall back on', async () => {
+    const fleet = await load(files(50, ', paused: true'), previous);
+    const inStep = Object.keys(devices).find((id) => rolloutBucket('app', id) < 50) ?? '';
+    const outside = Object.keys(devices).find((id) => rolloutBucket('app', id) >= 50) ?? '';
+    const selected = resolveDevice(fleet, inStep);
+    assert.equal(selected.state?.deployments[0]?.services[0]?.environment.MODE, 'new');
+    assert.equal(selected.state?.deployments[0]?.rollout?.paused, true);
+    const fallback = selected.pausedFallbacks?.get('app');
+    assert.equal(fallback?.services[0]?.environment.MODE, 'prod');
+    assert.equal(fallback?.stackRevision, 'v1');
+    assert.equal(resolveDevice(fleet, outside).pausedFallbacks, undefined);
+  });
+
+  it('takes the first of `steps` when no percent is written', async () => {
+    const fleet = await load(
+      fleetFiles(
+        deployment(
+          'app',
+          '{ labels: { role: gw } }',
+          '    rollout: { steps: [50, 100], previous: v1 }',
+        ),
+        devices,
+        { 'stacks/app': newCompose },
+      ),
+      previous,
+    );
+    for (const id of Object.keys(devices))
+      assert.equal(
+        resolveDevice(fleet, id).state?.deployments[0]?.services[0]?.environment.MODE,
+        rolloutBucket('app', id) < 50 ? 'new' : 'prod',
+      );
   });
 
   it('gives stable buckets spread over 0..99', () => {

@@ -20,11 +20,13 @@ import type { FetchStats, ImageFetcher } from '../fetch/image-fetcher.js';
 import { removeUnusedImages } from '../fetch/image-gc.js';
 import type { ImageStore } from '../fetch/image-store.js';
 import type { Platform } from '#kernel/oci/resolve-image.js';
-import type { PassFailure, PassReport } from '../report/pass-report.js';
+import type { PassReport } from '../report/pass-report.js';
 import type { GitSource } from '../source/git-source.js';
 import { refusedCommit, type SourceTrust } from '../source/source-trust.js';
 import type { BeaconWatch } from '../source/beacon-watch.js';
 import { frozenReport, passSource, type PassSource } from './pass-source.js';
+import { withPausedSteps } from './paused-rollouts.js';
+import { failureOf, messageOf, passFinisher, type Finish, type Summary } from './pass-finish.js';
 import type { DaemonState, StateFile } from '../state/state-file.js';
 import { applyDeployment } from './apply-deployment.js';
 import { BranchMoved, watchBranch } from './branch-watch.js';
@@ -61,31 +63,8 @@ export interface PassContext {
   readonly beacon?: BeaconWatch;
 }
 
-type Summary = Omit<
-  PassReport,
-  'device' | 'startedAt' | 'finishedAt' | 'bytesDownloaded' | 'layers' | 'errors' | 'failures'
-> &
-  Partial<Pick<PassReport, 'bytesDownloaded' | 'layers' | 'failures'>>;
-type Finish = (summary: Summary) => PassReport;
-
 export async function reconcilePass(context: PassContext): Promise<PassReport> {
-  const now = () => new Date(context.clock.now()).toISOString();
-  const startedAt = now();
-  const finish: Finish = (summary) => {
-    const failures = summary.failures ?? [];
-    return {
-      device: context.config.device.id,
-      bytesDownloaded: 0,
-      layers: { downloaded: 0, reused: 0 },
-      ...summary,
-      errors: failures.map((f) => f.message),
-      failures,
-      startedAt,
-      finishedAt: now(),
-    };
-  };
-  const failed = (revision: string | null, error: unknown, extra: Partial<Summary> = {}) =>
-    finish({ revision, converged: false, deployments: [], failures: [failureOf(error)], ...extra });
+  const { finish, failed } = passFinisher(context.config.device.id, context.clock);
 
   let picked: PassSource;
   try {
@@ -114,8 +93,13 @@ export async function reconcilePass(context: PassContext): Promise<PassReport> {
     return failed(revision, error);
   }
   if (!resolved.state) return reject(resolved.problems);
+  const desired = await withPausedSteps(
+    resolved.state,
+    resolved.pausedFallbacks,
+    context.stateFile,
+  );
   // Tenant bind mounts are checked again where they will be mounted, symlinks followed.
-  const bound = await resolveBindSources(resolved.state, context.config.engine.hostRoot);
+  const bound = await resolveBindSources(desired, context.config.engine.hostRoot);
   if (!bound.state) return reject(bound.problems);
   try {
     const report = await applyDesired(context, bound.state, revision, finish);
@@ -282,15 +266,4 @@ async function applyTurns(
     applied.set(deployment.name, outcome);
   }
   return applied;
-}
-
-function failureOf(error: unknown): PassFailure {
-  return {
-    code: error instanceof FerryError ? error.code : 'FERRY_ENGINE',
-    message: messageOf(error),
-  };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

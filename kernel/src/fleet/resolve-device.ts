@@ -30,6 +30,11 @@ export interface ResolveResult {
   readonly problems: readonly Problem[];
   /** Whether the fleet has a devices/<id>.yaml for this device (it may run without one). */
   readonly listed?: boolean;
+  /**
+   * For a paused rollout whose step takes this device: the `previous` version, which the device
+   * keeps when it had not taken the new release before the pause (ferryd decides; it knows).
+   */
+  readonly pausedFallbacks?: ReadonlyMap<string, DesiredDeployment>;
 }
 
 export function resolveDevice(
@@ -43,11 +48,18 @@ export function resolveDevice(
 
   const problems: Problem[] = [];
   const deployments: DesiredDeployment[] = [];
+  const pausedFallbacks = new Map<string, DesiredDeployment>();
   for (const [index, deployment] of fleet.fleet.deployments.entries()) {
     if (!targets(deployment, deviceId, labels)) continue;
     const resolved = resolveDeployment(fleet, index, deployment, deviceId, vars);
     problems.push(...resolved.problems);
     if (resolved.deployment) deployments.push(resolved.deployment);
+    const rollout = resolved.deployment?.rollout;
+    if (rollout?.paused && rollout.selected) {
+      const fallback = resolveDeployment(fleet, index, deployment, deviceId, vars, true);
+      problems.push(...fallback.problems);
+      if (fallback.deployment) pausedFallbacks.set(deployment.name, fallback.deployment);
+    }
   }
   problems.push(...nameClashes(fleet, deployments, deviceId));
   const listed = device !== undefined;
@@ -56,6 +68,7 @@ export function resolveDevice(
     state: { device: deviceId, revision: fleet.revision, labels, deployments },
     problems,
     listed,
+    ...(pausedFallbacks.size > 0 ? { pausedFallbacks } : {}),
   };
 }
 
@@ -65,9 +78,10 @@ function resolveDeployment(
   deployment: Deployment,
   deviceId: string,
   vars: Readonly<Record<string, string>>,
+  previousOnly = false,
 ): { deployment?: DesiredDeployment; problems: Problem[] } {
   const fleetSink = new ProblemSink(fleet.fleetYaml, deviceId);
-  const picked = pickStack(fleet, deployment, deviceId);
+  const picked = pickStack(fleet, deployment, deviceId, previousOnly);
   if (!picked.stack) {
     if (picked.selected && fleet.unreadable?.has(deployment.stack)) return { problems: [] };
     const where = picked.selected ? 'this revision' : `revision ${deployment.rollout?.previous}`;
@@ -125,10 +139,15 @@ interface PickedStack {
 }
 
 /** The stack this device runs: this revision's, or `rollout.previous`'s outside the rollout. */
-function pickStack(fleet: LoadedFleet, deployment: Deployment, deviceId: string): PickedStack {
+function pickStack(
+  fleet: LoadedFleet,
+  deployment: Deployment,
+  deviceId: string,
+  previousOnly: boolean,
+): PickedStack {
   const bucket = rolloutBucket(deployment.name, deviceId);
   const rollout = deployment.rollout;
-  const selected = rollout === undefined || bucket < effectivePercent(rollout);
+  const selected = rollout === undefined || (!previousOnly && bucket < effectivePercent(rollout));
   return {
     selected,
     bucket,
