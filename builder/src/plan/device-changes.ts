@@ -22,6 +22,8 @@ export interface DevicePlan {
     readonly percent: number;
     readonly bucket: number;
     readonly selected: boolean;
+    /** The rollout controller paused it. */
+    readonly paused?: boolean;
   }[];
   /** Compressed bytes of head's layers that base's images do not provide on this device. */
   readonly downloadBytes: number;
