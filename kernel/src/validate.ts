@@ -6,6 +6,7 @@ import deviceSchema from '../../schema/device.schema.json' with { type: 'json' }
 import ferrydSchema from '../../schema/ferryd.schema.json' with { type: 'json' };
 import fleetSchema from '../../schema/fleet.schema.json' with { type: 'json' };
 import hubSchema from '../../schema/hub.schema.json' with { type: 'json' };
+import decisionSchema from '../../schema/decision.schema.json' with { type: 'json' };
 import operationSchema from '../../schema/operation.schema.json' with { type: 'json' };
 import operationResultSchema from '../../schema/operation-result.schema.json' with { type: 'json' };
 import reportSchema from '../../schema/report.schema.json' with { type: 'json' };
@@ -22,7 +23,8 @@ export type SchemaName =
   | 'hub'
   | 'report'
   | 'operation'
-  | 'operation-result';
+  | 'operation-result'
+  | 'decision';
 
 const schemas: Record<SchemaName, object> = {
   fleet: fleetSchema,
@@ -34,6 +36,7 @@ const schemas: Record<SchemaName, object> = {
   report: reportSchema,
   operation: operationSchema,
   'operation-result': operationResultSchema,
+  decision: decisionSchema,
 };
 
 /** Compiles each schema once per validator; create one and pass it where it is needed. */

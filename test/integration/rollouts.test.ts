@@ -213,6 +213,18 @@ describe('ferry rollouts', () => {
     // Restarted, the controller finds the rollout paused and commits nothing more.
     assert.equal((await controller())[0]?.decision.action, 'wait');
     assert.equal((await remoteLog())[0], log[0]);
+    // The hub keeps the deployment's history of decisions, the pause with its reason and commit.
+    const history = await fetch(`${hub.url}/api/v1/deployments/iot`, {
+      headers: { authorization: `Bearer ${hub.operatorToken}` },
+    }).then((r) => r.json() as Promise<{ decisions: { decision: Record<string, unknown> }[] }>);
+    const pause = history.decisions[0]?.decision;
+    assert.equal(pause?.action, 'pause');
+    assert.match(String(pause?.reason), /failed .* in the 25% step/);
+    assert.equal(pause?.commit, (await repo.git('rev-parse', 'HEAD')).trim());
+    assert.deepEqual(
+      history.decisions.slice(1).map((d) => d.decision.action),
+      ['complete', 'promote', 'promote'],
+    );
     assert.equal(notified.at(-1)?.event, 'paused');
     assert.equal(notified.filter((n) => n.event === 'paused').length, 1);
   });

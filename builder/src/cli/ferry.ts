@@ -102,8 +102,8 @@ program
       .default('markdown'),
   )
   .action(async (repo: string, options: PlanOptions) => {
-    const applied = options.hub
-      ? await appliedRevisions({
+    const known = options.hub
+      ? await hubKnows({
           url: options.hub,
           ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
         })
@@ -115,7 +115,7 @@ program
       root: options.path,
       validator: new SchemaValidator(),
       registry: new RegistryClient({ credentials: dockerCredentials }),
-      ...(applied ? { applied } : {}),
+      ...(known ? known : {}),
     });
     console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
   });
@@ -129,13 +129,20 @@ interface PlanOptions {
   tokenFile?: string;
 }
 
-/** Per device known to the hub, the revision each deployment runs. */
-async function appliedRevisions(hub: { url: string; tokenFile?: string }) {
+/** Per device known to the hub: the revision each deployment runs, and how it fares. */
+async function hubKnows(hub: { url: string; tokenFile?: string }) {
   const { hubDevices } = await import('../hub/hub-client.js');
   const devices = await hubDevices(hub);
-  return new Map(
-    devices.map((d) => [d.id, new Map(d.deployments.map((x) => [x.name, x.appliedRevision]))]),
-  );
+  const status = (x: { status: string; code?: string }) =>
+    `${x.status}${x.code ? ` ${x.code}` : ''}`;
+  return {
+    applied: new Map(
+      devices.map((d) => [d.id, new Map(d.deployments.map((x) => [x.name, x.appliedRevision]))]),
+    ),
+    fares: Object.fromEntries(
+      devices.map((d) => [d.id, Object.fromEntries(d.deployments.map((x) => [x.name, status(x)]))]),
+    ),
+  };
 }
 
 program.addCommand(buildCommand());

@@ -13,6 +13,7 @@ import { SchemaValidator } from '#kernel/validate.js';
 const hubModules = async () => ({
   ...(await import('../hub/hub-config.js')),
   ...(await import('../hub/hub-server.js')),
+  ...(await import('../rollouts/run-controller.js')),
 });
 
 export function hubCommand(): Command {
@@ -23,32 +24,7 @@ export function hubCommand(): Command {
     .action(async (options: { config?: string }) => {
       if (!options.config)
         throw new FerryError('FERRY_USAGE', "required option '--config <FILE>' not specified");
-      const modules = await hubModules();
-      const validator = new SchemaValidator();
-      const config = await modules.loadHubConfig(options.config, validator);
-      const operatorToken = await modules.readOperatorToken(config);
-      const enrollmentSecret = await modules.readEnrollmentSecret(config);
-      const store = await modules.openStore(config);
-      const logger = pino({ name: 'ferry-hub' });
-      const server = await modules.startHubServer({
-        listen: config.listen,
-        store,
-        validator,
-        operatorToken,
-        ...(enrollmentSecret ? { enrollmentSecret } : {}),
-        heartbeatMs: config.heartbeatMs,
-      });
-      logger.info({ event: 'hub.started', listen: `${server.host}:${server.port}` }, 'hub started');
-      await new Promise<void>((resolve) => {
-        for (const signal of ['SIGINT', 'SIGTERM'] as const)
-          process.once(signal, () => {
-            void server
-              .stop()
-              .then(() => store.close())
-              .then(resolve);
-          });
-      });
-      logger.info({ event: 'hub.stopped' }, 'hub stopped');
+      await serveHub(options.config);
     });
   hub
     .command('enroll')
@@ -74,4 +50,49 @@ export function hubCommand(): Command {
       console.log(token);
     });
   return hub;
+}
+
+/** `ferry hub --config FILE`: serves until SIGINT or SIGTERM. */
+async function serveHub(file: string): Promise<void> {
+  const modules = await hubModules();
+  const validator = new SchemaValidator();
+  const config = await modules.loadHubConfig(file, validator);
+  const operatorToken = await modules.readOperatorToken(config);
+  const enrollmentSecret = await modules.readEnrollmentSecret(config);
+  const store = await modules.openStore(config);
+  const logger = pino({ name: 'ferry-hub' });
+  const server = await modules.startHubServer({
+    listen: config.listen,
+    store,
+    validator,
+    operatorToken,
+    ...(enrollmentSecret ? { enrollmentSecret } : {}),
+    heartbeatMs: config.heartbeatMs,
+  });
+  logger.info({ event: 'hub.started', listen: `${server.host}:${server.port}` }, 'hub started');
+  // With `rollouts:`, the rollout controller runs here, reading this hub's own API.
+  const stopRollouts = new AbortController();
+  const rollouts = config.rollouts
+    ? modules.runController(
+        {
+          ...config.rollouts,
+          hub: { url: `http://${server.host}:${server.port}`, token: operatorToken },
+          logger: logger.child({ name: 'ferry-rollouts' }),
+        },
+        config.rollouts.intervalMs,
+        stopRollouts.signal,
+      )
+    : Promise.resolve();
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        stopRollouts.abort();
+        void server
+          .stop()
+          .then(() => rollouts)
+          .then(() => store.close())
+          .then(resolve);
+      });
+  });
+  logger.info({ event: 'hub.stopped' }, 'hub stopped');
 }

@@ -7,8 +7,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { parseDuration } from '#kernel/duration.js';
 import { FerryError } from '#kernel/errors.js';
-import { evaluateRollouts } from '../rollouts/controller.js';
-import { RolloutRepo } from '../rollouts/rollout-repo.js';
+import { controllerOf, runController } from '../rollouts/run-controller.js';
 
 interface RolloutsOptions {
   hub: string;
@@ -49,35 +48,21 @@ export function rolloutsCommand(): Command {
       if (!intervalMs)
         throw new FerryError('FERRY_USAGE', `--interval ${options.interval} is not a duration`);
       const logger = pino({ name: 'ferry-rollouts', level: options.once ? 'warn' : 'info' });
-      const repo = new RolloutRepo({
-        url: options.repo,
+      const settings = {
+        repo: options.repo,
         branch: options.branch,
-        dir: join(options.stateDir, 'clone'),
-        root: options.path,
+        path: options.path,
+        stateDir: options.stateDir,
+        hub: { url: options.hub, ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) },
+        logger,
         ...(options.reviewBranch ? { reviewBranch: options.reviewBranch } : {}),
         ...(options.signingKey ? { signingKey: options.signingKey } : {}),
-        author: { name: 'Ferry rollouts', email: 'rollouts@ferry.invalid' },
-      });
-      const evaluate = () =>
-        evaluateRollouts({
-          repo,
-          hub: { url: options.hub, ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) },
-          stateDir: options.stateDir,
-          logger,
-          ...(options.notify ? { notify: options.notify } : {}),
-        });
+        ...(options.notify ? { notify: options.notify } : {}),
+      };
       if (options.once) {
-        console.log(JSON.stringify(await evaluate(), null, 2));
+        console.log(JSON.stringify(await controllerOf(settings)(), null, 2));
         return;
       }
-      for (;;) {
-        await evaluate().catch((error: unknown) =>
-          logger.error(
-            { event: 'rollout.evaluation_failed', reason: String(error) },
-            'evaluation failed',
-          ),
-        );
-        await new Promise((resolve) => setTimeout(resolve, intervalMs));
-      }
+      await runController(settings, intervalMs, new AbortController().signal);
     });
 }

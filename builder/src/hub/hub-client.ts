@@ -7,11 +7,14 @@ import type { DeviceView } from './hub-views.js';
 export interface HubClientOptions {
   readonly url: string;
   readonly tokenFile?: string;
+  /** The token itself (the hub's own controller has it in memory). */
+  readonly token?: string;
 }
 
 const TIMEOUT_MS = 30_000;
 
 export async function operatorToken(options: HubClientOptions): Promise<string> {
+  if (options.token) return options.token;
   if (options.tokenFile)
     return (
       await readFile(options.tokenFile, 'utf8').catch((error: NodeJS.ErrnoException) => {

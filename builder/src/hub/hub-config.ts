@@ -16,6 +16,19 @@ export interface HubConfig {
   readonly operatorTokenFile: string;
   readonly enrollmentSecretFile?: string;
   readonly heartbeatMs: number;
+  /** The rollout controller, run inside the hub. */
+  readonly rollouts?: HubRollouts;
+}
+
+export interface HubRollouts {
+  readonly repo: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly reviewBranch?: string;
+  readonly signingKey?: string;
+  readonly notify?: string;
+  readonly stateDir: string;
+  readonly intervalMs: number;
 }
 
 export async function loadHubConfig(file: string, validator: SchemaValidator): Promise<HubConfig> {
@@ -26,6 +39,7 @@ export async function loadHubConfig(file: string, validator: SchemaValidator): P
     operatorTokenFile: string;
     enrollmentSecretFile?: string;
     heartbeatInterval: string;
+    rollouts?: Omit<HubRollouts, 'intervalMs'> & { interval: string };
   };
   return {
     file,
@@ -34,6 +48,14 @@ export async function loadHubConfig(file: string, validator: SchemaValidator): P
     operatorTokenFile: raw.operatorTokenFile,
     ...(raw.enrollmentSecretFile ? { enrollmentSecretFile: raw.enrollmentSecretFile } : {}),
     heartbeatMs: parseDuration(raw.heartbeatInterval) ?? 60_000,
+    ...(raw.rollouts
+      ? {
+          rollouts: {
+            ...raw.rollouts,
+            intervalMs: parseDuration(raw.rollouts.interval) ?? 30_000,
+          },
+        }
+      : {}),
   };
 }
 

@@ -80,7 +80,16 @@ export interface HubStore {
     result: NonNullable<Operation['result']>,
     at: string,
   ): Promise<boolean>;
+  /** Keeps a rollout decision the controller reports (the deployment's history). */
+  recordDecision(deployment: string, decision: Record<string, unknown>, at: string): Promise<void>;
+  /** A deployment's rollout decisions, newest first. */
+  decisions(deployment: string, limit: number): Promise<RolloutEvent[]>;
   close(): Promise<void>;
+}
+
+export interface RolloutEvent {
+  readonly at: string;
+  readonly decision: Record<string, unknown>;
 }
 
 /**

@@ -20,6 +20,7 @@ const ID = '([A-Za-z0-9][A-Za-z0-9._-]*)';
 const DEVICE = new RegExp(`^GET /api/v1/devices/${ID}$`);
 const OPERATIONS = new RegExp(`^POST /api/v1/devices/${ID}/operations$`);
 const DEPLOYMENT = new RegExp(`^GET /api/v1/deployments/${ID}$`);
+const DECISIONS = new RegExp(`^POST /api/v1/deployments/${ID}/decisions$`);
 
 /** Events and operations shown with one device. */
 const RECENT = 50;
@@ -39,6 +40,25 @@ export async function deviceDetail(options: OperatorApiOptions, id: string) {
     events,
     failureLogs: failureLogs(events),
     operations: await options.store.operations(id, { limit: RECENT }),
+  };
+}
+
+/** A deployment: how each revision fares, its rollout as the devices report it, its history. */
+export async function deploymentDetail(options: OperatorApiOptions, name: string) {
+  const devices = await allDevices(options);
+  const rollouts = devices.flatMap(
+    (d) => d.deployments.find((x) => x.name === name)?.rollout ?? [],
+  );
+  const newest = rollouts.reduce<(typeof rollouts)[number] | undefined>(
+    (a, r) => (a === undefined || r.percent > a.percent ? r : a),
+    undefined,
+  );
+  return {
+    ...deploymentView(name, devices),
+    ...(newest
+      ? { rollout: { percent: newest.percent, paused: rollouts.some((r) => r.paused === true) } }
+      : {}),
+    decisions: await options.store.decisions(name, RECENT),
   };
 }
 
@@ -68,8 +88,15 @@ export async function operatorRoute(
       : { status: 404, json: { error: `no device ${device}` } };
   }
   const deployment = DEPLOYMENT.exec(route)?.[1];
-  if (deployment)
-    return { status: 200, json: deploymentView(deployment, await allDevices(options)) };
+  if (deployment) return { status: 200, json: await deploymentDetail(options, deployment) };
+  const decided = DECISIONS.exec(route)?.[1];
+  if (decided) {
+    const parsed = await parseBody(request, 64 * 1024, options.validator, 'decision');
+    if (!parsed.ok) return parsed.reply;
+    const at = new Date(options.now()).toISOString();
+    await options.store.recordDecision(decided, parsed.value as Record<string, unknown>, at);
+    return { status: 201, json: { result: 'stored' } };
+  }
   const target = OPERATIONS.exec(route)?.[1];
   if (target) return requestOperation(options, request, target);
   return undefined;

@@ -10,8 +10,10 @@ import {
   type HubStore,
   type Operation,
   type OperationRequest,
+  type RolloutEvent,
   type StoreResult,
 } from './hub-store.js';
+import { deviceOf, operationOf, type PgDevice, type PgOperation } from './pg-rows.js';
 
 export const PG_MIGRATIONS: readonly string[][] = [
   [
@@ -37,6 +39,12 @@ export const PG_MIGRATIONS: readonly string[][] = [
     `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
   [`ALTER TABLE devices ADD COLUMN frozen JSONB`],
+  [
+    `CREATE TABLE decisions (
+       id BIGSERIAL PRIMARY KEY, deployment TEXT NOT NULL, at TIMESTAMPTZ NOT NULL,
+       body JSONB NOT NULL)`,
+    `CREATE INDEX decisions_by_deployment ON decisions (deployment, id)`,
+  ],
 ];
 
 export class PgStore implements HubStore {
@@ -198,6 +206,22 @@ export class PgStore implements HubStore {
     return update.rowCount === 1;
   }
 
+  async recordDecision(deployment: string, decision: Record<string, unknown>, at: string) {
+    await this.#pool.query('INSERT INTO decisions (deployment, at, body) VALUES ($1, $2, $3)', [
+      deployment,
+      at,
+      JSON.stringify(decision),
+    ]);
+  }
+
+  async decisions(deployment: string, limit: number): Promise<RolloutEvent[]> {
+    const result = await this.#pool.query<{ at: Date; body: Record<string, unknown> }>(
+      'SELECT at, body FROM decisions WHERE deployment = $1 ORDER BY id DESC LIMIT $2',
+      [deployment, limit],
+    );
+    return result.rows.map((r) => ({ at: r.at.toISOString(), decision: r.body }));
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }
@@ -216,64 +240,4 @@ export class PgStore implements HubStore {
       client.release();
     }
   }
-}
-
-interface PgDevice {
-  id: string;
-  last_seen: Date | null;
-  identity: Record<string, unknown>;
-  labels: Record<string, string>;
-  resources: Record<string, unknown>;
-  revision: string | null;
-  converged: boolean | null;
-  deployments: DeviceRow['deployments'];
-  listed: boolean | null;
-  enrolled_by: string;
-  frozen: DeviceRow['frozen'];
-}
-
-interface PgOperation {
-  id: string;
-  device_id: string;
-  kind: Operation['kind'];
-  deployment: string;
-  service: string;
-  lines: number | null;
-  requested_by: string;
-  requested_at: Date;
-  state: Operation['state'];
-  finished_at: Date | null;
-  result: Operation['result'];
-}
-
-function operationOf(row: PgOperation): Operation {
-  return {
-    id: Number(row.id),
-    device: row.device_id,
-    kind: row.kind,
-    deployment: row.deployment,
-    service: row.service,
-    ...(row.lines === null ? {} : { lines: row.lines }),
-    requestedBy: row.requested_by,
-    requestedAt: row.requested_at.toISOString(),
-    state: row.state,
-    finishedAt: row.finished_at === null ? null : row.finished_at.toISOString(),
-    result: row.result,
-  };
-}
-
-function deviceOf(row: PgDevice): DeviceRow {
-  return {
-    id: row.id,
-    lastSeen: row.last_seen === null ? null : row.last_seen.toISOString(),
-    identity: row.identity,
-    labels: row.labels,
-    resources: row.resources,
-    revision: row.revision,
-    converged: row.converged,
-    deployments: row.deployments,
-    listed: row.listed,
-    enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
-    frozen: row.frozen,
-  };
 }

@@ -12,6 +12,7 @@ import {
   type HubStore,
   type Operation,
   type OperationRequest,
+  type RolloutEvent,
   type StoreResult,
 } from './hub-store.js';
 
@@ -40,6 +41,12 @@ export const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX operations_by_device ON operations (device_id, id)`,
   ],
   [`ALTER TABLE devices ADD COLUMN frozen TEXT`],
+  [
+    `CREATE TABLE decisions (
+       id INTEGER PRIMARY KEY AUTOINCREMENT, deployment TEXT NOT NULL, at TEXT NOT NULL,
+       body TEXT NOT NULL)`,
+    `CREATE INDEX decisions_by_deployment ON decisions (deployment, id)`,
+  ],
 ];
 
 export class SqliteStore implements HubStore {
@@ -195,6 +202,24 @@ export class SqliteStore implements HubStore {
       args: [result.error ? 'failed' : 'done', JSON.stringify(result), at, id, device],
     });
     return update.rowsAffected === 1;
+  }
+
+  async recordDecision(deployment: string, decision: Record<string, unknown>, at: string) {
+    await this.#client.execute({
+      sql: 'INSERT INTO decisions (deployment, at, body) VALUES (?, ?, ?)',
+      args: [deployment, at, JSON.stringify(decision)],
+    });
+  }
+
+  async decisions(deployment: string, limit: number): Promise<RolloutEvent[]> {
+    const result = await this.#client.execute({
+      sql: 'SELECT at, body FROM decisions WHERE deployment = ? ORDER BY id DESC LIMIT ?',
+      args: [deployment, limit],
+    });
+    return result.rows.map((r) => ({
+      at: String(r.at),
+      decision: JSON.parse(String(r.body)) as Record<string, unknown>,
+    }));
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,7 @@ export interface DevicePlan {
     readonly selected: boolean;
     /** The rollout controller paused it. */
     readonly paused?: boolean;
+    readonly steps?: readonly number[];
   }[];
   /** Compressed bytes of head's layers that base's images do not provide on this device. */
   readonly downloadBytes: number;

@@ -1,5 +1,6 @@
 // The rollout plan as Markdown for a pull-request comment.
 import { formatBytes as size } from '../format-bytes.js';
+import type { DevicePlan } from './device-changes.js';
 import type { RolloutPlan } from './plan-rollout.js';
 
 export function planMarkdown(plan: RolloutPlan): string {
@@ -32,17 +33,41 @@ export function planMarkdown(plan: RolloutPlan): string {
       '',
       `Planned from what the hub says each device runs: ${fromHub} of ${plan.devices.length} devices; the others from \`${plan.base.slice(0, 8)}\`.`,
     );
-  const rollouts = plan.devices.flatMap((d) => d.rollouts.map((r) => ({ device: d.device, ...r })));
-  if (rollouts.length > 0) {
+  lines.push(...rolloutLines(plan));
+  return lines.join('\n');
+}
+
+type Placed = DevicePlan['rollouts'][number] & { readonly device: string };
+
+/** Each staged rollout: its steps and the devices each step takes, and where it stands now. */
+function rolloutLines(plan: RolloutPlan): string[] {
+  const placed: Placed[] = plan.devices.flatMap((d) =>
+    d.rollouts.map((r) => ({ device: d.device, ...r })),
+  );
+  const lines: string[] = [];
+  for (const name of [...new Set(placed.map((r) => r.deployment))]) {
+    const devices = placed.filter((r) => r.deployment === name).sort((a, b) => a.bucket - b.bucket);
+    const first = devices[0];
+    if (!first) continue;
+    const fare = (device: string) => {
+      const status = plan.fares?.[device]?.[name];
+      return status ? ` (${status})` : '';
+    };
     lines.push(
       '',
-      '**Staged rollouts** (a device takes head when its bucket is below the percentage):',
+      `**Staged rollout ${name}**: now at ${first.percent}%${first.paused ? ', **paused**' : ''} (a device takes head when its bucket is below the step's percentage)`,
       '',
     );
-    for (const r of rollouts)
+    const steps = first.steps ?? [first.percent];
+    let from = 0;
+    for (const step of steps) {
+      const taken = devices.filter((d) => d.bucket >= from && d.bucket < step);
+      const now = step === first.percent ? ' (current step)' : '';
       lines.push(
-        `- ${r.deployment} ${r.percent}%: ${r.device} (bucket ${r.bucket}) ${r.selected ? 'takes head' : 'keeps previous'}`,
+        `- ${step}%${now}: ${taken.map((d) => `${d.device}${fare(d.device)}`).join(', ') || 'no more devices'}`,
       );
+      from = step;
+    }
   }
-  return lines.join('\n');
+  return lines;
 }

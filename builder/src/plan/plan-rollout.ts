@@ -16,6 +16,8 @@ export interface RolloutPlan {
   readonly head: string;
   readonly devices: readonly PlannedDevice[];
   readonly totals: { readonly devicesChanging: number; readonly downloadBytes: number };
+  /** With --hub: each device's status per deployment, as the hub last heard. */
+  readonly fares?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** Per device, the revision each deployment runs as the hub knows it (`ferry plan --hub`). */
@@ -30,6 +32,8 @@ export interface PlanInputs {
   readonly registry: RegistryClient;
   /** Devices the hub knows are planned from what they run; the others from `base`. */
   readonly applied?: AppliedRevisions;
+  /** How each device fares per deployment, as the hub says (shown beside the rollout's steps). */
+  readonly fares?: RolloutPlan['fares'];
 }
 
 function platformOf(fleet: LoadedFleet, device: string): Platform {
@@ -103,6 +107,7 @@ export async function planRollout(inputs: PlanInputs): Promise<RolloutPlan> {
       devicesChanging: devices.filter((d) => d.changes.length > 0).length,
       downloadBytes: devices.reduce((sum, d) => sum + d.downloadBytes, 0),
     },
+    ...(inputs.fares ? { fares: inputs.fares } : {}),
   };
 }
 

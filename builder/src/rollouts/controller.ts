@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDuration } from '#kernel/duration.js';
-import { hubDevices, type HubClientOptions } from '../hub/hub-client.js';
+import { hubDevices, hubRequest, type HubClientOptions } from '../hub/hub-client.js';
 import { decideRollout, type RolloutDecision } from './decide-rollout.js';
 import { editRollout } from './fleet-edit.js';
 import { decisionMessage } from './decision-message.js';
@@ -73,10 +73,28 @@ export async function evaluateRollouts(options: ControllerOptions): Promise<Eval
       commit,
       at: new Date(now).toISOString(),
     });
+    await tellHub(options, name, {
+      ...decision,
+      previous: rollout.previous,
+      ...(commit ? { commit } : {}),
+    });
     await log.add(key);
     results.push({ deployment: name, decision, ...(commit ? { commit } : {}) });
   }
   return results;
+}
+
+/** The hub keeps the deployment's history of decisions (its deployment page shows it). */
+async function tellHub(options: ControllerOptions, name: string, body: Record<string, unknown>) {
+  await hubRequest(options.hub, `/api/v1/deployments/${name}/decisions`, {
+    method: 'POST',
+    body,
+  }).catch((error: unknown) =>
+    options.logger.warn(
+      { event: 'rollout.hub_failed', reason: String(error) },
+      'the hub did not take the decision',
+    ),
+  );
 }
 
 /** The notification hook: one JSON POST per decision, with a deadline; a failure is logged. */

@@ -190,7 +190,11 @@ export function deploymentReports(
       ...(outcome?.failedAs ? { failedAs: outcome.failedAs } : {}),
       ...(deployment.rollout
         ? {
-            rollout: { percent: deployment.rollout.percent, selected: deployment.rollout.selected },
+            rollout: {
+              percent: deployment.rollout.percent,
+              selected: deployment.rollout.selected,
+              ...(deployment.rollout.paused ? { paused: true } : {}),
+            },
           }
         : {}),
       services: engine.containers

@@ -31,7 +31,11 @@ export interface DeploymentReport {
   /** The last output of the container that failed its health gate (kept from before removal). */
   readonly failureLog?: FailureLog;
   /** In a staged rollout: the current step, and whether this device is in it. */
-  readonly rollout?: { readonly percent: number; readonly selected: boolean };
+  readonly rollout?: {
+    readonly percent: number;
+    readonly selected: boolean;
+    readonly paused?: boolean;
+  };
   /** Held after a failure: what that failure came to (rolled back, or left failed). */
   readonly failedAs?: 'rolled-back' | 'failed';
   readonly services: readonly ServiceReport[];

@@ -262,6 +262,8 @@ export interface DesiredDeployment {
     readonly selected: boolean;
     /** The rollout controller paused it: the step does not move on. */
     readonly paused?: boolean;
+    /** The percentages the controller promotes through. */
+    readonly steps?: readonly number[];
   };
   readonly update: {
     readonly order: UpdateOrder;

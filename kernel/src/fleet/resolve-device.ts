@@ -213,6 +213,7 @@ function deploymentSettings(
             bucket: picked.bucket,
             selected: picked.selected,
             ...(rollout.paused ? { paused: true } : {}),
+            ...(rollout.steps ? { steps: rollout.steps } : {}),
           },
         }),
     update: {

@@ -21,7 +21,11 @@ export interface ReportedDeployment {
   /** After a failed health gate: the failed container's last output. */
   readonly failureLog?: FailureLog;
   /** In a staged rollout: the current step, and whether this device is in it. */
-  readonly rollout?: { readonly percent: number; readonly selected: boolean };
+  readonly rollout?: {
+    readonly percent: number;
+    readonly selected: boolean;
+    readonly paused?: boolean;
+  };
 }
 
 export interface DeviceIdentity {

@@ -5,8 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readBody } from '#kernel/http/read-body.js';
 import { tokenMatches, type Reply } from '#kernel/http/token-server.js';
-import { deploymentView, filterOf, matches } from '../hub-views.js';
-import { allDevices, deviceDetail, type OperatorApiOptions } from '../operator-api.js';
+import { filterOf, matches } from '../hub-views.js';
+import {
+  allDevices,
+  deploymentDetail,
+  deviceDetail,
+  type OperatorApiOptions,
+} from '../operator-api.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
 import { deploymentPage } from './deployment-page.js';
 import { devicePage } from './device-page.js';
@@ -139,7 +144,7 @@ async function pageFor(
   const deployment = /^GET \/deployments\/([A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(route)?.[1];
   if (deployment) {
     const devices = await allDevices(options);
-    return deploymentPage(deploymentView(deployment, devices), devices, now);
+    return deploymentPage(await deploymentDetail(options, deployment), devices, now);
   }
   return undefined;
 }

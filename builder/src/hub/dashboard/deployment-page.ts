@@ -1,18 +1,22 @@
 // One deployment: how each desired revision fares (converged, failed, rolled back, pending,
 // offline) and where each device stands.
 import type { deploymentView, DeviceView } from '../hub-views.js';
+import type { deploymentDetail } from '../operator-api.js';
 import { html } from './html.js';
 import { ago, short, state } from './format.js';
 import type { Page } from './layout.js';
 
+export type DeploymentDetail = Awaited<ReturnType<typeof deploymentDetail>>;
+
 export function deploymentPage(
-  view: ReturnType<typeof deploymentView>,
+  view: DeploymentDetail,
   devices: readonly DeviceView[],
   now: number,
 ): Page {
   return {
     title: view.name,
     live: html`<h1>Deployment ${view.name}</h1>
+      ${rolloutPart(view)}
       <h2>How each revision fares</h2>
       <table id="revisions">
         ${head(['desired revision', 'devices', 'converged', 'failed', 'rolled back', 'pending', 'offline'])}
@@ -69,4 +73,45 @@ function deviceRows(name: string, devices: readonly DeviceView[], now: number) {
           </tr>`,
       ),
   );
+}
+
+/** The rollout as the devices report it, and the controller's decisions, newest first. */
+function rolloutPart(view: DeploymentDetail) {
+  if (!view.rollout && view.decisions.length === 0) return html``;
+  const said = (d: Record<string, unknown>) => {
+    if (d.action === 'promote') return `promoted ${String(d.from)}% -> ${String(d.to)}%`;
+    if (d.action === 'pause') return `paused at ${String(d.at)}%: ${String(d.reason ?? '')}`;
+    return `complete at ${String(d.at)}%`;
+  };
+  return html`<h2>Rollout</h2>
+    ${
+      view.rollout
+        ? html`<p id="rollout-state">
+            At
+            ${view.rollout.percent}%${view.rollout.paused ? html` — <b class="failed">paused</b>` : ''}
+          </p>`
+        : ''
+    }
+    <table id="rollout-history">
+      ${head(['when', 'decision', 'commit', 'failing devices'])}
+      <tbody>
+        ${view.decisions.map(
+          (e) =>
+            html`<tr>
+              <td>${e.at}</td>
+              <td>${said(e.decision)}</td>
+              <td>
+                <code
+                  >${short(typeof e.decision.commit === 'string' ? e.decision.commit : null)}</code
+                >
+              </td>
+              <td>
+                ${(
+                  (e.decision.failing ?? []) as { device: string; status: string; code?: string }[]
+                ).map((f) => html`<div>${f.device}: ${f.status} ${f.code ?? ''}</div>`)}
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }
