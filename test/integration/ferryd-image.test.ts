@@ -59,7 +59,7 @@ describe('the ferryd image', () => {
       (await exec('docker', ['image', 'inspect', image, '--format', '{{json .Config}}'])).stdout,
     ) as { Healthcheck?: { Test: string[] }; Entrypoint: string[] };
     assert.deepEqual(inspect.Entrypoint, ['node', '/opt/ferry/bin/ferryd.js']);
-    assert.ok(inspect.Healthcheck?.Test.join(' ').includes('/healthz'));
+    assert.match(inspect.Healthcheck?.Test.join(' ') ?? '', /ferryd\.js healthcheck --config /);
     // Only what runs: no TypeScript sources, no dev dependencies, no tests in the runtime stage.
     const check = [
       'cd /opt/ferry',
@@ -108,9 +108,16 @@ describe('the ferryd image', () => {
     const container = (await deviceContainers(device)).get(`${device}.web.app`);
     assert.equal(container?.state, 'running');
     assert.equal(container?.labels['ferry.image'], app);
-    // The image's HEALTHCHECK command, run as the engine would (the default API address differs
-    // from this test's, so point it at the test's port).
-    const probe = `fetch('http://127.0.0.1:${setup.apiPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-    await exec('docker', ['exec', name, 'node', '-e', probe]);
+    // The image's HEALTHCHECK command, run as the engine would, with this test's ferryd.yaml: it
+    // finds the API where api.listen puts it (not at the default port).
+    await exec('docker', [
+      'exec',
+      name,
+      'node',
+      '/opt/ferry/bin/ferryd.js',
+      'healthcheck',
+      '--config',
+      setup.configFile,
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { rolloutBucket } from '#kernel/fleet/rollout-bucket.js';
+import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { enroll, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
@@ -227,5 +228,27 @@ describe('ferry rollouts', () => {
     );
     assert.equal(notified.at(-1)?.event, 'paused');
     assert.equal(notified.filter((n) => n.event === 'paused').length, 1);
+  });
+
+  it('runs inside the hub when hub.yaml has rollouts:', async () => {
+    await running.stop();
+    const inHub = await mkdtemp(join(tmpdir(), 'ferry-hub-rollouts-'));
+    await writeFile(
+      hub.configFile,
+      `${await readFile(hub.configFile, 'utf8')}rollouts: { repo: "${repo.url}", stateDir: ${inHub}, interval: 1s }\n`,
+    );
+    running = await HubProcess.start(hub);
+    const current = (await repo.git('rev-parse', 'HEAD')).trim();
+    await writeFile(
+      join(repo.workTree, 'fleet.yaml'),
+      fleetYaml(`{ previous: ${current}, steps: [25, 50, 100], percent: 25 }`),
+    );
+    await repo.commit('iot: a third release, staged');
+    await report(25, () => 'converged');
+    await eventually(
+      'the hub promotes the rollout',
+      async () => (await remoteLog())[0]?.endsWith('rollout iot: 25% -> 50%'),
+      { timeoutMs: 30_000, everyMs: 500, detail: () => running.logs.slice(-2000) },
+    );
   });
 });
