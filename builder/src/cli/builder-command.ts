@@ -1,6 +1,6 @@
 // `ferry builder --config FILE`: the long-running build service.
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger } from '#kernel/logger.js';
 import { SchemaValidator } from '#kernel/validate.js';
 import { loadBuilderConfig } from '../service/builder-config.js';
 import { BuilderService } from '../service/builder-service.js';
@@ -11,7 +11,7 @@ export function builderCommand(): Command {
     .requiredOption('--config <FILE>', 'path to builder.yaml')
     .action(async (options: { config: string }) => {
       const config = await loadBuilderConfig(options.config, new SchemaValidator());
-      const logger = pino({ name: 'ferry-builder' });
+      const logger = createLogger('ferry-builder');
       const service = new BuilderService(config, logger);
       await service.start();
       logger.info(

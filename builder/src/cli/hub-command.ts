@@ -2,7 +2,7 @@
 // device's token (printed once; the hub keeps only its hash).
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger } from '#kernel/logger.js';
 import { FerryError } from '#kernel/errors.js';
 import { SchemaValidator } from '#kernel/validate.js';
 
@@ -60,7 +60,7 @@ async function serveHub(file: string): Promise<void> {
   const operatorToken = await modules.readOperatorToken(config);
   const enrollmentSecret = await modules.readEnrollmentSecret(config);
   const store = await modules.openStore(config);
-  const logger = pino({ name: 'ferry-hub' });
+  const logger = createLogger('ferry-hub');
   const server = await modules.startHubServer({
     listen: config.listen,
     store,

@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { createLogger } from '#kernel/logger.js';
 import { parseDuration } from '#kernel/duration.js';
 import { FerryError } from '#kernel/errors.js';
 import { controllerOf, runController } from '../rollouts/run-controller.js';
@@ -47,7 +47,7 @@ export function rolloutsCommand(): Command {
       const intervalMs = parseDuration(options.interval);
       if (!intervalMs)
         throw new FerryError('FERRY_USAGE', `--interval ${options.interval} is not a duration`);
-      const logger = pino({ name: 'ferry-rollouts', level: options.once ? 'warn' : 'info' });
+      const logger = createLogger('ferry-rollouts', { level: options.once ? 'warn' : 'info' });
       const settings = {
         repo: options.repo,
         branch: options.branch,

@@ -3,7 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { destination, pino, type Logger } from 'pino';
+import { destination, type Logger } from 'pino';
+import { createLogger } from '#kernel/logger.js';
 import { RegistryPublisher } from '../push/registry-publisher.js';
 import { gitDirOf } from '#kernel/source/git-tree-reader.js';
 import { FerryError } from '#kernel/errors.js';
@@ -43,7 +44,7 @@ export interface BuildOutcome {
 export async function runBuild(
   repo: string,
   options: BuildOptions,
-  logger = pino({ name: 'ferry', level: options.verbose ? 'debug' : 'warn' }, destination(2)),
+  logger = createLogger('ferry', { level: options.verbose ? 'debug' : 'warn' }, destination(2)),
   docker = new Docker(),
 ): Promise<BuildOutcome> {
   if (options.commit && !options.push)

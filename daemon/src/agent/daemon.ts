@@ -69,6 +69,7 @@ export class Daemon {
     this.logger.info(
       {
         event: 'daemon.started',
+        version: FERRY_VERSION,
         device: this.#config.device.id,
         api: address,
         source: this.#config.source.url,
@@ -152,7 +153,13 @@ export class Daemon {
               'report not queued',
             ),
           );
-      this.logger.info(
+      // A pass that changed nothing is a debug line: a gateway polling every 30 s for years
+      // would otherwise log 2,880 identical lines a day.
+      const quiet =
+        report.converged &&
+        report.errors.length === 0 &&
+        report.deployments.every((d) => d.status === 'unchanged');
+      this.logger[quiet ? 'debug' : 'info'](
         {
           event: 'pass.finished',
           revision: report.revision,
@@ -196,6 +203,7 @@ export class Daemon {
         );
       const reportChanged = JSON.stringify(config.report) !== JSON.stringify(this.#config.report);
       this.#config = { ...config, api: this.#config.api };
+      this.logger.level = config.log.level;
       // Device facts may have changed: the resolved revision is forgotten with the old wiring.
       this.#context = this.#wire(this.#config);
       if (reportChanged) {

@@ -6,7 +6,8 @@ import { Command } from 'commander';
 import { FerryError, InvalidInputError, exitCodeFor } from '#kernel/errors.js';
 import { formatProblem } from '#kernel/problem.js';
 import { SchemaValidator } from '#kernel/validate.js';
-import { destination, pino } from 'pino';
+import { destination } from 'pino';
+import { createLogger } from '#kernel/logger.js';
 import { createPassContext } from '../agent/agent-context.js';
 import { hubReporter, passOutcome } from '../agent/hub-link.js';
 import { Daemon } from '../agent/daemon.js';
@@ -41,7 +42,10 @@ program
   .action(async (options: { config: string }) => {
     const validator = new SchemaValidator();
     const config = await loadDaemonConfig(options.config, validator);
-    const logger = pino({ name: 'ferryd', base: { device: config.device.id } });
+    const logger = createLogger('ferryd', {
+      level: config.log.level,
+      base: { device: config.device.id },
+    });
     const daemon = new Daemon(config, validator, logger);
     await daemon.start();
     await new Promise<void>((resolve) => {
@@ -59,8 +63,9 @@ program
   .action(async (options: { config: string; json?: boolean }) => {
     const validator = new SchemaValidator();
     const config = await loadDaemonConfig(options.config, validator);
-    const logger = pino(
-      { name: 'ferryd', base: { device: config.device.id }, level: options.json ? 'warn' : 'info' },
+    const logger = createLogger(
+      'ferryd',
+      { level: options.json ? 'warn' : config.log.level, base: { device: config.device.id } },
       destination(2),
     );
     const progress = process.stderr.isTTY ? terminalProgress(process.stderr) : undefined;

@@ -2,6 +2,7 @@
 import { readConfigFile } from '#kernel/config-file.js';
 import { hostname } from 'node:os';
 import { FerryError } from '#kernel/errors.js';
+import type { LogLevel } from '#kernel/logger.js';
 import { isLoopback } from '#kernel/http/token-server.js';
 import { parseListen } from '#kernel/listen-address.js';
 import type { SchemaValidator } from '#kernel/validate.js';
@@ -31,6 +32,7 @@ export interface DaemonConfig {
     /** Poll this signed beacon instead of the git server (source.intervalMs is its interval). */
     readonly beacon?: { readonly url: string; readonly publicKey: string };
   };
+  readonly log: { readonly level: LogLevel };
   /** Apply only signed commits (docs/security.md); absent, commits are not verified. */
   readonly trust?: {
     readonly allowedSignersFile?: string;
@@ -73,7 +75,11 @@ export interface DaemonConfig {
   };
 }
 
-type RawConfig = Omit<DaemonConfig, 'file' | 'source' | 'device' | 'registry' | 'report'> & {
+type RawConfig = Omit<
+  DaemonConfig,
+  'file' | 'source' | 'device' | 'registry' | 'report' | 'log'
+> & {
+  log?: { level?: LogLevel };
   report?: Omit<NonNullable<DaemonConfig['report']>, 'intervalMs'> & { interval: string };
   device?: DaemonConfig['device'] | { id?: string };
   source: Omit<DaemonConfig['source'], 'intervalMs' | 'idleTimeoutMs' | 'beacon'> & {
@@ -118,6 +124,7 @@ export async function loadDaemonConfig(
       slowWindowMs: parseDuration(slowWindow ?? '') ?? 60_000,
       downloadDeadlineMs: parseDuration(downloadDeadline ?? '') ?? 3_600_000,
     },
+    log: { level: raw.log?.level ?? 'info' },
     ...(raw.trust ? { trust: raw.trust } : {}),
     engine: raw.engine,
     state: raw.state,
