@@ -26,6 +26,7 @@ const COVERED: readonly (readonly [RegExp, string, string])[] = [
   [/^(npx )?ferryd run --config \S+$/, 'ferryd-daemon.test.ts', 'FerrydProcess'],
   [/^(npx )?ferryd status --api \S+( --json)?$/, 'ferryd-daemon.test.ts', "'status'"],
   [/^(npx )?ferryd healthcheck --config \S+$/, 'ferryd-daemon.test.ts', "'healthcheck'"],
+  [/^(npx )?ferryd retry( \S+)? --api \S+$/, 'hub-operations.test.ts', "'retry'"],
   [/^ferry rollouts --hub \S+ --repo \S+( --signing-key \S+)?$/, 'rollouts.test.ts', "'rollouts'"],
   [
     /^ferry beacon --repo \S+ --key \S+ --out \S+( --expires \S+)?$/,

@@ -81,6 +81,19 @@ describe('operating a fleet through the hub', () => {
       status.stdout,
       /last 15 of 200 lines of .*web\.next[^\n]*\n(.*\n)*.*\| fatal: DB_URL is not set/,
     );
+    // Held until the hour passes, or until an operator asks for a retry now.
+    const held = await env.gateway.waitFor(
+      'held',
+      (s) => s.lastPass?.deployments[0]?.status === 'held-after-failure',
+    );
+    const retry = await runCli('ferryd', ['retry', 'iot', '--api', env.gateway.api]);
+    assert.equal(retry.code, 0, retry.stderr);
+    const retried = await env.gateway.waitFor(
+      'the retry',
+      (s) => s.passes > held.passes && s.lastPass?.deployments[0]?.status === 'rolled-back',
+      120_000,
+    );
+    assert.equal(retried.lastPass?.deployments[0]?.code, 'FERRY_HEALTH');
   });
 
   it('lists the fleet in a terminal table and as JSON, filtered', async () => {

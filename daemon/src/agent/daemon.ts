@@ -30,6 +30,8 @@ export class Daemon {
   /** The ports passes work through: wired once, and again when ferryd.yaml is reloaded. */
   #context: PassContext;
   #reporter: HubReporter | undefined;
+  /** Deployments whose held failed revision the next pass tries again (POST /retry). */
+  #retry: Set<string> | 'all' | undefined;
 
   constructor(
     config: DaemonConfig,
@@ -59,7 +61,14 @@ export class Daemon {
     const token = this.#config.api.tokenFile
       ? (await readFile(this.#config.api.tokenFile, 'utf8')).trim()
       : undefined;
-    this.#api = new ApiServer({ status: () => this.#status, syncNow: () => this.syncNow() }, token);
+    this.#api = new ApiServer(
+      {
+        status: () => this.#status,
+        syncNow: () => this.syncNow(),
+        retry: (deployment) => this.retry(deployment),
+      },
+      token,
+    );
     const address = await this.#api.start(this.#config.api.listen);
     this.#watcher = watch(this.#config.file, {
       ignoreInitial: true,
@@ -80,6 +89,18 @@ export class Daemon {
     this.#reporter?.start();
     this.#loop = this.#run();
     return address;
+  }
+
+  /**
+   * Tries a held failed revision again at the next pass, which starts now (POST /retry): of one
+   * deployment, or of all. The state file is changed between passes, never during one.
+   */
+  retry(deployment: string | undefined): void {
+    this.#retry =
+      deployment === undefined || this.#retry === 'all'
+        ? 'all'
+        : new Set([...(this.#retry ?? []), deployment]);
+    this.syncNow();
   }
 
   /** Runs a pass now (POST /sync), or as soon as the current one ends. */
@@ -126,6 +147,7 @@ export class Daemon {
   async #pass(): Promise<PassReport | undefined> {
     const context = this.#context;
     try {
+      if (this.#retry) await this.#forgetFailures(context);
       const report = await reconcilePass(context);
       const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
       const containers: Record<string, number> = {};
@@ -178,6 +200,25 @@ export class Daemon {
       this.logger.error({ event: 'pass.crashed', err: error }, 'reconcile pass failed');
       return undefined;
     }
+  }
+
+  /** Drops the failed-revision records a retry asked for, so the pass tries them again. */
+  async #forgetFailures(context: PassContext): Promise<void> {
+    const wanted = this.#retry;
+    this.#retry = undefined;
+    const state = await context.stateFile.read();
+    const deployments = Object.fromEntries(
+      Object.entries(state.deployments).map(([name, record]) => {
+        if (wanted !== 'all' && !wanted?.has(name)) return [name, record];
+        const { failed: _failed, ...rest } = record;
+        return [name, rest];
+      }),
+    );
+    await context.stateFile.write({ ...state, deployments });
+    this.logger.info(
+      { event: 'deployment.retry', deployments: wanted === 'all' ? 'all' : [...(wanted ?? [])] },
+      'retrying held revisions',
+    );
   }
 
   #nextDelay(report: PassReport | undefined): number {

@@ -103,6 +103,18 @@ program
   });
 
 program
+  .command('retry')
+  .description('try a held failed revision again now, of one deployment or of all (POST /retry)')
+  .argument('[DEPLOYMENT]', 'the deployment (default: every held one)')
+  .option('--api <URL>', 'the daemon API', 'http://127.0.0.1:7780')
+  .option('--token-file <FILE>', 'the API token (api.tokenFile), when the API needs one')
+  .action(async (deployment: string | undefined, options: { api: string; tokenFile?: string }) => {
+    const path = `/retry${deployment ? `?deployment=${encodeURIComponent(deployment)}` : ''}`;
+    await askDaemon(options, path, 'POST');
+    console.log(`retrying ${deployment ?? 'every held deployment'}: the next pass starts now`);
+  });
+
+program
   .command('healthcheck')
   .description('exit 0 when the ferryd that ferryd.yaml describes answers on its api.listen')
   .option('--config <FILE>', 'path to ferryd.yaml', DEFAULT_CONFIG)
@@ -121,9 +133,11 @@ program
 async function askDaemon<T>(
   options: { api: string; tokenFile?: string },
   path: string,
+  method = 'GET',
 ): Promise<T> {
   const token = options.tokenFile ? (await readFile(options.tokenFile, 'utf8')).trim() : undefined;
   const response = await fetch(new URL(path, options.api), {
+    method,
     headers: token ? { authorization: `Bearer ${token}` } : {},
     signal: AbortSignal.timeout(10_000),
   }).catch((error: Error) => {
