@@ -5,9 +5,23 @@ import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { nextPollDelay } from '#kernel/poll-delay.js';
-import { startTokenServer, type Reply, type RunningServer } from '#kernel/http/token-server.js';
+import type { IncomingMessage } from 'node:http';
+import { FerryError } from '#kernel/errors.js';
+import { readBody } from '#kernel/http/read-body.js';
+import {
+  isLoopback,
+  startTokenServer,
+  tokenMatches,
+  type Reply,
+  type RunningServer,
+} from '#kernel/http/token-server.js';
+import { parseListen } from '#kernel/listen-address.js';
 import type { BuilderConfig } from './builder-config.js';
 import { RepositoryWorker } from './repository-worker.js';
+import { webhookAuthorised } from './webhook-auth.js';
+
+/** A push event's body is read only to check its signature; a larger one is refused. */
+const MAX_HOOK_BYTES = 1024 * 1024;
 
 export class BuilderService {
   readonly workers: readonly RepositoryWorker[];
@@ -64,20 +78,40 @@ export class BuilderService {
     const token = webhook.tokenFile
       ? (await readFile(webhook.tokenFile, 'utf8')).trim()
       : undefined;
+    const { host } = parseListen(webhook.listen);
+    if (!isLoopback(host) && !token)
+      throw new FerryError(
+        'FERRY_CONFIG',
+        `webhook.listen ${webhook.listen} is not loopback: set webhook.tokenFile to expose it`,
+      );
     this.#server = await startTokenServer({
       listen: webhook.listen,
-      token,
+      token: undefined,
+      // Each route checks the secret itself: Git hosts send it in their own headers.
+      perRouteAuth: true,
       settings: { listen: 'webhook.listen', tokenFile: 'webhook.tokenFile' },
-      routes: (route) => this.#route(route),
+      routes: (route, request) => this.#route(route, request, token),
     });
     this.logger.info({ event: 'builder.listening', listen: webhook.listen }, 'webhook listening');
   }
 
-  #route(route: string): Reply | undefined {
+  async #route(
+    route: string,
+    request: IncomingMessage,
+    token: string | undefined,
+  ): Promise<Reply | undefined> {
     if (route === 'GET /healthz') return { status: 200, json: { ok: true } };
-    if (route === 'GET /status') return { status: 200, json: this.workers.map((w) => w.status) };
+    const unauthorised = { status: 401, json: { error: 'the webhook secret is required' } };
+    if (route === 'GET /status')
+      return token && !tokenMatches(request.headers.authorization, token)
+        ? unauthorised
+        : { status: 200, json: this.workers.map((w) => w.status) };
     const hook = /^POST \/hooks(?:\/([a-z0-9-]+))?$/.exec(route);
     if (!hook) return undefined;
+    const body = await readBody(request, MAX_HOOK_BYTES).catch(() => undefined);
+    if (!body)
+      return { status: 413, json: { error: `a webhook body is at most ${MAX_HOOK_BYTES} bytes` } };
+    if (token && !webhookAuthorised(request.headers, body, token)) return unauthorised;
     const found = this.wake(hook[1]);
     this.logger.info({ event: 'builder.webhook', repo: hook[1] ?? '*', found }, 'webhook');
     return found
