@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import type { StackAnalysis } from '../../builder/src/analyze/analyze-stack.js';
 import { fleetYaml, writeFleet } from '../helpers/ferryd-harness.js';
 import { runCli } from '../helpers/run-cli.js';
+import { testEnv } from '../helpers/test-env.js';
 import { incompressible, pushSyntheticImage } from '../helpers/synthetic-images.js';
 
 let dir: string;
@@ -73,5 +74,22 @@ describe('ferry analyze', () => {
     const missing = await runCli('ferry', ['analyze', dir, '--stack', 'nope']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no stack 'nope' .* \(stacks: gw\)/);
+  });
+
+  it('exits 1 and says to build first when an image cannot be read', async () => {
+    const unbuilt = await mkdtemp(join(tmpdir(), 'ferry-analyze-unbuilt-'));
+    await writeFleet(unbuilt, {
+      'fleet.yaml': fleetYaml(
+        '  - name: gw\n    stack: stacks/gw\n    target: { devices: [g1] }\n',
+      ),
+      'stacks/gw/compose.yaml': `services:\n  app:\n    image: ${testEnv.registry}/ferry-test/never-built:${process.pid}\n`,
+    });
+    const result = await runCli('ferry', ['analyze', unbuilt, '--stack', 'gw']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /1 service image\(s\) could not be read; build and push them first/,
+    );
+    await rm(unbuilt, { recursive: true, force: true });
   });
 });

@@ -23,5 +23,12 @@ export function analyzeCommand(): Command {
         new RegistryClient({ credentials: dockerCredentials }),
       );
       console.log(options.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
+      if (analysis.skipped.length > 0) {
+        // An analysis that could not read every image is not a result to act on.
+        console.error(
+          `ferry analyze: ${analysis.skipped.length} service image(s) could not be read; build and push them first (ferry build ${dir} --push), or check the registry and its credentials`,
+        );
+        process.exitCode = 1;
+      }
     });
 }

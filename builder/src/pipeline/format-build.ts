@@ -46,8 +46,10 @@ export function formatBuild(report: BuildReport): string {
         `${report.upload.presentBlobs} already there, ${report.upload.mountedBlobs} mounted`,
     );
   if (report.pins.length === 0) lines.push('pins: nothing changed');
+  // Without --push nothing is pinned: the digests would name images the registry does not have.
+  const verb = report.pushed ? 'pin' : 'would pin (with --push)';
   for (const pin of report.pins)
     for (const change of pin.changes)
-      lines.push(`pin ${pin.file} ${change.service}: ${change.after}`);
+      lines.push(`${verb} ${pin.file} ${change.service}: ${change.after}`);
   return lines.join('\n');
 }
