@@ -94,6 +94,11 @@ describe('ferryd run', () => {
     await eventually('the start-first update began', async () =>
       (await deviceContainers(device)).has(`${device}.slow.app.next`),
     );
+    // While the health gate waits, /status says on which container and until when.
+    const gated = await daemon!.waitFor('the gate in /status', (s) => s.gate !== undefined, 10_000);
+    assert.equal(gated.gate?.service, 'app');
+    assert.equal(gated.gate?.container, `${device}.slow.app.next`);
+    assert.ok(Date.parse(gated.gate?.deadline ?? '') > Date.now());
     await daemon!.stop('SIGKILL');
 
     const { result, report } = await ferrydOnce(setup);

@@ -183,6 +183,8 @@ describe('update order', () => {
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(report.deployments[0]?.services[0]?.action, 'recreate');
+    // The summary says the service was down meanwhile, and why.
+    assert.equal(report.deployments[0]?.services[0]?.stopFirst, `it publishes host port ${port}`);
     const response = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal((await response.text()).trim(), 'ok');
     assert.ok((await deviceContainers(device)).get(`${device}.svc.app`)?.env.includes('V=2'));

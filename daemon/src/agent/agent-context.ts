@@ -50,6 +50,7 @@ export function createPassContext(
   validator: SchemaValidator,
   logger: Logger,
   onProgress?: (progress: DownloadProgress) => void,
+  onGate?: PassContext['onGate'],
 ): PassContext {
   const docker = new Docker({ socketPath: config.engine.socket });
   const images = new DockerImages(docker);
@@ -75,6 +76,7 @@ export function createPassContext(
     facts,
     resolvedCache: {},
     trust: new SourceTrust(config, source, logger),
+    ...(onGate ? { onGate } : {}),
     ...(config.source.beacon
       ? {
           beacon: new BeaconWatch({

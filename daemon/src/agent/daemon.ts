@@ -139,9 +139,18 @@ export class Daemon {
   }
 
   #wire(config: DaemonConfig): PassContext {
-    return createPassContext(config, this.validator, this.logger, (download) => {
-      this.#status = { ...this.#status, download };
-    });
+    return createPassContext(
+      config,
+      this.validator,
+      this.logger,
+      (download) => {
+        this.#status = { ...this.#status, download };
+      },
+      (gate) => {
+        const { gate: _done, ...rest } = this.#status;
+        this.#status = gate ? { ...rest, gate } : rest;
+      },
+    );
   }
 
   async #pass(): Promise<PassReport | undefined> {

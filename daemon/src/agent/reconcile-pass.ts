@@ -61,6 +61,8 @@ export interface PassContext {
   readonly trust: SourceTrust;
   /** With source.beacon: the beacon polled instead of the git server. */
   readonly beacon?: BeaconWatch;
+  /** Told when a health gate starts and ends (the daemon shows it in /status). */
+  readonly onGate?: ExecuteContext['onGate'];
 }
 
 export async function reconcilePass(context: PassContext): Promise<PassReport> {
@@ -173,6 +175,7 @@ async function applyDesired(
     clock,
     images,
     files: context.shipped,
+    ...(context.onGate ? { onGate: context.onGate } : {}),
   };
   const applied = await applyTurns(context, desired, state, decision, execute);
   await executeSteps(decision.leaving.steps, execute);

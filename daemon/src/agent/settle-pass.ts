@@ -202,6 +202,7 @@ export function deploymentReports(
         .map((c) => ({
           name: c.service,
           action: outcome?.services.find((s) => s.service === c.service)?.action ?? 'unchanged',
+          ...stopFirstOf(outcome?.services.find((s) => s.service === c.service)),
           image: c.image,
           state: c.state,
         })),
@@ -213,4 +214,8 @@ export function deploymentReports(
 
 function imagesOf(deployment: DesiredDeployment): string[] {
   return deployment.services.map((s) => s.image);
+}
+
+function stopFirstOf(plan: ServicePlan | undefined): { stopFirst?: string } {
+  return plan?.order === 'stop-first' ? { stopFirst: plan.why ?? 'stop-first' } : {};
 }

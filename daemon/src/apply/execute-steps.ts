@@ -17,6 +17,16 @@ export interface ExecuteContext {
   readonly clock: Clock;
   readonly images: ImageSupply;
   readonly files: FileSupply;
+  /** Told when a health gate starts waiting (with its deadline) and when it is done. */
+  readonly onGate?: (gate: HealthGate | undefined) => void;
+}
+
+/** A health gate under way: what /status shows while an update waits on it. */
+export interface HealthGate {
+  readonly deployment: string;
+  readonly service: string;
+  readonly container: string;
+  readonly deadline: string;
 }
 
 /** What mounts that are not device paths need on the device (shipped-store.ts). */
@@ -102,7 +112,20 @@ const executors: Executors = {
     );
   },
   startContainer: (step, c) => c.engine.start(step.engineName),
-  waitFor: (step, c) => waitFor(step, c.engine, c.clock),
+  waitFor: async (step, c) => {
+    const deadline = new Date(c.clock.now() + step.timeoutMs).toISOString();
+    c.onGate?.({
+      deployment: step.deployment,
+      service: step.service,
+      container: step.engineName,
+      deadline,
+    });
+    try {
+      await waitFor(step, c.engine, c.clock);
+    } finally {
+      c.onGate?.(undefined);
+    }
+  },
   stopContainer: (step, c) => c.engine.stop(step.containerId),
   removeContainer: (step, c) => c.engine.remove(step.containerId),
   renameContainer: (step, c) => c.engine.rename(step.engineName, step.to),

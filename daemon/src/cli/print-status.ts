@@ -28,7 +28,7 @@ export function printStatus(status: StatusView): void {
     console.log(`  ${deployment.name.padEnd(24)} ${deployment.status}${reason}${until}`);
     for (const service of deployment.services)
       console.log(
-        `    ${service.name.padEnd(22)} ${service.state.padEnd(10)} ${service.action.padEnd(10)} ${service.image}`,
+        `    ${service.name.padEnd(22)} ${service.state.padEnd(10)} ${service.action.padEnd(10)} ${service.image}${service.stopFirst ? ` (stopped first: ${service.stopFirst})` : ''}`,
       );
     const log = deployment.failureLog;
     if (log) {

@@ -236,8 +236,8 @@ function planReplacing(input: ServiceInput, old: ManagedContainer | undefined): 
       gates: [gateOn(name)],
       plan: { ...base, action: 'create' },
     };
-  const order = updateOrder(input.deployment, input.service);
-  const plan: ServicePlan = { ...base, action: 'recreate', order };
+  const { order, why } = updateOrder(input.deployment, input.service);
+  const plan: ServicePlan = { ...base, action: 'recreate', order, ...(why ? { why } : {}) };
   if (order === 'stop-first')
     return {
       steps: [...removal(old), ...create(name), ...dependents],
@@ -257,14 +257,18 @@ function planReplacing(input: ServiceInput, old: ManagedContainer | undefined): 
 export function updateOrder(
   deployment: DesiredDeployment,
   service: DesiredService,
-): 'start-first' | 'stop-first' {
-  if (deployment.update.order === 'stop-first') return 'stop-first';
-  if (service.networkMode === 'host') return 'stop-first';
-  if (service.ports.some((p) => p.published !== undefined)) return 'stop-first';
+): { order: 'start-first' | 'stop-first'; why?: string } {
+  const stopFirst = (why: string) => ({ order: 'stop-first' as const, why });
+  if (deployment.update.order === 'stop-first') return stopFirst('update.order is stop-first');
+  if (service.networkMode === 'host') return stopFirst('it uses the host network');
+  const published = service.ports.find((p) => p.published !== undefined);
+  if (published) return stopFirst(`it publishes host port ${String(published.published)}`);
   // A fixed address or MAC cannot be held by two containers either.
   const fixed = Object.values(service.endpoints ?? {});
-  if (service.macAddress || fixed.some((e) => e.ipv4Address || e.ipv6Address)) return 'stop-first';
-  return 'start-first';
+  if (service.macAddress) return stopFirst('it has a fixed MAC address');
+  if (fixed.some((e) => e.ipv4Address || e.ipv6Address))
+    return stopFirst('it has a fixed IP address');
+  return { order: 'start-first' };
 }
 
 type WaitCondition = 'service_healthy' | 'service_completed_successfully';

@@ -75,6 +75,8 @@ export interface ServicePlan {
   readonly service: string;
   readonly action: ServiceAction;
   readonly order?: 'start-first' | 'stop-first';
+  /** Why an update stops the old container first (the service is down meanwhile). */
+  readonly why?: string;
 }
 
 export interface Plan {

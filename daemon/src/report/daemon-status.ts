@@ -1,4 +1,5 @@
 // What a running ferryd knows about itself: served as /status and rendered as /metrics.
+import type { HealthGate } from '../apply/execute-steps.js';
 import type { PassReport } from './pass-report.js';
 
 export interface DaemonStatus {
@@ -12,6 +13,8 @@ export interface DaemonStatus {
   readonly bytesDownloaded: number;
   readonly containers: Readonly<Record<string, number>>;
   readonly nextPassAt?: string;
+  /** While an update waits on a health gate: which container, and until when at most. */
+  readonly gate?: HealthGate;
   /** While images download: bytes so far and in all. */
   readonly download?: {
     readonly bytes: number;

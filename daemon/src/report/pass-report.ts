@@ -15,6 +15,8 @@ export type DeploymentStatus =
 export interface ServiceReport {
   readonly name: string;
   readonly action: string;
+  /** An update that stopped the old container first (the service was down meanwhile), and why. */
+  readonly stopFirst?: string;
   readonly image: string;
   readonly state: string;
 }
