@@ -71,6 +71,16 @@ describe('ferryd run', () => {
     );
     assert.match(metrics, /ferry_containers\{device="[^"]+",state="running"\} 1/);
     assert.match(metrics, /ferry_sync_errors_total\{device="[^"]+"\} 0/);
+    assert.match(
+      metrics,
+      /^ferry_build_info\{version="[^"]+",program="ferryd",device="[^"]+"\} 1$/m,
+    );
+    assert.match(metrics, /^ferry_pass_duration_seconds_count\{device="[^"]+"\} [1-9]/m);
+    assert.match(
+      metrics,
+      /^ferry_deployment_status\{deployment="slow",status="updated",device="[^"]+"\} 1$/m,
+    );
+    assert.match(metrics, /^process_resident_memory_bytes\{device="[^"]+"\} \d+/m);
     // `ferryd status` asks the running daemon, as an operator would.
     const table = await runCli('ferryd', ['status', '--api', daemon.api]);
     assert.equal(table.code, 0, table.stderr);

@@ -94,6 +94,8 @@ describe('operating a fleet through the hub', () => {
       120_000,
     );
     assert.equal(retried.lastPass?.deployments[0]?.code, 'FERRY_HEALTH');
+    const metrics = await (await fetch(`${env.gateway.api}/metrics`)).text();
+    assert.match(metrics, /^ferry_rollbacks_total\{deployment="iot",device="[^"]+"\} [2-9]/m);
   });
 
   it('lists the fleet in a terminal table and as JSON, filtered', async () => {

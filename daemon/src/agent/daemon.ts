@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { loadDaemonConfig, type DaemonConfig } from '../config/daemon-config.js';
 import { ApiServer } from '../report/api-server.js';
+import { DaemonMetrics } from '../report/daemon-metrics.js';
 import type { DaemonStatus } from '../report/daemon-status.js';
 import { FERRY_VERSION } from '#kernel/version.js';
 import { createPassContext } from './agent-context.js';
@@ -30,6 +31,7 @@ export class Daemon {
   /** The ports passes work through: wired once, and again when ferryd.yaml is reloaded. */
   #context: PassContext;
   #reporter: HubReporter | undefined;
+  readonly #metrics: DaemonMetrics;
   /** Deployments whose held failed revision the next pass tries again (POST /retry). */
   #retry: Set<string> | 'all' | undefined;
 
@@ -41,6 +43,7 @@ export class Daemon {
     private readonly random: () => number = Math.random,
   ) {
     this.#config = config;
+    this.#metrics = new DaemonMetrics(config.device.id);
     this.#context = this.#wire(config);
     this.#status = {
       device: config.device.id,
@@ -66,6 +69,7 @@ export class Daemon {
         status: () => this.#status,
         syncNow: () => this.syncNow(),
         retry: (deployment) => this.retry(deployment),
+        metrics: this.#metrics,
       },
       token,
     );
@@ -158,6 +162,7 @@ export class Daemon {
     try {
       if (this.#retry) await this.#forgetFailures(context);
       const report = await reconcilePass(context);
+      this.#metrics.afterPass(report);
       const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
       const containers: Record<string, number> = {};
       for (const c of snapshot?.containers ?? [])

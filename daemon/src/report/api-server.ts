@@ -2,6 +2,7 @@
 // Loopback only
 // unless a token file is configured (the kernel's token server enforces both).
 import { startTokenServer, type RunningServer } from '#kernel/http/token-server.js';
+import type { DaemonMetrics } from './daemon-metrics.js';
 import { renderMetrics, type DaemonStatus } from './daemon-status.js';
 
 export interface ApiHandlers {
@@ -9,6 +10,7 @@ export interface ApiHandlers {
   syncNow(): void;
   /** Tries a held failed revision again now: of one deployment, or of all. */
   retry(deployment: string | undefined): void;
+  readonly metrics: DaemonMetrics;
 }
 
 export class ApiServer {
@@ -31,11 +33,11 @@ export class ApiServer {
         if (route === 'GET /healthz') return { status: 200, json: { ok: true } };
         if (route === 'GET /status') return { status: 200, json: handlers.status() };
         if (route === 'GET /metrics')
-          return {
+          return (async () => ({
             status: 200,
-            text: renderMetrics(handlers.status()),
+            text: renderMetrics(handlers.status()) + (await handlers.metrics.registry.metrics()),
             contentType: 'text/plain; version=0.0.4',
-          };
+          }))();
         if (route === 'POST /retry') {
           const deployment = new URL(request.url ?? '/', 'http://ferryd').searchParams.get(
             'deployment',
