@@ -64,7 +64,7 @@ describe('ferry plan', () => {
     const plan = JSON.parse(json.stdout) as RolloutPlan;
     const predicted = plan.devices.find((d) => d.device === device);
     assert.deepEqual(predicted?.changes, [
-      { deployment: 'app', service: 'app', change: 'recreate' },
+      { deployment: 'app', service: 'app', change: 'recreate', why: ['image'] },
     ]);
     assert.equal(predicted?.downloadBytes, v2.layers.at(-1)!.size);
     assert.deepEqual(plan.devices.find((d) => d.device === idle)?.changes, []);
@@ -73,7 +73,7 @@ describe('ferry plan', () => {
     const markdown = await runCli('ferry', ['plan', repo.workTree, '--base', base, '--head', head]);
     assert.match(
       markdown.stdout,
-      new RegExp(`\\| ${device} \\| recreate app/app \\| .* \\(1 layer\\) \\|`),
+      new RegExp(`\\| ${device} \\| recreate app/app \\(image\\) \\| .* \\(1 layer\\) \\|`),
     );
 
     // The device applies base, then head: it downloads what the plan said.
@@ -84,5 +84,25 @@ describe('ferry plan', () => {
     const { result, report } = await ferrydOnce(setup);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(report.bytesDownloaded, predicted?.downloadBytes);
+
+    // A head that does not validate: the comment says why, and the command fails.
+    await writeFleet(repo.workTree, {
+      'stacks/app/compose.yaml': `services:\n  app:\n    image: ${v2.reference}\n    restart: sometimes\n`,
+    });
+    const broken = await repo.commit('a typo');
+    const invalid = await runCli('ferry', [
+      'plan',
+      repo.workTree,
+      '--base',
+      head,
+      '--head',
+      broken,
+    ]);
+    assert.equal(invalid.code, 1);
+    assert.match(
+      invalid.stdout,
+      new RegExp(`### Ferry rollout plan: \`${broken}\` does not validate`),
+    );
+    assert.match(invalid.stdout, /^- `stacks\/app\/compose\.yaml:4:\d+ services\.app\.restart: /m);
   });
 });

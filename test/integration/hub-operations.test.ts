@@ -223,7 +223,12 @@ describe('operating a fleet through the hub', () => {
     };
     const fromBase = await plan();
     assert.deepEqual(fromBase?.changes, [
-      { deployment: 'iot', service: 'web', change: 'recreate' },
+      {
+        deployment: 'iot',
+        service: 'web',
+        change: 'recreate',
+        why: ['command', 'healthcheck'],
+      },
     ]);
     const fromHub = await plan('--hub', env.hub.url, '--token-file', tokenFile);
     assert.equal(fromHub?.from, 'hub');

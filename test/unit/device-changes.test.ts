@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planDevice } from '../../builder/src/plan/device-changes.js';
+import { invalidPlanMarkdown, planMarkdown } from '../../builder/src/plan/format-plan.js';
 import { deployment, desiredState, service } from '../helpers/plan-builders.js';
 
 const layer = (n: number, size: number) => ({
@@ -31,10 +32,74 @@ describe('planDevice', () => {
       layersOf,
     );
     assert.deepEqual(plan.changes, [
-      { deployment: 'app', service: 'web', change: 'recreate' },
+      { deployment: 'app', service: 'web', change: 'recreate', why: ['image'] },
       { deployment: 'new', service: 'x', change: 'create' },
       { deployment: 'app', service: 'db', change: 'remove' },
     ]);
+  });
+
+  it('says why a service is recreated, and flags the downtime of a stop-first update', () => {
+    const published = (env: string) =>
+      service('web', {
+        image: 'r/web@v1',
+        environment: { MODE: env },
+        configHash: `hash-${env}`,
+        ports: [{ target: 80, published: '8080', protocol: 'tcp' }],
+      } as never);
+    const plan = planDevice(
+      'gw',
+      desiredState(deployment('app', [published('a')])),
+      desiredState(deployment('app', [published('b')])),
+      layersOf,
+    );
+    assert.deepEqual(plan.changes, [
+      {
+        deployment: 'app',
+        service: 'web',
+        change: 'recreate',
+        why: ['environment'],
+        downtime: 'it publishes host port 8080',
+      },
+    ]);
+  });
+
+  it('groups devices with the same change into one row of the comment', () => {
+    const devices = Array.from({ length: 10_000 }, (_, i) =>
+      planDevice(
+        `gw-${i}`,
+        desiredState(deployment('app', [web1])),
+        desiredState(deployment('app', [web2])),
+        layersOf,
+      ),
+    ).map((d) => ({ ...d, from: 'base' as const }));
+    const text = planMarkdown({
+      base: 'a'.repeat(40),
+      head: 'b'.repeat(40),
+      devices,
+      totals: { devicesChanging: 10_000, downloadBytes: 700_000 },
+    });
+    assert.ok(text.length < 60_000, `${text.length} characters`);
+    assert.match(
+      text,
+      /^\| 10000 devices: gw-0, gw-1, gw-2, gw-3, gw-4, … \| recreate app\/web \(image\) \| 70 B/m,
+    );
+  });
+
+  it('writes the problems of an invalid head as the comment', () => {
+    const text = invalidPlanMarkdown('HEAD', [
+      {
+        file: 'stacks/app/compose.yaml',
+        line: 3,
+        col: 5,
+        path: 'services.web.image',
+        message: 'image is required',
+      },
+    ]);
+    assert.match(text, /`HEAD` does not validate/);
+    assert.match(
+      text,
+      /^- `stacks\/app\/compose\.yaml:3:5 services\.web\.image: image is required`$/m,
+    );
   });
 
   it("counts only the head layers base's images do not provide", () => {

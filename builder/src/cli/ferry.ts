@@ -8,7 +8,7 @@ import { resolveDevice } from '#kernel/fleet/resolve-device.js';
 import { DirectoryReader } from '#kernel/source/directory-reader.js';
 import { FERRY_VERSION } from '#kernel/version.js';
 import { RegistryClient } from '#kernel/oci/registry-client.js';
-import { planMarkdown } from '../plan/format-plan.js';
+import { invalidPlanMarkdown, planMarkdown } from '../plan/format-plan.js';
 import { planRollout } from '../plan/plan-rollout.js';
 import { printDesired } from '../resolve/print-desired.js';
 import { validateFleet } from '../validate/validate-fleet.js';
@@ -116,7 +116,14 @@ program
       validator: new SchemaValidator(),
       registry: new RegistryClient({ credentials: dockerCredentials }),
       ...(known ? known : {}),
+    }).catch((error: unknown) => {
+      // An invalid head: the comment says why (and the command still fails).
+      if (!(error instanceof InvalidInputError) || options.format === 'json') throw error;
+      console.log(invalidPlanMarkdown(options.head, error.problems));
+      process.exitCode = 1;
+      return undefined;
     });
+    if (!plan) return;
     console.log(options.format === 'json' ? JSON.stringify(plan, null, 2) : planMarkdown(plan));
   });
 

@@ -1,27 +1,60 @@
 // The rollout plan as Markdown for a pull-request comment.
 import { formatBytes as size } from '../format-bytes.js';
+import type { Problem } from '#kernel/problem.js';
+import { formatProblem } from '#kernel/problem.js';
 import type { DevicePlan } from './device-changes.js';
 import type { RolloutPlan } from './plan-rollout.js';
 
+/** Devices shown by name in a group's row; the JSON plan has every one. */
+const NAMED_PER_GROUP = 5;
+
+function changeText(change: DevicePlan['changes'][number]): string {
+  const why = change.why?.length ? ` (${change.why.join(', ')})` : '';
+  const downtime = change.downtime ? ` **downtime**: ${change.downtime}` : '';
+  return `${change.change} ${change.deployment}/${change.service}${why}${downtime}`;
+}
+
+function rowOf(device: DevicePlan & { from?: string; applied?: Record<string, string | null> }) {
+  // Planned from what the hub says the device runs: which revision(s) that is.
+  const runs = [...new Set(Object.values(device.applied ?? {}).filter((r) => r !== null))];
+  const from =
+    device.from === 'hub' && runs.length > 0
+      ? ` (runs ${runs.map((r) => `\`${r.slice(0, 8)}\``).join(', ')})`
+      : '';
+  const changes = device.changes.map(changeText).join(', ') || 'none';
+  const layers = device.layers ? ` (${device.layers} layer${device.layers === 1 ? '' : 's'})` : '';
+  return { key: `${from}|${changes}|${device.downloadBytes}|${layers}`, from, changes, layers };
+}
+
+/**
+ * One row per set of devices with the same change (same plan, same bytes): a fleet of 10,000
+ * devices that all take one update is one row, and the comment stays readable and under the
+ * size a pull-request comment may have.
+ */
 export function planMarkdown(plan: RolloutPlan): string {
   const lines = [
     `### Ferry rollout plan: \`${plan.base.slice(0, 8)}\` → \`${plan.head.slice(0, 8)}\``,
     '',
-    '| device | changes | download |',
+    '| devices | changes | download (each) |',
     '| --- | --- | ---: |',
   ];
+  const groups = new Map<
+    string,
+    { row: ReturnType<typeof rowOf>; devices: string[]; bytes: number }
+  >();
   for (const device of plan.devices) {
-    const changes =
-      device.changes.map((c) => `${c.change} ${c.deployment}/${c.service}`).join(', ') || 'none';
-    // Planned from what the hub says the device runs: which revision(s) that is.
-    const runs = [...new Set(Object.values(device.applied ?? {}).filter((r) => r !== null))];
-    const from =
-      device.from === 'hub' && runs.length > 0
-        ? ` (runs ${runs.map((r) => `\`${r.slice(0, 8)}\``).join(', ')})`
-        : '';
-    lines.push(
-      `| ${device.device}${from} | ${changes} | ${size(device.downloadBytes)}${device.layers ? ` (${device.layers} layer${device.layers === 1 ? '' : 's'})` : ''} |`,
-    );
+    const row = rowOf(device);
+    const group = groups.get(row.key) ?? { row, devices: [], bytes: device.downloadBytes };
+    group.devices.push(device.device);
+    groups.set(row.key, group);
+  }
+  for (const { row, devices, bytes } of groups.values()) {
+    const named = devices.slice(0, NAMED_PER_GROUP).join(', ');
+    const who =
+      devices.length === 1
+        ? `${named}${row.from}`
+        : `${devices.length} devices: ${named}${devices.length > NAMED_PER_GROUP ? ', …' : ''}${row.from}`;
+    lines.push(`| ${who} | ${row.changes} | ${size(bytes)}${row.layers} |`);
   }
   lines.push(
     '',
@@ -70,4 +103,16 @@ function rolloutLines(plan: RolloutPlan): string[] {
     }
   }
   return lines;
+}
+
+/** The comment for a head that does not validate: the problems, so the review sees why. */
+export function invalidPlanMarkdown(head: string, problems: readonly Problem[]): string {
+  return [
+    `### Ferry rollout plan: \`${head}\` does not validate`,
+    '',
+    `Devices would refuse this revision and keep what they run. ${problems.length} problem${problems.length === 1 ? '' : 's'}:`,
+    '',
+    ...problems.slice(0, 200).map((p) => `- \`${formatProblem(p)}\``),
+    ...(problems.length > 200 ? [`- … and ${problems.length - 200} more (ferry validate)`] : []),
+  ].join('\n');
 }

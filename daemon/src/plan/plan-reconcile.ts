@@ -6,6 +6,7 @@ import type {
   DesiredState,
 } from '#kernel/fleet/desired-state.js';
 import { dependencyOrder } from '#kernel/fleet/dependency-order.js';
+import { updateOrder } from '#kernel/fleet/update-order.js';
 import type { EngineState, ManagedContainer } from './engine-state.js';
 import { engineName, NEXT_SUFFIX } from './labels.js';
 import { planObjects } from './plan-objects.js';
@@ -247,28 +248,6 @@ function planReplacing(input: ServiceInput, old: ManagedContainer | undefined): 
   // start-first: the new container must pass its health gate before the old one is stopped.
   const next = `${name}${NEXT_SUFFIX}`;
   return { steps: [...create(next), gateOn(next), ...removal(old), rename(next)], gates: [], plan };
-}
-
-/**
- * start-first (the default) runs the new container before the old one stops, so a service is
- * never down during an update; but two containers cannot publish the same host port, share the
- * host network's ports, or hold one fixed address, so those fall back to stop-first.
- */
-export function updateOrder(
-  deployment: DesiredDeployment,
-  service: DesiredService,
-): { order: 'start-first' | 'stop-first'; why?: string } {
-  const stopFirst = (why: string) => ({ order: 'stop-first' as const, why });
-  if (deployment.update.order === 'stop-first') return stopFirst('update.order is stop-first');
-  if (service.networkMode === 'host') return stopFirst('it uses the host network');
-  const published = service.ports.find((p) => p.published !== undefined);
-  if (published) return stopFirst(`it publishes host port ${String(published.published)}`);
-  // A fixed address or MAC cannot be held by two containers either.
-  const fixed = Object.values(service.endpoints ?? {});
-  if (service.macAddress) return stopFirst('it has a fixed MAC address');
-  if (fixed.some((e) => e.ipv4Address || e.ipv6Address))
-    return stopFirst('it has a fixed IP address');
-  return { order: 'start-first' };
 }
 
 type WaitCondition = 'service_healthy' | 'service_completed_successfully';
