@@ -79,6 +79,7 @@ describe('planDevice', () => {
       totals: { devicesChanging: 10_000, downloadBytes: 700_000 },
     });
     assert.ok(text.length < 60_000, `${text.length} characters`);
+    assert.ok(text.startsWith('<!-- ferry-plan -->\n'), 'the marker CI jobs find their comment by');
     assert.match(
       text,
       /^\| 10000 devices: gw-0, gw-1, gw-2, gw-3, gw-4, … \| recreate app\/web \(image\) \| 70 B/m,

@@ -5,6 +5,9 @@ import { formatProblem } from '#kernel/problem.js';
 import type { DevicePlan } from './device-changes.js';
 import type { RolloutPlan } from './plan-rollout.js';
 
+/** The first line of every plan comment: how a CI job finds its own comment to update it. */
+export const PLAN_MARKER = '<!-- ferry-plan -->';
+
 /** Devices shown by name in a group's row; the JSON plan has every one. */
 const NAMED_PER_GROUP = 5;
 
@@ -33,6 +36,7 @@ function rowOf(device: DevicePlan & { from?: string; applied?: Record<string, st
  */
 export function planMarkdown(plan: RolloutPlan): string {
   const lines = [
+    PLAN_MARKER,
     `### Ferry rollout plan: \`${plan.base.slice(0, 8)}\` → \`${plan.head.slice(0, 8)}\``,
     '',
     '| devices | changes | download (each) |',
@@ -108,6 +112,7 @@ function rolloutLines(plan: RolloutPlan): string[] {
 /** The comment for a head that does not validate: the problems, so the review sees why. */
 export function invalidPlanMarkdown(head: string, problems: readonly Problem[]): string {
   return [
+    PLAN_MARKER,
     `### Ferry rollout plan: \`${head}\` does not validate`,
     '',
     `Devices would refuse this revision and keep what they run. ${problems.length} problem${problems.length === 1 ? '' : 's'}:`,
