@@ -1,6 +1,5 @@
 // `ferry beacon`: the signed file gateways poll instead of git (kernel/src/trust/beacon.ts). Run
 // by CI or the builder after each merge, and on a timer (before the last one expires).
-import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   type BeaconBody,
 } from '#kernel/trust/beacon.js';
 import { signEd25519 } from '#kernel/trust/ssh-signature.js';
+import { sshKeygenSign } from '../sign/ssh-keygen-sign.js';
 
 export interface BeaconInputs {
   /** A local clone, or the repository's http(s) URL (one ref advertisement, no clone). */
@@ -42,24 +42,8 @@ async function signPayload(keyFile: string, payload: string): Promise<string> {
   const text = await readFile(keyFile, 'utf8').catch(() => {
     throw new FerryError('FERRY_USAGE', `cannot read --key ${keyFile}`);
   });
-  if (text.includes('BEGIN OPENSSH PRIVATE KEY')) {
-    const child = execFile('ssh-keygen', [
-      '-Y',
-      'sign',
-      '-q',
-      '-f',
-      keyFile,
-      '-n',
-      BEACON_NAMESPACE,
-    ]);
-    child.stdin?.end(payload);
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0)
-      throw new FerryError('FERRY_USAGE', `ssh-keygen could not sign with ${keyFile}`);
-    return out.trim();
-  }
+  if (text.includes('BEGIN OPENSSH PRIVATE KEY'))
+    return sshKeygenSign(keyFile, BEACON_NAMESPACE, payload);
   const key = createPrivateKey(text);
   if (key.asymmetricKeyType !== 'ed25519')
     throw new FerryError(

@@ -2,7 +2,6 @@
 // HTTP), fleet.yaml at the branch head, when a deployment's current step began, and a commit
 // (signed with an SSH key when given, so gateways that verify signatures accept it) pushed to
 // the branch or to a review branch.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import http from 'isomorphic-git/http/node';
 import { parse } from 'yaml';
 import { FerryError } from '#kernel/errors.js';
 import type { RolloutSpec } from '#kernel/fleet/rollout.js';
+import { sshKeygenSign } from '../sign/ssh-keygen-sign.js';
 
 export interface RepoOptions {
   readonly url: string;
@@ -126,14 +126,7 @@ export class RolloutRepo {
   }
 }
 
-/** isomorphic-git's signing hook, with an SSH key: `ssh-keygen -Y sign -n git`. */
+/** isomorphic-git's signing hook, with an SSH key: the namespace git verifies commits in. */
 async function sshSign({ payload, secretKey }: { payload: string; secretKey: string }) {
-  const child = execFile('ssh-keygen', ['-Y', 'sign', '-q', '-f', secretKey, '-n', 'git']);
-  child.stdin?.end(payload);
-  let signature = '';
-  child.stdout?.on('data', (chunk: Buffer) => (signature += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0)
-    throw new FerryError('FERRY_USAGE', `ssh-keygen could not sign with ${secretKey}`);
-  return { signature: signature.trim() };
+  return { signature: await sshKeygenSign(secretKey, 'git', payload) };
 }
