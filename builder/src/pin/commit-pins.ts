@@ -1,6 +1,7 @@
 // Commits pinned compose files with isomorphic-git. The commit is written object by object
 // (blobs, the trees above them, the commit) on top of the branch's head, so whatever else is
 // staged or edited in the work tree never slips into the builder's commit.
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,15 +27,31 @@ export interface PinCommit {
   readonly branch?: string;
 }
 
-/** The author of builder commits: `--author`, else the repository's user.*, else Ferry's own. */
+/**
+ * The author of builder commits: `--author`, else git config user.* as git reads it (the
+ * repository's, then the user's and the system's), else Ferry's own.
+ */
 export async function commitAuthor(gitdir: string, given?: string): Promise<Author> {
   const match = given ? /^\s*(.+?)\s*<([^>]+)>\s*$/.exec(given) : null;
   if (given && !match)
     throw new FerryError('FERRY_USAGE', `--author '${given}': expected "Name <email>"`);
   if (match) return { name: match[1]!, email: match[2]! };
-  const name = (await git.getConfig({ fs, gitdir, path: 'user.name' })) as string | undefined;
-  const email = (await git.getConfig({ fs, gitdir, path: 'user.email' })) as string | undefined;
-  return { name: name ?? 'Ferry builder', email: email ?? 'ferry@localhost' };
+  const setting = async (path: string) =>
+    ((await git.getConfig({ fs, gitdir, path })) as string | undefined) ??
+    (await gitConfig(gitdir, path));
+  return {
+    name: (await setting('user.name')) ?? 'Ferry builder',
+    email: (await setting('user.email')) ?? 'ferry@localhost',
+  };
+}
+
+/** `git config --get` (global and system settings too), when git is installed. */
+async function gitConfig(gitdir: string, key: string): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    execFile('git', ['--git-dir', gitdir, 'config', '--get', key], (error, stdout) =>
+      resolve(error ? undefined : stdout.trim() || undefined),
+    ),
+  );
 }
 
 /** Writes a tree equal to `treeOid` with the file at `parts` set to `blobOid`. */
