@@ -119,7 +119,7 @@ describe('staged rollouts on eight gateways', () => {
       'every gateway runs v1',
       async () =>
         (await fleetView()).filter((d) => d.deployments[0]?.status === 'converged').length === 8,
-      { timeoutMs: 120_000, everyMs: 500 },
+      { timeoutMs: 240_000, everyMs: 500 },
     );
   });
   after(async () => {
@@ -157,8 +157,9 @@ describe('staged rollouts on eight gateways', () => {
   it('pauses a release that fails its health gate on the first step; the rest never take it', async () => {
     const v2 = (await repo.git('rev-parse', 'HEAD')).trim();
     const failing = `    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
+    // Both gateways of the step must fail before it pauses, so the message names both.
     await commitFleet(
-      `    rollout: { previous: ${v2}, steps: [25, 50, 100] }\n`,
+      `    rollout: { previous: ${v2}, steps: [25, 50, 100], pauseOn: { failures: 2 } }\n`,
       stack(bad, '3', failing),
       'iot v3, staged',
     );
