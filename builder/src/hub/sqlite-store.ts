@@ -62,6 +62,8 @@ export class SqliteStore implements HubStore {
     // WAL: readers (the API, the dashboard) never wait for a report being written.
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute('PRAGMA synchronous = FULL');
+    // `ferry hub enroll` opens the file while the hub writes reports: wait for the lock.
+    await client.execute('PRAGMA busy_timeout = 10000');
     return new SqliteStore(client);
   }
 
