@@ -30,5 +30,6 @@ VOLUME ["/var/lib/ferry"]
 # Asks the ferryd that ferryd.yaml describes, at its api.listen (with no token: /healthz is open).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "/opt/ferry/bin/ferryd.js", "healthcheck", "--config", "/etc/ferry/ferryd.yaml"]
-ENTRYPOINT ["node", "/opt/ferry/bin/ferryd.js"]
+# The script itself: its first line carries the node flags that keep ferryd small.
+ENTRYPOINT ["/opt/ferry/bin/ferryd.js"]
 CMD ["run", "--config", "/etc/ferry/ferryd.yaml"]

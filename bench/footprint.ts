@@ -1,9 +1,12 @@
 // What ferryd costs a gateway while nothing changes: `ferryd run` on a one-stack fleet polling
-// every BENCH_INTERVAL_MS (100), for BENCH_POLLS no-op polls (1,000). Measured from outside the
-// process: RSS after start, after the first pass and after the polls (and its peak), CPU per poll
-// (/proc/PID/stat), disk writes per poll (/proc/PID/io), and Docker Engine API requests and bytes
-// per poll (through a counting proxy on the engine socket). Beside it: the floor of an idle
-// Node.js process, and the CPU of one `git ls-remote` (what a poll must at least ask).
+// every BENCH_INTERVAL_MS (100), for BENCH_POLLS no-op polls (1,000), started the way it is
+// installed (node with the flags of bin/ferryd.js's first line; BENCH_NODE_FLAGS replaces them).
+// Measured from outside the process: RSS after start, after the first pass, and sampled every
+// second during the polls (median and peak), split into anonymous memory (the process's own) and
+// file-backed pages (node's binary, shared with every Node.js process and dropped by the kernel
+// under pressure); CPU per poll (/proc/PID/stat), disk writes per poll (/proc/PID/io), and Docker
+// Engine API requests and bytes per poll (a counting proxy on the engine socket). Beside it: an
+// idle Node.js process, and the wall time of one `git ls-remote` (what a poll must at least ask).
 // Run: `npm run bench:footprint`.
 import { execFile, spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +20,7 @@ import {
   uniqueDevice,
 } from '../test/helpers/ferryd-harness.js';
 import { eventually } from '../test/helpers/eventually.js';
+import { ferrydNodeFlags } from '../test/helpers/ferryd-process.js';
 import { repoRoot } from '../test/helpers/run-cli.js';
 
 const POLLS = Number(process.env.BENCH_POLLS ?? 1000);
@@ -51,6 +55,8 @@ async function processFacts(pid: number) {
   const io = await readFile(`/proc/${pid}/io`, 'utf8');
   return {
     rssMiB: kib('VmRSS'),
+    anonMiB: kib('RssAnon'),
+    fileMiB: kib('RssFile'),
     peakMiB: kib('VmHWM'),
     cpuMs: ((Number(stat[11]) + Number(stat[12])) / 100) * 1000,
     writeBytes: Number(/^write_bytes: (\d+)/m.exec(io)?.[1] ?? 0),
@@ -62,12 +68,30 @@ async function passes(api: string): Promise<number> {
   return status.passes;
 }
 
-async function nodeFloor(): Promise<number> {
+async function nodeFloor() {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const rss = (await processFacts(child.pid ?? 0)).rssMiB;
+  const facts = await processFacts(child.pid ?? 0);
   child.kill();
-  return rss;
+  return facts;
+}
+
+/** Samples the process every second until `done` settles; the samples' medians and maxima. */
+async function sampleWhile(pid: number, done: Promise<unknown>) {
+  const samples: Awaited<ReturnType<typeof processFacts>>[] = [];
+  let finished = false;
+  void done.finally(() => (finished = true));
+  while (!finished) {
+    samples.push(await processFacts(pid));
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+  await done;
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] ?? 0;
+  const of = (key: 'rssMiB' | 'anonMiB' | 'fileMiB') => ({
+    median: median(samples.map((s) => s[key])),
+    max: Math.max(...samples.map((s) => s[key])),
+  });
+  return { rss: of('rssMiB'), anon: of('anonMiB'), file: of('fileMiB') };
 }
 
 /** Wall time of one `git ls-remote` of the branch: what any poll of git must at least ask. */
@@ -89,12 +113,11 @@ const proxy = await engineProxy(socket);
 const setup = await ferrydConfig(device, repo.url, '', { socket });
 const config = await readFile(setup.configFile, 'utf8');
 await writeFile(setup.configFile, config.replace('interval: 1s', `interval: ${INTERVAL_MS}ms`));
+const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? ferrydNodeFlags();
 const ferryd = spawn(
   process.execPath,
-  [`${repoRoot}bin/ferryd.js`, 'run', '--config', setup.configFile],
-  {
-    stdio: 'ignore',
-  },
+  [...nodeFlags, `${repoRoot}bin/ferryd.js`, 'run', '--config', setup.configFile],
+  { stdio: 'ignore' },
 );
 const pid = ferryd.pid ?? 0;
 const api = `http://127.0.0.1:${setup.apiPort}`;
@@ -115,10 +138,12 @@ await eventually('the first pass converged', async () => (await passes(api)) >= 
 });
 const firstPass = await processFacts(pid);
 const before = { facts: firstPass, passes: await passes(api), ...proxy.counts };
-await eventually(`${POLLS} no-op polls`, async () => (await passes(api)) >= before.passes + POLLS, {
-  timeoutMs: POLLS * (INTERVAL_MS + 200) + 60_000,
-  everyMs: 1000,
-});
+const polled = eventually(
+  `${POLLS} no-op polls`,
+  async () => (await passes(api)) >= before.passes + POLLS,
+  { timeoutMs: POLLS * (INTERVAL_MS + 200) + 60_000, everyMs: 1000 },
+);
+const during = await sampleWhile(pid, polled);
 const after = await processFacts(pid);
 const polls = (await passes(api)) - before.passes;
 const engine = {
@@ -132,12 +157,23 @@ const lsRemote = await lsRemoteMs(repo.url);
 await cleanDevice(device);
 await repo.remove();
 
-console.log(`ferryd footprint: ${polls} no-op polls every ${INTERVAL_MS} ms\n`);
-console.log(`  RSS after start            ${started.rssMiB.toFixed(1)} MiB`);
-console.log(`  RSS after the first pass   ${firstPass.rssMiB.toFixed(1)} MiB`);
+const mib = (value: number) => `${value.toFixed(1)} MiB`;
+const split = (facts: { anonMiB: number; fileMiB: number }) =>
+  `(anonymous ${mib(facts.anonMiB)}, file-backed ${mib(facts.fileMiB)})`;
+console.log(`ferryd footprint: ${polls} no-op polls every ${INTERVAL_MS} ms`);
+console.log(`node flags: ${nodeFlags.join(' ') || '(none)'}\n`);
+console.log(`  RSS after start            ${mib(started.rssMiB)} ${split(started)}`);
+console.log(`  RSS after the first pass   ${mib(firstPass.rssMiB)} ${split(firstPass)}`);
 console.log(
-  `  RSS after the polls        ${after.rssMiB.toFixed(1)} MiB (peak ${after.peakMiB.toFixed(1)} MiB)`,
+  `  RSS during the polls       median ${mib(during.rss.median)}, max ${mib(during.rss.max)}`,
 );
+console.log(
+  `    anonymous                median ${mib(during.anon.median)}, max ${mib(during.anon.max)}`,
+);
+console.log(
+  `    file-backed              median ${mib(during.file.median)}, max ${mib(during.file.max)}`,
+);
+console.log(`  RSS after the polls        ${mib(after.rssMiB)} ${split(after)}`);
 console.log(
   `  CPU per poll               ${((after.cpuMs - firstPass.cpuMs) / polls).toFixed(2)} ms`,
 );
@@ -148,5 +184,5 @@ console.log(
   `  disk writes per poll       ${((after.writeBytes - firstPass.writeBytes) / polls).toFixed(0)} bytes`,
 );
 console.log('\nbaselines:');
-console.log(`  an idle Node.js process    ${floor.toFixed(1)} MiB RSS`);
+console.log(`  an idle Node.js process    ${mib(floor.rssMiB)} RSS ${split(floor)}`);
 console.log(`  git ls-remote (wall time)  ${lsRemote.toFixed(1)} ms per call`);

@@ -54,7 +54,8 @@ export async function startGateway(
     ].join('\n'),
   );
   const log = createWriteStream(join(dir, 'ferryd.log'));
-  const child = spawn(process.execPath, [ferryd, 'run', '--config', config], {
+  // The script itself, as systemd and the image start it: its first line carries node's flags.
+  const child = spawn(ferryd, ['run', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);

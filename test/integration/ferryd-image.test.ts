@@ -58,7 +58,7 @@ describe('the ferryd image', () => {
     const inspect = JSON.parse(
       (await exec('docker', ['image', 'inspect', image, '--format', '{{json .Config}}'])).stdout,
     ) as { Healthcheck?: { Test: string[] }; Entrypoint: string[] };
-    assert.deepEqual(inspect.Entrypoint, ['node', '/opt/ferry/bin/ferryd.js']);
+    assert.deepEqual(inspect.Entrypoint, ['/opt/ferry/bin/ferryd.js']);
     assert.match(inspect.Healthcheck?.Test.join(' ') ?? '', /ferryd\.js healthcheck --config /);
     // Only what runs: no TypeScript sources, no dev dependencies, no tests in the runtime stage.
     const check = [

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { ferrydNodeFlags } from '../helpers/ferryd-process.js';
 
 const unit = await readFile(
   new URL('../../../daemon/install/ferryd.service', import.meta.url),
@@ -21,6 +22,12 @@ describe('ferryd.service', () => {
     assert.equal(settings.get('RestartPreventExitStatus'), '2');
     assert.equal(settings.get('Restart'), 'on-failure');
     assert.ok(Number(settings.get('StartLimitBurst')) > 0);
+  });
+
+  it('starts ferryd with the node flags of its script', () => {
+    // `node ferryd.js` would drop the flags on the script's first line (ferryd's memory settings).
+    assert.match(settings.get('ExecStart') ?? '', /^\/opt\/ferry\/bin\/ferryd\.js run /);
+    assert.deepEqual(ferrydNodeFlags(), ['--max-semi-space-size=1', '--optimize-for-size']);
   });
 
   it('keeps its hardening, each setting explained', () => {

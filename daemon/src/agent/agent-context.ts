@@ -1,10 +1,10 @@
 // Wires a validated DaemonConfig to the real side effects, once per configuration (the daemon
 // wires again on a reload, never per pass): engine, images, registry, git, state, clock, logger.
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { DockerEngine } from '../apply/docker-engine.js';
+import { EngineApi } from '../apply/engine-api.js';
 import { ShippedStore } from '../apply/shipped-store.js';
 import { systemClock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
@@ -52,14 +52,14 @@ export function createPassContext(
   onProgress?: (progress: DownloadProgress) => void,
   onGate?: PassContext['onGate'],
 ): PassContext {
-  const docker = new Docker({ socketPath: config.engine.socket });
-  const images = new DockerImages(docker);
+  const api = new EngineApi(config.engine.socket);
+  const images = new DockerImages(api);
   const imageCache = new ImageCache(config.state.dir);
   const facts = deviceFacts(config);
   const source = createSource(config);
   return {
     config,
-    engine: new DockerEngine(docker),
+    engine: new DockerEngine(api),
     images,
     fetcher: createFetcher(config, { images, imageCache, logger, onProgress }),
     imageCache,

@@ -41,7 +41,7 @@ async function applyOnly(
     if (!bound.state) throw new InvalidInputError(bound.problems);
     deployment = bound.state.deployments[0];
   }
-  const current = await engine.snapshot(inputs.desired.device);
+  const current = await engine.snapshot(inputs.desired.device, { reuse: true });
   const others = new Set([
     ...current.containers.map((c) => c.deployment),
     ...inputs.desired.deployments.map((d) => d.name),

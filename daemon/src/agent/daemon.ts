@@ -163,7 +163,9 @@ export class Daemon {
       if (this.#retry) await this.#forgetFailures(context);
       const report = await reconcilePass(context);
       this.#metrics.afterPass(report);
-      const snapshot = await context.engine.snapshot(this.#config.device.id).catch(() => undefined);
+      const snapshot = await context.engine
+        .snapshot(this.#config.device.id, { reuse: true })
+        .catch(() => undefined);
       const containers: Record<string, number> = {};
       for (const c of snapshot?.containers ?? [])
         containers[c.state] = (containers[c.state] ?? 0) + 1;

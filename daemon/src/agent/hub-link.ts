@@ -1,9 +1,9 @@
 // Between a pass and the hub: the reporter a configuration asks for, and what a pass came to.
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ContainerEngine } from '../apply/container-engine.js';
 import { DockerEngine } from '../apply/docker-engine.js';
+import { EngineApi } from '../apply/engine-api.js';
 import { RemoteOperations } from '../report/remote-operations.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { HubReporter, type PassOutcome } from '../report/hub-reporter.js';
@@ -36,9 +36,7 @@ export function hubReporter(
     stateDir: config.state.dir,
     logger,
     engineFacts: async () => {
-      const facts = await new DockerEngine(
-        new Docker({ socketPath: config.engine.socket }),
-      ).facts();
+      const facts = await new DockerEngine(new EngineApi(config.engine.socket)).facts();
       // ferryd in a container sees the host's disks under engine.hostRoot.
       return { version: facts.version, dataRoot: join(config.engine.hostRoot, facts.dataRoot) };
     },

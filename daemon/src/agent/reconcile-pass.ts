@@ -192,7 +192,7 @@ async function applyDesired(
   await sweepShipped(config.state.dir, settled.keepFiles).catch((error: unknown) =>
     logger.warn({ event: 'gc.failed', reason: messageOf(error) }, 'file clean-up failed'),
   );
-  const final = await engine.snapshot(desired.device);
+  const final = await engine.snapshot(desired.device, { reuse: true });
   return finish({
     revision,
     converged: settled.converged,

@@ -49,8 +49,11 @@ export interface VolumeOptions {
 }
 
 export interface ContainerEngine {
-  /** Ferry's objects of `device`: containers, networks and volumes. */
-  snapshot(device: string): Promise<EngineState>;
+  /**
+   * Ferry's objects of `device`: containers, networks and volumes. `reuse` allows the answer of
+   * the last snapshot when Ferry has changed nothing since and it is a few seconds old at most.
+   */
+  snapshot(device: string, options?: { reuse?: boolean }): Promise<EngineState>;
   createContainer(options: ContainerOptions, extraNetworks: readonly ExtraNetwork[]): Promise<void>;
   start(name: string): Promise<void>;
   stop(id: string): Promise<void>;

@@ -1,7 +1,9 @@
-// The Docker engine as ferryd uses it, through dockerode. Everything here filters on Ferry's
-// labels: an object without `ferry.managed=true` is never listed, so it is never touched.
+// The Docker engine as ferryd uses it, through the Engine API (engine-api.ts). Everything here
+// filters on Ferry's labels: an object without `ferry.managed=true` is never listed, so it is
+// never touched. dockerode's types describe the API's JSON; its code is not loaded.
 import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
+import { isStatus, type EngineApi } from './engine-api.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
 import type {
   ContainerEngine,
@@ -16,37 +18,78 @@ import { demuxOutput, readBounded } from './container-output.js';
 /** A container's output is read up to this much (its 200 lines may be long) and this long. */
 const OUTPUT_READ_BYTES = 1024 * 1024;
 const OUTPUT_READ_MS = 5_000;
+/** How old a snapshot may be and still answer a `reuse` (see snapshot()). */
+const SNAPSHOT_REUSE_MS = 5_000;
+/** A stop, restart or removal waits out the container's grace period (compose allows minutes). */
+const CHANGE_IDLE_MS = 15 * 60_000;
 
 export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
 
 export class DockerEngine implements ContainerEngine {
-  private readonly docker: Docker;
+  private readonly api: EngineApi;
+  /** The last snapshot taken, its device and when; every change Ferry makes drops it. */
+  #last: { device: string; at: number; state: Promise<EngineState> } | undefined;
 
-  constructor(docker: Docker) {
-    this.docker = docker;
+  constructor(api: EngineApi) {
+    this.api = api;
   }
 
   async ping(): Promise<void> {
-    await this.docker.ping().catch((error: Error) => {
+    await this.api.send({ path: '/_ping' }).catch((error: Error) => {
       throw new FerryError('FERRY_ENGINE', `Docker engine not reachable: ${error.message}`);
     });
   }
 
   /** The engine's version and where it keeps its data (for the device's report). */
   async facts(): Promise<{ version: string; dataRoot: string }> {
-    const [version, info] = await Promise.all([this.docker.version(), this.docker.info()]);
-    return { version: version.Version, dataRoot: String(info.DockerRootDir ?? '') };
+    const [version, info] = await Promise.all([
+      this.api.json<{ Version?: string }>({ path: '/version' }),
+      this.api.json<{ DockerRootDir?: string }>({ path: '/info' }),
+    ]);
+    return { version: version.Version ?? '', dataRoot: info.DockerRootDir ?? '' };
   }
 
-  /** Ferry-managed containers, networks and volumes of one device. */
-  async snapshot(device: string): Promise<EngineState> {
+  /**
+   * Ferry-managed containers, networks and volumes of one device. With `reuse`, the snapshot
+   * taken last is answered again when Ferry changed nothing since and it is at most
+   * SNAPSHOT_REUSE_MS old (a no-op pass lists once; a pass that downloaded for minutes lists again).
+   */
+  snapshot(device: string, options: { reuse?: boolean } = {}): Promise<EngineState> {
+    const last = this.#last;
+    if (options.reuse && last?.device === device && Date.now() - last.at <= SNAPSHOT_REUSE_MS)
+      return last.state;
+    const state = this.#list(device);
+    const taken = { device, at: Date.now(), state };
+    this.#last = taken;
+    state.catch(() => {
+      if (this.#last === taken) this.#last = undefined;
+    });
+    return state;
+  }
+
+  /** Runs a change to the engine; whatever it did, the last snapshot no longer holds. */
+  async #changing<T>(change: Promise<T>): Promise<T> {
+    try {
+      return await change;
+    } finally {
+      this.#last = undefined;
+    }
+  }
+
+  async #list(device: string): Promise<EngineState> {
     const filters = JSON.stringify({
       label: [`${LABEL.managed}=true`, `${LABEL.device}=${device}`],
     });
     const [containers, networks, volumes] = await Promise.all([
-      this.docker.listContainers({ all: true, filters }),
-      this.docker.listNetworks({ filters }),
-      this.docker.listVolumes({ filters }),
+      this.api.json<Docker.ContainerInfo[]>({
+        path: '/containers/json',
+        query: { all: true, filters },
+      }),
+      this.api.json<Docker.NetworkInspectInfo[]>({ path: '/networks', query: { filters } }),
+      this.api.json<{ Volumes?: Docker.VolumeInspectInfo[] }>({
+        path: '/volumes',
+        query: { filters },
+      }),
     ]);
     const owner = (labels: Record<string, string> | undefined) => ({
       deployment: labels?.[LABEL.deployment] ?? '',
@@ -77,45 +120,63 @@ export class DockerEngine implements ContainerEngine {
     options: Docker.ContainerCreateOptions,
     extraNetworks: readonly ExtraNetwork[],
   ): Promise<void> {
-    const container = await this.docker.createContainer(options);
-    for (const network of extraNetworks)
-      await this.docker
-        .getNetwork(network.name)
-        .connect({ Container: container.id, EndpointConfig: network.endpoint });
+    const { name, ...body } = options;
+    const created = this.api
+      .json<{ Id: string }>({ method: 'POST', path: '/containers/create', query: { name }, body })
+      .then(async (container) => {
+        for (const network of extraNetworks)
+          await this.api.send({
+            method: 'POST',
+            path: `/networks/${encodeURIComponent(network.name)}/connect`,
+            body: { Container: container.Id, EndpointConfig: network.endpoint },
+          });
+      });
+    await this.#changing(created);
   }
 
   async start(name: string): Promise<void> {
-    await this.docker.getContainer(name).start();
+    await this.#changing(this.#post(`/containers/${encodeURIComponent(name)}/start`));
   }
 
   async stop(id: string): Promise<void> {
-    await this.docker
-      .getContainer(id)
-      .stop()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
-      });
+    const stopped = this.#post(`/containers/${id}/stop`).catch((error: unknown) => {
+      if (!isStatus(error, 304, 404)) throw error;
+    });
+    await this.#changing(stopped);
   }
 
   async remove(id: string): Promise<void> {
-    await this.docker
-      .getContainer(id)
-      .remove({ force: true })
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 404) throw error;
+    const removed = this.api
+      .send({
+        method: 'DELETE',
+        path: `/containers/${id}`,
+        query: { force: true },
+        idleMs: CHANGE_IDLE_MS,
+      })
+      .catch((error: unknown) => {
+        if (!isStatus(error, 404)) throw error;
       });
+    await this.#changing(removed);
   }
 
   async restart(id: string): Promise<void> {
-    await this.docker.getContainer(id).restart();
+    await this.#changing(this.#post(`/containers/${id}/restart`));
   }
 
   async rename(name: string, to: string): Promise<void> {
-    await this.docker.getContainer(name).rename({ name: to });
+    const path = `/containers/${encodeURIComponent(name)}/rename`;
+    await this.#changing(this.api.send({ method: 'POST', path, query: { name: to } }));
+  }
+
+  /** A POST without a body that may take as long as a container's grace period. */
+  #post(path: string): Promise<void> {
+    return this.api.send({ method: 'POST', path, idleMs: CHANGE_IDLE_MS });
   }
 
   async status(name: string): Promise<ContainerStatus> {
-    const info = await this.docker.getContainer(name).inspect();
+    const info = await this.api.json<Docker.ContainerInspectInfo>({
+      path: `/containers/${encodeURIComponent(name)}/json`,
+    });
     const log = info.State.Health?.Log ?? [];
     const last = log[log.length - 1];
     return {
@@ -132,25 +193,18 @@ export class DockerEngine implements ContainerEngine {
 
   /** The last `lines` lines a container wrote, read at most up to OUTPUT_READ_BYTES. */
   async output(name: string, lines: number): Promise<string> {
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-      this.docker.modem.dial(
-        {
-          path: `/containers/${encodeURIComponent(name)}/logs?`,
-          method: 'GET',
-          options: { stdout: true, stderr: true, tail: lines, follow: false },
-          isStream: true,
-          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        },
-        (error, result) => (error ? reject(error) : resolve(result as NodeJS.ReadableStream)),
-      );
+    const stream = await this.api.open({
+      path: `/containers/${encodeURIComponent(name)}/logs`,
+      query: { stdout: true, stderr: true, tail: lines, follow: false },
+      idleMs: OUTPUT_READ_MS,
     });
     return demuxOutput(await readBounded(stream, OUTPUT_READ_BYTES, OUTPUT_READ_MS));
   }
 
   async createNetwork(options: NetworkOptions): Promise<void> {
     const { name } = options;
-    await this.refuseTaken('network', () => this.docker.getNetwork(name).inspect(), name);
-    await this.docker.createNetwork({
+    await this.refuseTaken('network', `/networks/${encodeURIComponent(name)}`, name);
+    const body = {
       Name: name,
       Driver: options.driver ?? 'bridge',
       Internal: options.internal,
@@ -160,31 +214,31 @@ export class DockerEngine implements ContainerEngine {
       ...(options.enableIpv6 ? { EnableIPv6: true } : {}),
       ...(options.attachable ? { Attachable: true } : {}),
       ...(options.ipam ? { IPAM: options.ipam } : {}),
-    });
+    };
+    await this.#changing(this.api.send({ method: 'POST', path: '/networks/create', body }));
   }
 
   async createVolume(options: VolumeOptions): Promise<void> {
     const { name } = options;
     // The engine answers a create for an existing name with that volume: it would be adopted,
     // whoever made it. Ferry creates only names it does not see as its own (plan-reconcile.ts).
-    await this.refuseTaken('volume', () => this.docker.getVolume(name).inspect(), name);
-    await this.docker.createVolume({
+    await this.refuseTaken('volume', `/volumes/${encodeURIComponent(name)}`, name);
+    const body = {
       Name: name,
       Labels: options.labels,
       ...(options.driver ? { Driver: options.driver } : {}),
       ...(options.driverOpts ? { DriverOpts: { ...options.driverOpts } } : {}),
-    });
+    };
+    await this.#changing(this.api.send({ method: 'POST', path: '/volumes/create', body }));
   }
 
-  private async refuseTaken(
-    kind: string,
-    inspect: () => Promise<{ Labels?: Record<string, string> | null | undefined }>,
-    name: string,
-  ): Promise<void> {
-    const existing = await inspect().catch((error: { statusCode?: number }) => {
-      if (error.statusCode === 404) return undefined;
-      throw error;
-    });
+  private async refuseTaken(kind: string, path: string, name: string): Promise<void> {
+    const existing = await this.api
+      .json<{ Labels?: Record<string, string> | null }>({ path })
+      .catch((error: unknown) => {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      });
     if (!existing) return;
     const labels = existing.Labels ?? {};
     const owner = labels[LABEL.managed]
@@ -200,11 +254,11 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await this.docker
-      .getNetwork(name)
-      .remove()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 404) throw error;
+    const removed = this.api
+      .send({ method: 'DELETE', path: `/networks/${encodeURIComponent(name)}` })
+      .catch((error: unknown) => {
+        if (!isStatus(error, 404)) throw error;
       });
+    await this.#changing(removed);
   }
 }

@@ -56,14 +56,23 @@ export interface DownloadProgress {
 export class ImageFetcher {
   constructor(private readonly options: FetcherOptions) {}
 
-  /** Image IDs of cached references the engine still has (no network). */
-  async localImageIds(): Promise<Map<string, string>> {
-    const ids = await this.options.images.imageIds();
-    const out = new Map<string, string>();
-    for (const [reference, image] of Object.entries(await this.options.cache.all())) {
-      if (ids.has(image.configDigest)) out.set(reference, image.configDigest);
-    }
-    return out;
+  /**
+   * Image IDs of those `references` Ferry fetched before and the engine still has (no network).
+   * The engine is asked for those images by their tags only: a no-op pass reads a few hundred
+   * bytes, not a listing that grows with every image the engine holds.
+   */
+  async localImageIds(references: readonly string[]): Promise<Map<string, string>> {
+    const cached = await this.options.cache.all();
+    const known = [...new Set(references)].flatMap((r) => {
+      const image = cached[r];
+      return image ? [{ reference: r, image }] : [];
+    });
+    const ids = await this.options.images.taggedIds(known.map((k) => k.image.tag));
+    return new Map(
+      known
+        .filter((k) => ids.has(k.image.configDigest))
+        .map((k) => [k.reference, k.image.configDigest]),
+    );
   }
 
   /**
@@ -108,7 +117,7 @@ export class ImageFetcher {
     signal: AbortSignal,
   ): Promise<FetchStats> {
     const { images, client, blobs, logger } = this.options;
-    const imageIds = await this.localImageIds();
+    const imageIds = await this.localImageIds(references);
     const wanted = [...new Set(references)].filter((r) => !imageIds.has(r));
     const cached = await this.options.cache.all();
     let reused = [...new Set(references)]

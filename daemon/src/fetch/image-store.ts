@@ -4,6 +4,8 @@
 export interface ImageStore {
   /** IDs (config digests) of every image the engine has. */
   imageIds(): Promise<Set<string>>;
+  /** IDs of the images carrying any of `tags`: one question, as large as its answer. */
+  taggedIds(tags: readonly string[]): Promise<Set<string>>;
   /** The layer diff IDs of an image, bottom first; undefined when the engine no longer has it. */
   layersOf(id: string): Promise<readonly string[] | undefined>;
   /** Where the engine unpacks layers (for the free-disk check). */
