@@ -30,6 +30,6 @@ VOLUME ["/var/lib/ferry"]
 # Asks the ferryd that ferryd.yaml describes, at its api.listen (with no token: /healthz is open).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "/opt/ferry/bin/ferryd.js", "healthcheck", "--config", "/etc/ferry/ferryd.yaml"]
-# The script itself: its first line carries the node flags that keep ferryd small.
-ENTRYPOINT ["/opt/ferry/bin/ferryd.js"]
+# The node flags keep ferryd's memory small and flat (daemon/src/cli/node-flags.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "/opt/ferry/bin/ferryd.js"]
 CMD ["run", "--config", "/etc/ferry/ferryd.yaml"]

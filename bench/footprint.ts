@@ -1,6 +1,6 @@
 // What ferryd costs a gateway while nothing changes: `ferryd run` on a one-stack fleet polling
 // every BENCH_INTERVAL_MS (100), for BENCH_POLLS no-op polls (1,000), started the way it is
-// installed (node with the flags of bin/ferryd.js's first line; BENCH_NODE_FLAGS replaces them).
+// installed (node with daemon/src/cli/node-flags.ts's flags; BENCH_NODE_FLAGS replaces them).
 // Measured from outside the process: RSS after start, after the first pass, and sampled every
 // second during the polls (median and peak), split into anonymous memory (the process's own) and
 // file-backed pages (node's binary, shared with every Node.js process and dropped by the kernel
@@ -20,7 +20,7 @@ import {
   uniqueDevice,
 } from '../test/helpers/ferryd-harness.js';
 import { eventually } from '../test/helpers/eventually.js';
-import { ferrydNodeFlags } from '../test/helpers/ferryd-process.js';
+import { FERRYD_NODE_FLAGS } from '../daemon/src/cli/node-flags.js';
 import { repoRoot } from '../test/helpers/run-cli.js';
 
 const POLLS = Number(process.env.BENCH_POLLS ?? 1000);
@@ -113,7 +113,9 @@ const proxy = await engineProxy(socket);
 const setup = await ferrydConfig(device, repo.url, '', { socket });
 const config = await readFile(setup.configFile, 'utf8');
 await writeFile(setup.configFile, config.replace('interval: 1s', `interval: ${INTERVAL_MS}ms`));
-const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? ferrydNodeFlags();
+const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [
+  ...FERRYD_NODE_FLAGS,
+];
 const ferryd = spawn(
   process.execPath,
   [...nodeFlags, `${repoRoot}bin/ferryd.js`, 'run', '--config', setup.configFile],

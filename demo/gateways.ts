@@ -1,11 +1,13 @@
 // Three simulated gateways: one `ferryd run` process per device, all on this machine's engine,
 // each in its own engine namespace and counting only its own layers as present (as separate
-// devices would), with its state and log under the demo's home.
+// devices would), with its state and log in the run's folder (demo-run.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FERRYD_NODE_FLAGS } from '../daemon/src/cli/node-flags.js';
 import type { DaemonStatus } from '../daemon/src/report/daemon-status.js';
+import type { DemoRun, RunDevice } from './demo-run.js';
 
 export interface Gateway {
   readonly device: string;
@@ -13,13 +15,12 @@ export interface Gateway {
   readonly child: ChildProcess;
 }
 
-const API_PORT = 7791;
-
-/** Stops ferryd processes a previous demo run left (it was killed, or ran with --follow). */
-export async function stopLeftovers(home: string, devices: readonly string[]): Promise<void> {
-  for (const device of devices) {
-    const pidFile = join(home, device, 'ferryd.pid');
-    const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+/** Stops the ferryd processes a killed demo run left. */
+export async function stopLeftovers(run: DemoRun): Promise<void> {
+  for (const device of run.devices) {
+    const pid = Number(
+      await readFile(join(run.dir, device.id, 'ferryd.pid'), 'utf8').catch(() => ''),
+    );
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -27,20 +28,17 @@ export async function stopLeftovers(home: string, devices: readonly string[]): P
         // Already gone.
       }
     }
-    await rm(join(home, device), { recursive: true, force: true });
   }
 }
 
 export async function startGateway(
   ferryd: string,
-  home: string,
-  device: string,
-  index: number,
+  run: DemoRun,
+  { id: device, apiPort: port }: RunDevice,
   url: string,
 ): Promise<Gateway> {
-  const dir = join(home, device);
+  const dir = join(run.dir, device);
   await mkdir(dir, { recursive: true });
-  const port = API_PORT + index;
   const config = join(dir, 'ferryd.yaml');
   await writeFile(
     config,
@@ -54,8 +52,8 @@ export async function startGateway(
     ].join('\n'),
   );
   const log = createWriteStream(join(dir, 'ferryd.log'));
-  // The script itself, as systemd and the image start it: its first line carries node's flags.
-  const child = spawn(ferryd, ['run', '--config', config], {
+  // As systemd and the image start it: with ferryd's node flags.
+  const child = spawn(process.execPath, [...FERRYD_NODE_FLAGS, ferryd, 'run', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);

@@ -1,6 +1,6 @@
 // `npm run demo`: Ferry's main job on an embedded default. The BMS example fleet goes into a git
 // repository on this machine, `ferry build` builds and pins its images, three simulated gateways
-// (ferryd, devices floor-0..2) converge on it; then a code change is committed and built, and each
+// (ferryd, devices floor-0..2 named for the run, e.g. floor-0-3f2a) converge on it; then a code change is committed and built, and each
 // gateway downloads only the changed layer. Needs the services of test/env/up.sh (the npm script
 // starts them). `--follow` keeps the gateways running until Ctrl-C; `--json` ends with a summary.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +13,8 @@ import { runBuild } from '../builder/src/pipeline/run-build.js';
 import { formatBytes } from '../builder/src/format-bytes.js';
 import type { BuildReport } from '../builder/src/pipeline/build-fleet.js';
 import type { DaemonStatus } from '../daemon/src/report/daemon-status.js';
-import { createDemoRepo, type DemoRepo } from './demo-repo.js';
+import { createDemoRepo, removeDemoRepo, type DemoRepo } from './demo-repo.js';
+import { abandonedRuns, newRun, removeRunFolder, type DemoRun } from './demo-run.js';
 import {
   startGateway,
   stopGateways,
@@ -23,7 +24,7 @@ import {
 } from './gateways.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const DEVICES = ['floor-0', 'floor-1', 'floor-2'] as const;
+const EXAMPLE_DEVICES = ['floor-0', 'floor-1', 'floor-2'] as const;
 const home = process.env.FERRY_DEMO_HOME ?? '/var/tmp/ferry-demo';
 const gitRoot = join(process.env.FERRY_TEST_HOME ?? '/var/tmp/ferry-test', 'git');
 const gitUrl = process.env.FERRY_TEST_GIT ?? 'http://127.0.0.1:5103';
@@ -33,9 +34,9 @@ const { values: flags } = parseArgs({
 const say = (line = '') => console.log(line);
 const short = (id: string) => id.slice(0, 12);
 
-/** Removes the containers, networks and volumes the demo's gateways made (this run or a past one). */
-async function removeDemoContainers(docker: Docker): Promise<void> {
-  for (const device of DEVICES) {
+/** Removes the containers, networks and volumes a run's gateways made. */
+async function removeDemoContainers(docker: Docker, run: DemoRun): Promise<void> {
+  for (const { id: device } of run.devices) {
     const mine = JSON.stringify({ label: [`ferry.device=${device}`] });
     for (const c of await docker.listContainers({ all: true, filters: mine }))
       await docker
@@ -80,27 +81,36 @@ function table(
   expected?: number[],
 ): void {
   say(
-    `   ${'device'.padEnd(9)} ${'revision'.padEnd(13)} ${'state'.padEnd(10)} ${'containers'.padEnd(11)} downloaded${expected ? '   changed layers' : ''}`,
+    `   ${'device'.padEnd(12)} ${'revision'.padEnd(13)} ${'state'.padEnd(10)} ${'containers'.padEnd(11)} downloaded${expected ? '   changed layers' : ''}`,
   );
   statuses.forEach((s, i) => {
     const running = s.containers.running ?? 0;
     say(
-      `   ${gateways[i]!.device.padEnd(9)} ${short(s.appliedRevision ?? '-').padEnd(13)} ${(s.lastPass?.converged ? 'converged' : 'updating').padEnd(10)} ${`${running} running`.padEnd(11)} ${formatBytes(bytes[i]!).padStart(10)}${expected ? `   ${formatBytes(expected[i]!).padStart(14)}` : ''}`,
+      `   ${gateways[i]!.device.padEnd(12)} ${short(s.appliedRevision ?? '-').padEnd(13)} ${(s.lastPass?.converged ? 'converged' : 'updating').padEnd(10)} ${`${running} running`.padEnd(11)} ${formatBytes(bytes[i]!).padStart(10)}${expected ? `   ${formatBytes(expected[i]!).padStart(14)}` : ''}`,
     );
   });
 }
 
 async function main(): Promise<void> {
   const docker = new Docker();
-  say('Ferry demo: the BMS fleet on three simulated gateways (floor-0, floor-1, floor-2)');
-  await stopLeftovers(home, DEVICES);
-  await removeDemoContainers(docker);
+  // What killed demos left behind goes; a demo still running elsewhere is left alone.
+  for (const past of await abandonedRuns(home)) {
+    await stopLeftovers(past);
+    await removeDemoContainers(docker, past);
+    await removeDemoRepo(gitRoot, past);
+    await removeRunFolder(past);
+  }
+  const run = await newRun(home, EXAMPLE_DEVICES);
+  const names = run.devices.map((d) => d.id);
+  say(
+    `Ferry demo (run ${run.id}): the BMS fleet on three simulated gateways (${names.join(', ')})`,
+  );
 
   const repo = await createDemoRepo({
     from: join(root, 'fleet-examples/bms'),
     gitRoot,
     gitUrl,
-    home,
+    run,
   });
   await repo.commit('BMS fleet from fleet-examples/bms');
   await repo.push();
@@ -113,10 +123,10 @@ async function main(): Promise<void> {
 
   const ferryd = join(root, 'bin/ferryd.js');
   const gateways: Gateway[] = [];
-  for (const [i, device] of DEVICES.entries())
-    gateways.push(await startGateway(ferryd, home, device, i, repo.url));
+  for (const device of run.devices)
+    gateways.push(await startGateway(ferryd, run, device, repo.url));
   say(
-    '3. gateways started: ferryd run for each device (engine namespaces floor-0..2); converging...',
+    `3. gateways started: ferryd run for each device (engine namespaces ${names.join(', ')}); converging...`,
   );
   let statuses = await waitConverged(gateways, first.commit);
   const installed = statuses.map((s) => s.bytesDownloaded);
@@ -169,7 +179,9 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
   await stopGateways(gateways);
-  await removeDemoContainers(docker);
+  await removeDemoContainers(docker, run);
+  await removeDemoRepo(gitRoot, run);
+  await removeRunFolder(run);
   say(
     flags.follow
       ? 'stopped.'

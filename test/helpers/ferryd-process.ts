@@ -1,16 +1,10 @@
 // A `ferryd run` child process, with helpers to wait on its API.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { FERRYD_NODE_FLAGS } from '../../daemon/src/cli/node-flags.js';
 import type { DaemonStatus } from '../../daemon/src/report/daemon-status.js';
 import type { FerrydSetup } from './ferryd-harness.js';
 import { eventually } from './eventually.js';
 import { repoRoot } from './run-cli.js';
-
-/** The node flags ferryd is installed with: those on bin/ferryd.js's `#!/usr/bin/env -S` line. */
-export function ferrydNodeFlags(): string[] {
-  const shebang = readFileSync(`${repoRoot}bin/ferryd.js`, 'utf8').split('\n')[0] ?? '';
-  return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
-}
 
 export class FerrydProcess {
   readonly child: ChildProcess;
@@ -19,7 +13,7 @@ export class FerrydProcess {
   constructor(readonly setup: FerrydSetup) {
     this.child = spawn(
       process.execPath,
-      [...ferrydNodeFlags(), `${repoRoot}bin/ferryd.js`, 'run', '--config', setup.configFile],
+      [...FERRYD_NODE_FLAGS, `${repoRoot}bin/ferryd.js`, 'run', '--config', setup.configFile],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child.stdout?.on('data', (chunk: Buffer) => (this.logs += chunk.toString()));

@@ -15,6 +15,7 @@ import {
   uniqueDevice,
   writeFleet,
 } from '../helpers/ferryd-harness.js';
+import { FERRYD_NODE_FLAGS } from '../../daemon/src/cli/node-flags.js';
 import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot } from '../helpers/run-cli.js';
@@ -58,7 +59,11 @@ describe('the ferryd image', () => {
     const inspect = JSON.parse(
       (await exec('docker', ['image', 'inspect', image, '--format', '{{json .Config}}'])).stdout,
     ) as { Healthcheck?: { Test: string[] }; Entrypoint: string[] };
-    assert.deepEqual(inspect.Entrypoint, ['/opt/ferry/bin/ferryd.js']);
+    assert.deepEqual(inspect.Entrypoint, [
+      'node',
+      ...FERRYD_NODE_FLAGS,
+      '/opt/ferry/bin/ferryd.js',
+    ]);
     assert.match(inspect.Healthcheck?.Test.join(' ') ?? '', /ferryd\.js healthcheck --config /);
     // Only what runs: no TypeScript sources, no dev dependencies, no tests in the runtime stage.
     const check = [

@@ -156,6 +156,9 @@ describe('health-gated updates', () => {
     assert.equal(again.report.deployments[0]?.status, 'held-after-failure');
     assert.match(again.report.deployments[0]?.until ?? '', /^\d{4}-/);
     assert.deepEqual(again.report.deployments[0]?.failureLog, log, 'kept while it is held');
+    // ...and the held pass says why it is not converged, with the failure's code.
+    assert.match(again.report.errors.join('\n'), /^svc: held after a failure until \d{4}-/);
+    assert.equal(again.report.failures[0]?.code, again.report.deployments[0]?.code);
     assert.equal((await deviceContainers(device)).get(`${device}.svc.app`)?.id, app?.id);
   });
 });

@@ -153,7 +153,7 @@ describe('settlePass', () => {
     ]);
   });
 
-  it('reports a held failed revision with its reason and until-time, not as a new error', () => {
+  it('reports a held failed revision with its reason, code and until-time among the pass failures', () => {
     const state: DaemonState = {
       version: 1,
       appliedRevision: 'rev1',
@@ -191,7 +191,14 @@ describe('settlePass', () => {
       failedAs: 'rolled-back',
     });
     assert.equal(settled.converged, false);
-    assert.deepEqual(settled.failures, []);
+    // Not converged, and the pass says why: the held failure, its code and when it is tried again.
+    assert.deepEqual(settled.failures, [
+      {
+        code: 'FERRY_HEALTH',
+        deployment: 'app',
+        message: `app: held after a failure until ${new Date(now.getTime() + FAILED_RETRY_MS).toISOString()} (a new commit or \`ferryd retry\` tries sooner): boom`,
+      },
+    ]);
     assert.equal(settled.changed, false);
   });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { ferrydNodeFlags } from '../helpers/ferryd-process.js';
+import { FERRYD_NODE_FLAGS } from '../../daemon/src/cli/node-flags.js';
 
 const unit = await readFile(
   new URL('../../../daemon/install/ferryd.service', import.meta.url),
@@ -24,10 +24,19 @@ describe('ferryd.service', () => {
     assert.ok(Number(settings.get('StartLimitBurst')) > 0);
   });
 
-  it('starts ferryd with the node flags of its script', () => {
-    // `node ferryd.js` would drop the flags on the script's first line (ferryd's memory settings).
-    assert.match(settings.get('ExecStart') ?? '', /^\/opt\/ferry\/bin\/ferryd\.js run /);
-    assert.deepEqual(ferrydNodeFlags(), ['--max-semi-space-size=1', '--optimize-for-size']);
+  it("starts ferryd with ferryd's node flags, as the image does", async () => {
+    const flags = FERRYD_NODE_FLAGS.join(' ');
+    assert.equal(
+      settings.get('ExecStart'),
+      `/usr/bin/node ${flags} /opt/ferry/bin/ferryd.js run --config /etc/ferry/ferryd.yaml`,
+    );
+    const dockerfile = await readFile(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+    const entrypoint = /^ENTRYPOINT (.*)$/m.exec(dockerfile)?.[1] ?? '';
+    assert.deepEqual(JSON.parse(entrypoint), [
+      'node',
+      ...FERRYD_NODE_FLAGS,
+      '/opt/ferry/bin/ferryd.js',
+    ]);
   });
 
   it('keeps its hardening, each setting explained', () => {

@@ -103,11 +103,16 @@ export function settlePass(input: SettleInput): Settlement {
       containers: new Set(services.map((s) => s.containerName)),
     },
     outcomes,
+    // A held deployment is why the device is not converged: its failure is said on every pass
+    // it stays held, with when it is tried again, not only on the pass it failed.
     failures: [...outcomes.entries()]
-      .filter(([, o]) => o.reason && o.status !== 'held-after-failure')
+      .filter(([, o]) => o.reason)
       .map(([deployment, o]) => ({
         code: o.code ?? 'FERRY_ENGINE',
-        message: `${deployment}: ${o.reason}`,
+        message:
+          o.status === 'held-after-failure'
+            ? `${deployment}: held after a failure${o.until ? ` until ${o.until}` : ''} (a new commit or \`ferryd retry\` tries sooner): ${o.reason}`
+            : `${deployment}: ${o.reason}`,
         deployment,
       })),
   };
