@@ -103,19 +103,25 @@ export function settlePass(input: SettleInput): Settlement {
       containers: new Set(services.map((s) => s.containerName)),
     },
     outcomes,
-    // A held deployment is why the device is not converged: its failure is said on every pass
-    // it stays held, with when it is tried again, not only on the pass it failed.
-    failures: [...outcomes.entries()]
-      .filter(([, o]) => o.reason)
-      .map(([deployment, o]) => ({
-        code: o.code ?? 'FERRY_ENGINE',
-        message:
-          o.status === 'held-after-failure'
-            ? `${deployment}: held after a failure${o.until ? ` until ${o.until}` : ''} (a new commit or \`ferryd retry\` tries sooner): ${o.reason}`
-            : `${deployment}: ${o.reason}`,
-        deployment,
-      })),
+    failures: passFailures(outcomes),
   };
+}
+
+/**
+ * The pass's failures, one per deployment with a reason. A held deployment is why the device is
+ * not converged: its failure is said on every pass it stays held, with when it is tried again.
+ */
+function passFailures(outcomes: ReadonlyMap<string, DeploymentOutcome>): Settlement['failures'] {
+  return [...outcomes.entries()]
+    .filter(([, o]) => o.reason)
+    .map(([deployment, o]) => ({
+      code: o.code ?? 'FERRY_ENGINE',
+      message:
+        o.status === 'held-after-failure'
+          ? `${deployment}: held after a failure${o.until ? ` until ${o.until}` : ''} (a new commit or \`ferryd retry\` tries sooner): ${o.reason}`
+          : `${deployment}: ${o.reason}`,
+      deployment,
+    }));
 }
 
 /** Every deployment's record after the turns that ran so far. */
