@@ -7,9 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { DockerEngine } from '../../daemon/src/apply/docker-engine.js';
 import { EngineApi, EngineApiError, isStatus } from '../../daemon/src/apply/engine-api.js';
+import { EngineEvents, type ChangeFeed } from '../../daemon/src/apply/engine-events.js';
 import { DockerImages, familiarTag } from '../../daemon/src/fetch/docker-images.js';
 import { FerryError } from '../../kernel/src/errors.js';
 
@@ -132,6 +133,71 @@ describe('DockerEngine snapshots', () => {
   });
 });
 
+describe('DockerEngine snapshots, with the engine watched', () => {
+  it('asks nothing for minutes while the events say nothing changed, then asks again', async () => {
+    handler = (request, _body, response) =>
+      answer(response, 200, request.url?.startsWith('/volumes') ? { Volumes: [] } : []);
+    let mark: number | undefined = 1;
+    const feed: ChangeFeed = { mark: () => mark };
+    const engine = new DockerEngine(new EngineApi(socket), feed);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      asked.length = 0;
+      await engine.snapshot('gw');
+      mock.timers.tick(60_000);
+      await engine.snapshot('gw', { reuse: true });
+      assert.equal(asked.length, 3, 'a minute later, no event: nothing asked');
+      mark = 2; // an event
+      await engine.snapshot('gw', { reuse: true });
+      assert.equal(asked.length, 6, 'an event: asked again');
+      mark = undefined; // the stream broke
+      mock.timers.tick(60_000);
+      await engine.snapshot('gw', { reuse: true });
+      assert.equal(asked.length, 9, 'not watching: asked again');
+      mark = 3;
+      await engine.snapshot('gw');
+      mock.timers.tick(6 * 60_000);
+      await engine.snapshot('gw', { reuse: true });
+      assert.equal(asked.length, 15, 'past five minutes: asked whatever the events say');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('EngineEvents', () => {
+  it('changes its mark with each event, and has none while the stream is down', async () => {
+    let stream: ServerResponse | undefined;
+    handler = (request, _body, response) => {
+      assert.match(request.url ?? '', /^\/events\?filters=/);
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.flushHeaders();
+      stream = response;
+    };
+    const events = new EngineEvents(new EngineApi(socket));
+    assert.equal(events.mark(), undefined, 'not started');
+    events.start();
+    try {
+      const opened = await until(() => events.mark());
+      stream?.write('{"Type":"container","Action":"die"');
+      await pause();
+      assert.equal(events.mark(), opened, 'half an event is no event yet');
+      stream?.write('}\n');
+      const changed = await until(() => (events.mark() !== opened ? events.mark() : undefined));
+      assert.ok(changed !== undefined && changed > opened);
+      stream?.end();
+      await until(() => (events.mark() === undefined ? true : undefined));
+      const again = await until(() => events.mark(), 5_000);
+      assert.ok(again > changed, 'reconnected: whatever happened meanwhile counts as a change');
+      stream?.write('x'.repeat(70 * 1024));
+      await until(() => (events.mark() === undefined ? true : undefined));
+    } finally {
+      events.close();
+      stream?.destroy();
+    }
+  });
+});
+
 describe('DockerImages', () => {
   it('asks for the images of a pass by their tags, in the form the engine matches', async () => {
     asked.length = 0;
@@ -166,3 +232,18 @@ describe('DockerImages', () => {
     assert.equal(familiarTag('127.0.0.1:5101/web:ferry-2'), '127.0.0.1:5101/web:ferry-2');
   });
 });
+
+/** Waits until `value` is defined (polling), and returns it. */
+async function until<T>(value: () => T | undefined, ms = 2_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = value();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await pause();
+  }
+}
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
+}

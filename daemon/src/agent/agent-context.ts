@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { SchemaValidator } from '#kernel/validate.js';
 import { DockerEngine } from '../apply/docker-engine.js';
 import { EngineApi } from '../apply/engine-api.js';
+import { EngineEvents } from '../apply/engine-events.js';
 import { ShippedStore } from '../apply/shipped-store.js';
 import { systemClock } from '../apply/wait-for.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
@@ -51,15 +52,20 @@ export function createPassContext(
   logger: Logger,
   onProgress?: (progress: DownloadProgress) => void,
   onGate?: PassContext['onGate'],
+  options: { watchEngine?: boolean } = {},
 ): PassContext {
   const api = new EngineApi(config.engine.socket);
-  const images = new DockerImages(api);
+  // `ferryd run` watches the engine's events, so that a poll that finds nothing new asks nothing.
+  const events = options.watchEngine ? new EngineEvents(api) : undefined;
+  events?.start();
+  const images = new DockerImages(api, events);
   const imageCache = new ImageCache(config.state.dir);
   const facts = deviceFacts(config);
   const source = createSource(config);
   return {
     config,
-    engine: new DockerEngine(api),
+    engine: new DockerEngine(api, events),
+    ...(events ? { close: () => events.close() } : {}),
     images,
     fetcher: createFetcher(config, { images, imageCache, logger, onProgress }),
     imageCache,

@@ -121,6 +121,7 @@ export class Daemon {
     await this.#api?.stop();
     await this.#loop;
     this.#reporter?.stop();
+    this.#context.close?.();
     this.logger.info({ event: 'daemon.stopped' }, 'ferryd stopped');
   }
 
@@ -154,6 +155,7 @@ export class Daemon {
         const { gate: _done, ...rest } = this.#status;
         this.#status = gate ? { ...rest, gate } : rest;
       },
+      { watchEngine: true },
     );
   }
 
@@ -262,6 +264,7 @@ export class Daemon {
       this.#config = { ...config, api: this.#config.api };
       this.logger.level = config.log.level;
       // Device facts may have changed: the resolved revision is forgotten with the old wiring.
+      this.#context.close?.();
       this.#context = this.#wire(this.#config);
       if (reportChanged) {
         // The queue on disk (and its sequence) stays: a new reporter takes it over.

@@ -63,6 +63,8 @@ export interface PassContext {
   readonly beacon?: BeaconWatch;
   /** Told when a health gate starts and ends (the daemon shows it in /status). */
   readonly onGate?: ExecuteContext['onGate'];
+  /** Lets go of what the wiring holds open (the engine's event stream). */
+  readonly close?: () => void;
 }
 
 export async function reconcilePass(context: PassContext): Promise<PassReport> {
@@ -157,7 +159,8 @@ async function applyDesired(
   const decision = decidePass({
     state,
     desired,
-    engine: await engine.snapshot(desired.device),
+    // Asked again unless the engine's events say nothing changed since the last pass.
+    engine: await engine.snapshot(desired.device, { reuse: true }),
     namespace: config.engine.namespace,
     now: new Date(clock.now()),
   });

@@ -4,6 +4,7 @@
 import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
 import { isStatus, type EngineApi } from './engine-api.js';
+import type { ChangeFeed } from './engine-events.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
 import type {
   ContainerEngine,
@@ -20,18 +21,29 @@ const OUTPUT_READ_BYTES = 1024 * 1024;
 const OUTPUT_READ_MS = 5_000;
 /** How old a snapshot may be and still answer a `reuse` (see snapshot()). */
 const SNAPSHOT_REUSE_MS = 5_000;
+/** ... and how old while the engine's events say nothing changed (a silent break is covered). */
+export const WATCHED_REUSE_MS = 5 * 60_000;
 /** A stop, restart or removal waits out the container's grace period (compose allows minutes). */
 const CHANGE_IDLE_MS = 15 * 60_000;
 
 export type { ContainerStatus, RegistryCredentials } from './container-engine.js';
 
+interface Snapshot {
+  readonly device: string;
+  readonly at: number;
+  readonly mark: number | undefined;
+  readonly state: Promise<EngineState>;
+}
+
 export class DockerEngine implements ContainerEngine {
   private readonly api: EngineApi;
-  /** The last snapshot taken, its device and when; every change Ferry makes drops it. */
-  #last: { device: string; at: number; state: Promise<EngineState> } | undefined;
+  private readonly changes: ChangeFeed | undefined;
+  /** The last snapshot taken, its device, when and the change mark then; Ferry's changes drop it. */
+  #last: Snapshot | undefined;
 
-  constructor(api: EngineApi) {
+  constructor(api: EngineApi, changes?: ChangeFeed) {
     this.api = api;
+    this.changes = changes;
   }
 
   async ping(): Promise<void> {
@@ -51,20 +63,28 @@ export class DockerEngine implements ContainerEngine {
 
   /**
    * Ferry-managed containers, networks and volumes of one device. With `reuse`, the snapshot
-   * taken last is answered again when Ferry changed nothing since and it is at most
-   * SNAPSHOT_REUSE_MS old (a no-op pass lists once; a pass that downloaded for minutes lists again).
+   * taken last is answered again when Ferry changed nothing since and either it is at most
+   * SNAPSHOT_REUSE_MS old (within a pass) or the engine's events report no change since (a poll
+   * that finds nothing new asks the engine nothing).
    */
   snapshot(device: string, options: { reuse?: boolean } = {}): Promise<EngineState> {
     const last = this.#last;
-    if (options.reuse && last?.device === device && Date.now() - last.at <= SNAPSHOT_REUSE_MS)
-      return last.state;
+    if (options.reuse && last?.device === device && this.#holds(last)) return last.state;
+    const mark = this.changes?.mark();
     const state = this.#list(device);
-    const taken = { device, at: Date.now(), state };
+    const taken = { device, at: Date.now(), mark, state };
     this.#last = taken;
     state.catch(() => {
       if (this.#last === taken) this.#last = undefined;
     });
     return state;
+  }
+
+  #holds(last: Snapshot): boolean {
+    const age = Date.now() - last.at;
+    if (age <= SNAPSHOT_REUSE_MS) return true;
+    const mark = this.changes?.mark();
+    return mark !== undefined && mark === last.mark && age <= WATCHED_REUSE_MS;
   }
 
   /** Runs a change to the engine; whatever it did, the last snapshot no longer holds. */

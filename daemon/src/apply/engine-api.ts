@@ -41,7 +41,8 @@ export interface EngineCall {
   readonly body?: unknown;
   /** A raw body (an image tarball). */
   readonly upload?: NodeJS.ReadableStream;
-  /** How long the engine may stay silent (a stop waits out the container's grace period). */
+  /** How long the engine may stay silent (a stop waits out the container's grace period; 0: no
+   * limit, for the event stream, which is silent while nothing happens). */
   readonly idleMs?: number;
 }
 

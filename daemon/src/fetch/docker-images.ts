@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
 import { readBody } from '#kernel/http/read-body.js';
 import { isStatus, type EngineApi } from '../apply/engine-api.js';
+import type { ChangeFeed } from '../apply/engine-events.js';
+import { WATCHED_REUSE_MS } from '../apply/docker-engine.js';
 import type { ImageStore } from './image-store.js';
 
 /** Loading a large image onto an SD card can keep the engine silent for minutes. */
@@ -17,9 +19,13 @@ interface LoadEvent {
 
 export class DockerImages implements ImageStore {
   readonly #api: EngineApi;
+  readonly #changes: ChangeFeed | undefined;
+  /** The last taggedIds answer, kept while the engine's events report no change. */
+  #tagged: { key: string; at: number; mark: number; ids: Promise<Set<string>> } | undefined;
 
-  constructor(api: EngineApi) {
+  constructor(api: EngineApi, changes?: ChangeFeed) {
     this.#api = api;
+    this.#changes = changes;
   }
 
   async imageIds(): Promise<Set<string>> {
@@ -30,11 +36,18 @@ export class DockerImages implements ImageStore {
   async taggedIds(tags: readonly string[]): Promise<Set<string>> {
     if (tags.length === 0) return new Set();
     const filters = JSON.stringify({ reference: tags.map(familiarTag) });
-    const images = await this.#api.json<Docker.ImageInfo[]>({
-      path: '/images/json',
-      query: { filters },
+    const mark = this.#changes?.mark();
+    const last = this.#tagged;
+    if (last?.key === filters && last.mark === mark && Date.now() - last.at <= WATCHED_REUSE_MS)
+      return last.ids;
+    const ids = this.#api
+      .json<Docker.ImageInfo[]>({ path: '/images/json', query: { filters } })
+      .then((images) => new Set(images.map((i) => i.Id)));
+    this.#tagged = mark === undefined ? undefined : { key: filters, at: Date.now(), mark, ids };
+    ids.catch(() => {
+      if (this.#tagged?.ids === ids) this.#tagged = undefined;
     });
-    return new Set(images.map((i) => i.Id));
+    return ids;
   }
 
   async layersOf(id: string): Promise<readonly string[] | undefined> {
@@ -50,6 +63,7 @@ export class DockerImages implements ImageStore {
   }
 
   async load(tarball: NodeJS.ReadableStream): Promise<void> {
+    this.#tagged = undefined;
     const answer = await this.#api.open({
       method: 'POST',
       path: '/images/load',
@@ -63,6 +77,7 @@ export class DockerImages implements ImageStore {
   }
 
   async removeImage(id: string): Promise<boolean> {
+    this.#tagged = undefined;
     return this.#api
       .send({ method: 'DELETE', path: `/images/${encodeURIComponent(id)}` })
       .then(() => true)
