@@ -159,6 +159,9 @@ describe('DockerEngine snapshots, with the engine watched', () => {
       mock.timers.tick(6 * 60_000);
       await engine.snapshot('gw', { reuse: true });
       assert.equal(asked.length, 15, 'past five minutes: asked whatever the events say');
+      mark = 4;
+      await engine.snapshot('gw', { reuse: true });
+      assert.equal(asked.length, 18, 'an event a moment after a listing: asked again');
     } finally {
       mock.timers.reset();
     }

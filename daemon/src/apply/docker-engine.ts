@@ -80,11 +80,13 @@ export class DockerEngine implements ContainerEngine {
     return state;
   }
 
+  /** Watched then and now, the events decide; otherwise only a few seconds' age. */
   #holds(last: Snapshot): boolean {
     const age = Date.now() - last.at;
-    if (age <= SNAPSHOT_REUSE_MS) return true;
     const mark = this.changes?.mark();
-    return mark !== undefined && mark === last.mark && age <= WATCHED_REUSE_MS;
+    if (mark !== undefined && last.mark !== undefined)
+      return mark === last.mark && age <= WATCHED_REUSE_MS;
+    return age <= SNAPSHOT_REUSE_MS;
   }
 
   /** Runs a change to the engine; whatever it did, the last snapshot no longer holds. */
