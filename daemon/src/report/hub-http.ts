@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { readResponseText } from '#kernel/http/read-body.js';
 
 /** The most of a hub's answer that is read. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -32,19 +33,10 @@ export async function postJson(
 }
 
 async function boundedJson(response: Response): Promise<unknown> {
-  if (!response.body) return undefined;
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for await (const chunk of response.body) {
-    bytes += chunk.byteLength;
-    if (bytes > MAX_ANSWER_BYTES) {
-      await response.body.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
+  const text = await readResponseText(response, MAX_ANSWER_BYTES);
+  if (!text) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

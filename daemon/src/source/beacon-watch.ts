@@ -4,6 +4,7 @@
 // no longer be fetched past its expiry, means the gateway may be frozen on a stale state.
 import { join } from 'node:path';
 import { FerryError } from '#kernel/errors.js';
+import { readResponseText } from '#kernel/http/read-body.js';
 import { beaconKey, MAX_BEACON_BYTES, verifyBeacon } from '#kernel/trust/beacon.js';
 import { readJson, writeJsonAtomic } from '../state/atomic-json.js';
 
@@ -100,21 +101,7 @@ export class BeaconWatch {
       await response.body?.cancel().catch(() => undefined);
       return { status: 200, etag: etagOut, text: undefined };
     }
-    const text = await boundedText(response, MAX_BEACON_BYTES);
+    const text = await readResponseText(response, MAX_BEACON_BYTES);
     return { status: 200, etag: etagOut, text };
   }
-}
-
-async function boundedText(response: Response, maxBytes: number): Promise<string | undefined> {
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for await (const chunk of response.body ?? []) {
-    bytes += chunk.byteLength;
-    if (bytes > maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
