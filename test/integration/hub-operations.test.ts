@@ -164,8 +164,10 @@ describe('operating a fleet through the hub', () => {
     assert.equal((await hubPost(env.hub, path, op, deviceToken)).status, 401);
     const bogus = await hubPost(env.hub, path, { ...op, kind: 'exec', command: 'rm -rf /' });
     assert.equal(bogus.status, 400);
+    // Stopped first, so that only the forger could answer it (a heartbeat in flight while the
+    // operation was asked for would take it and answer it itself).
+    await env.gateway.stop();
     const { body } = await hubPost<{ id: number }>(env.hub, path, { ...op, kind: 'logs' });
-    await env.gateway.stop(); // so that only the forger could answer it
     const forged = await hubPost(
       env.hub,
       `/api/v1/operations/${body.id}/result`,
