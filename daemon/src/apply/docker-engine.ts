@@ -4,7 +4,7 @@
 import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
 import { isStatus, type EngineApi } from './engine-api.js';
-import type { ChangeFeed } from './engine-events.js';
+import { unchangedSince, type ChangeFeed } from './engine-events.js';
 import type { ContainerState, EngineState, ManagedContainer } from '../plan/engine-state.js';
 import type {
   ContainerEngine,
@@ -19,10 +19,8 @@ import { demuxOutput, readBounded } from './container-output.js';
 /** A container's output is read up to this much (its 200 lines may be long) and this long. */
 const OUTPUT_READ_BYTES = 1024 * 1024;
 const OUTPUT_READ_MS = 5_000;
-/** How old a snapshot may be and still answer a `reuse` (see snapshot()). */
+/** How old a snapshot may be and still answer a `reuse` when the engine is not watched. */
 const SNAPSHOT_REUSE_MS = 5_000;
-/** ... and how old while the engine's events say nothing changed (a silent break is covered). */
-export const WATCHED_REUSE_MS = 5 * 60_000;
 /** A stop, restart or removal waits out the container's grace period (compose allows minutes). */
 const CHANGE_IDLE_MS = 15 * 60_000;
 
@@ -82,11 +80,7 @@ export class DockerEngine implements ContainerEngine {
 
   /** Watched then and now, the events decide; otherwise only a few seconds' age. */
   #holds(last: Snapshot): boolean {
-    const age = Date.now() - last.at;
-    const mark = this.changes?.mark();
-    if (mark !== undefined && last.mark !== undefined)
-      return mark === last.mark && age <= WATCHED_REUSE_MS;
-    return age <= SNAPSHOT_REUSE_MS;
+    return unchangedSince(this.changes, last) ?? Date.now() - last.at <= SNAPSHOT_REUSE_MS;
   }
 
   /** Runs a change to the engine; whatever it did, the last snapshot no longer holds. */

@@ -36,10 +36,26 @@ const WATCHED = {
 /** An event is a line of a few hundred bytes; a longer one means the stream is not what we think. */
 const MAX_LINE_BYTES = 64 * 1024;
 const RETRY_MS = { first: 1_000, max: 30_000 };
+/** How long an answer holds while the events say nothing changed (a silent break is covered). */
+const WATCHED_REUSE_MS = 5 * 60_000;
 
 export interface ChangeFeed {
   /** Equal marks mean the engine reported no change in between; undefined: not watching now. */
   mark(): number | undefined;
+}
+
+/**
+ * Whether an answer read at `taken.at`, under `taken.mark`, still holds by the engine's events:
+ * true or false when the engine was watched then and is now; undefined when it was not (the
+ * caller decides by other means).
+ */
+export function unchangedSince(
+  feed: ChangeFeed | undefined,
+  taken: { readonly at: number; readonly mark: number | undefined },
+): boolean | undefined {
+  const mark = feed?.mark();
+  if (mark === undefined || taken.mark === undefined) return undefined;
+  return mark === taken.mark && Date.now() - taken.at <= WATCHED_REUSE_MS;
 }
 
 export class EngineEvents implements ChangeFeed {

@@ -3,8 +3,7 @@ import type Docker from 'dockerode';
 import { FerryError } from '#kernel/errors.js';
 import { readBody } from '#kernel/http/read-body.js';
 import { isStatus, type EngineApi } from '../apply/engine-api.js';
-import type { ChangeFeed } from '../apply/engine-events.js';
-import { WATCHED_REUSE_MS } from '../apply/docker-engine.js';
+import { unchangedSince, type ChangeFeed } from '../apply/engine-events.js';
 import type { ImageStore } from './image-store.js';
 
 /** Loading a large image onto an SD card can keep the engine silent for minutes. */
@@ -38,8 +37,7 @@ export class DockerImages implements ImageStore {
     const filters = JSON.stringify({ reference: tags.map(familiarTag) });
     const mark = this.#changes?.mark();
     const last = this.#tagged;
-    if (last?.key === filters && last.mark === mark && Date.now() - last.at <= WATCHED_REUSE_MS)
-      return last.ids;
+    if (last?.key === filters && unchangedSince(this.#changes, last)) return last.ids;
     const ids = this.#api
       .json<Docker.ImageInfo[]>({ path: '/images/json', query: { filters } })
       .then((images) => new Set(images.map((i) => i.Id)));
