@@ -65,7 +65,7 @@ async function personalize(workTree: string, run: DemoRun): Promise<void> {
     const text = replaceOnce(
       await readFile(from, 'utf8'),
       /HTTP_PORT: "\d+"/,
-      `HTTP_PORT: "${device.httpPort}"`,
+      () => `HTTP_PORT: "${device.httpPort}"`,
       from,
     );
     await writeFile(join(workTree, 'devices', `${device.id}.yaml`), text);
@@ -95,9 +95,9 @@ async function edit(
 function replaceOnce(
   text: string,
   pattern: RegExp,
-  to: string | ((match: string, ...groups: string[]) => string),
+  to: (match: string, ...groups: string[]) => string,
   file: string,
 ): string {
   if (!pattern.test(text)) throw new Error(`demo: ${file} no longer has ${String(pattern)}`);
-  return typeof to === 'string' ? text.replace(pattern, to) : text.replace(pattern, to);
+  return text.replace(pattern, to);
 }

@@ -3,7 +3,7 @@
 // A run leaves a record (run.json) in its folder; a later demo cleans up the runs whose demo
 // process is gone (killed), and never a live one.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -50,7 +50,9 @@ export async function newRun(home: string, examples: readonly string[]): Promise
     pid: process.pid,
   };
   await mkdir(run.dir, { recursive: true });
-  await writeFile(join(run.dir, 'run.json'), JSON.stringify(run));
+  // Whole or not at all: a demo killed while writing it leaves no record a later run cannot read.
+  await writeFile(join(run.dir, 'run.json.tmp'), JSON.stringify(run));
+  await rename(join(run.dir, 'run.json.tmp'), join(run.dir, 'run.json'));
   return run;
 }
 
