@@ -102,6 +102,13 @@ describe('OpenPGP-signed commits (gpg)', () => {
     });
   });
 
+  it('verifies it when gpg signed a few seconds after git stamped the commit', async () => {
+    // git stamps the commit's time, then runs gpg, whose signature can fall in a later second.
+    const judge = await openpgpJudge(fixture('pgp.asc'));
+    const stampedEarlier = { ...commit, committedAt: commit.committedAt - 3 };
+    assert.equal((await verifyAnyCommit(stampedEarlier, [], judge)).ok, true);
+  });
+
   it('refuses it changed, or with no OpenPGP key allowed', async () => {
     const judge = await openpgpJudge(fixture('pgp.asc'));
     const changed = { ...commit, payload: commit.payload.replace('pgp signed', 'evil') };

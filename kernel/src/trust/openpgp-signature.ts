@@ -24,8 +24,7 @@ export async function openpgpVerifier(armoredKeys: string): Promise<OpenpgpVerif
           message,
           signature,
           verificationKeys: keys,
-          // Keys are judged as they were when the commit was made (expiry, revocation).
-          date: new Date(commit.committedAt * 1000),
+          date: judgedAt(commit, signature.packets[0]?.created),
         });
         for (const made of result.signatures) {
           const ok = await made.verified.then(
@@ -46,6 +45,17 @@ export async function openpgpVerifier(armoredKeys: string): Promise<OpenpgpVerif
       }
     },
   };
+}
+
+/**
+ * When the keys are judged (expiry, revocation): when the commit was signed. gpg signs after git
+ * has stamped the commit, so the signature can be a second or more younger than the commit's
+ * time, and openpgp.js refuses a signature made after the date it is asked about; the later of
+ * the two is the signing time. (Both are chosen by the signer, so neither is more trustworthy.)
+ */
+function judgedAt(commit: SignedCommit, signed: Date | null | undefined): Date {
+  const committed = commit.committedAt * 1000;
+  return new Date(Math.max(committed, signed?.getTime() ?? committed));
 }
 
 /** The keys of `armoredKeys` as a judge of OpenPGP-signed commits (commit-history.ts). */
