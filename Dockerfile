@@ -31,5 +31,5 @@ VOLUME ["/var/lib/ferry"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "/opt/ferry/bin/ferryd.js", "healthcheck", "--config", "/etc/ferry/ferryd.yaml"]
 # The node flags keep ferryd's memory small and flat (daemon/src/cli/node-flags.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "/opt/ferry/bin/ferryd.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "--single-threaded", "/opt/ferry/bin/ferryd.js"]
 CMD ["run", "--config", "/etc/ferry/ferryd.yaml"]
