@@ -15,16 +15,9 @@ import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { enroll, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { fleetIds, rolloutFleetYaml, StepReports } from '../helpers/rollout-fleet.js';
 
 const exec = promisify(execFile);
-
-/** Eight device ids: two in the 25% step, two more in the 50% step, four after. */
-function fleetIds(tag: string): string[] {
-  const all = Array.from({ length: 400 }, (_, i) => `${tag}-${i}`);
-  const range = (lo: number, hi: number) =>
-    all.filter((id) => rolloutBucket('iot', id) >= lo && rolloutBucket('iot', id) < hi);
-  return [...range(0, 25).slice(0, 2), ...range(25, 50).slice(0, 2), ...range(50, 100).slice(0, 4)];
-}
 
 describe('ferry rollouts', () => {
   const ids = fleetIds(`ro${process.pid}`);
@@ -33,7 +26,6 @@ describe('ferry rollouts', () => {
   let repo: FleetRepo;
   let tokens: Map<string, string>;
   let previous: string;
-  let seq = 0;
   let key: string;
   let signers: string;
   let stateDir: string;
@@ -47,53 +39,9 @@ describe('ferry rollouts', () => {
     });
   });
 
-  const fleetYaml = (rollout: string) =>
-    `apiVersion: ferry/v1\nkind: Fleet\ndeployments:\n  # the building management stack\n  - name: iot\n    stack: stacks/iot\n    target: { devices: [${ids.join(', ')}] }\n    rollout: ${rollout} # staged\n`;
-
-  /** Every device reports: in the step, `status`; outside it, converged on previous. */
-  async function report(percent: number, status: (id: string) => string, code?: string) {
-    for (const id of ids) {
-      const selected = rolloutBucket('iot', id) < percent;
-      const state = selected ? status(id) : 'converged';
-      const body = {
-        v: 1,
-        kind: 'state',
-        device: id,
-        seq: ++seq,
-        sentAt: new Date().toISOString(),
-        resources: { cpus: 1 },
-        identity: {
-          hostname: id,
-          arch: 'arm64',
-          os: 'linux',
-          kernel: '6.1',
-          ferrydVersion: '0.1.0',
-        },
-        labels: {},
-        revision: 'head',
-        converged: state === 'converged',
-        deployments: [
-          {
-            name: 'iot',
-            desiredRevision: 'head',
-            appliedRevision: 'head',
-            status: state,
-            ...(state !== 'converged' && code ? { code } : {}),
-            rollout: { percent, selected },
-            services: [],
-          },
-        ],
-        failures: [],
-        bytesDownloaded: 0,
-      };
-      const response = await fetch(`${hub.url}/api/v1/reports`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens.get(id)}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(response.status, 200, await response.text());
-    }
-  }
+  const fleetYaml = (rollout: string) => rolloutFleetYaml(ids, rollout);
+  let reports: StepReports;
+  const report: StepReports['report'] = (...args) => reports.report(...args);
 
   const address = () => {
     const a = notifyServer.address();
@@ -130,6 +78,7 @@ describe('ferry rollouts', () => {
     running = await HubProcess.start(hub);
     tokens = new Map();
     for (const id of ids) tokens.set(id, await enroll(hub, id));
+    reports = new StepReports(hub.url, tokens, ids);
     const keys = await mkdtemp(join(tmpdir(), 'ferry-rollout-key-'));
     key = join(keys, 'controller');
     await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'rollouts', '-f', key]);

@@ -1,7 +1,8 @@
 // One evaluation of the rollout controller: for every deployment with a rollout in progress, how
 // the devices of its step fare (from the hub), the decision (decide-rollout.ts), and for a
 // promotion or a pause, one commit to fleet.yaml saying why. Every decision is keyed and kept in
-// the state folder, so a restarted controller never commits or notifies twice for one decision.
+// the state folder (decision-log.ts), so a restarted controller never commits twice for one
+// decision, and announces each one it committed, at least once.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDuration } from '#kernel/duration.js';
@@ -10,7 +11,7 @@ import { decideRollout, type RolloutDecision } from './decide-rollout.js';
 import { editRollout } from './fleet-edit.js';
 import { decisionMessage } from './decision-message.js';
 import type { RolloutRepo } from './rollout-repo.js';
-import { DecisionLog } from './decision-log.js';
+import { DecisionLog, type Outcome } from './decision-log.js';
 
 export interface ControllerOptions {
   readonly repo: RolloutRepo;
@@ -30,9 +31,13 @@ export interface Evaluated {
 }
 
 export async function evaluateRollouts(options: ControllerOptions): Promise<Evaluated[]> {
-  const { repo, logger } = options;
+  const { repo } = options;
   const now = (options.now ?? Date.now)();
   const log = new DecisionLog(join(options.stateDir, 'decisions.json'));
+  for (const outcome of await log.pending()) {
+    await announce(options, outcome);
+    await log.done(outcome.key);
+  }
   let head = await repo.sync();
   let text = (await repo.fleetText(head)) ?? '';
   const devices = await hubDevices(options.hub);
@@ -52,7 +57,7 @@ export async function evaluateRollouts(options: ControllerOptions): Promise<Eval
       continue;
     }
     const key = `${name} ${rollout.previous} ${decision.action} ${JSON.stringify(decision.action === 'promote' ? [decision.from, decision.to] : [decision.at])}`;
-    if (await log.has(key)) continue;
+    if (await log.taken(key)) continue;
     let commit: string | undefined;
     if (decision.action !== 'complete') {
       text = editRollout(
@@ -62,26 +67,32 @@ export async function evaluateRollouts(options: ControllerOptions): Promise<Eval
       );
       commit = head = await repo.commitFleet(text, decisionMessage(name, rollout, decision));
     }
-    logger.info(
-      { event: `rollout.${decision.action}`, deployment: name, commit, decision },
-      'rollout decision',
-    );
-    await notify(options, {
+    const outcome = {
+      key,
       deployment: name,
       previous: rollout.previous,
       decision,
-      commit,
-      at: new Date(now).toISOString(),
-    });
-    await tellHub(options, name, {
-      ...decision,
-      previous: rollout.previous,
       ...(commit ? { commit } : {}),
-    });
-    await log.add(key);
+      at: new Date(now).toISOString(),
+    };
+    await log.begin(outcome);
+    await announce(options, outcome);
+    await log.done(key);
     results.push({ deployment: name, decision, ...(commit ? { commit } : {}) });
   }
   return results;
+}
+
+/** What is said of a decision carried out: the log line, the notification, the hub's history. */
+async function announce(options: ControllerOptions, outcome: Outcome): Promise<void> {
+  const { deployment, previous, decision, commit, at } = outcome;
+  const committed = commit ? { commit } : {};
+  options.logger.info(
+    { event: `rollout.${decision.action}`, deployment, commit, decision },
+    'rollout decision',
+  );
+  await notify(options, { deployment, previous, decision, ...committed, at });
+  await tellHub(options, deployment, { ...decision, previous, ...committed });
 }
 
 /** The hub keeps the deployment's history of decisions (its deployment page shows it). */

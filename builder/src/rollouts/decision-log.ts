@@ -1,29 +1,72 @@
 // The decisions the controller carried out, by key, in its state folder: what makes a restarted
 // controller (or one committing to a review branch that has not merged yet) do nothing twice.
+// A decision is recorded as pending the moment its commit is pushed, with what must still be
+// said of it (the log line, the notification, the hub); delivered, it is done. A controller that
+// stopped in between delivers its pending decisions first when it starts again, so a pushed
+// decision is announced at least once even when the next evaluation only waits.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { RolloutDecision } from './decide-rollout.js';
 
 /** Keys kept at most (the oldest go first); a decision is never taken again this far apart. */
 const KEPT = 1000;
 
+/** A decision carried out: what is announced of it. */
+export interface Outcome {
+  readonly key: string;
+  readonly deployment: string;
+  readonly previous: string;
+  readonly decision: RolloutDecision;
+  /** The commit that carried it out, when it made one. */
+  readonly commit?: string;
+  readonly at: string;
+}
+
+interface Recorded {
+  done: string[];
+  pending: Outcome[];
+}
+
 export class DecisionLog {
   constructor(private readonly file: string) {}
 
-  async #read(): Promise<string[]> {
-    return readFile(this.file, 'utf8').then(
-      (text) => JSON.parse(text) as string[],
-      () => [],
-    );
+  async #read(): Promise<Recorded> {
+    const text = await readFile(this.file, 'utf8').catch(() => undefined);
+    if (text === undefined) return { done: [], pending: [] };
+    const parsed = JSON.parse(text) as Recorded | string[];
+    // Before pending decisions were kept, the file was the list of keys done.
+    return Array.isArray(parsed) ? { done: parsed, pending: [] } : parsed;
   }
 
-  async has(key: string): Promise<boolean> {
-    return (await this.#read()).includes(key);
-  }
-
-  async add(key: string): Promise<void> {
-    const keys = [...(await this.#read()), key].slice(-KEPT);
+  async #write(recorded: Recorded): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
-    await writeFile(`${this.file}.tmp`, JSON.stringify(keys));
+    await writeFile(`${this.file}.tmp`, JSON.stringify(recorded));
     await rename(`${this.file}.tmp`, this.file);
+  }
+
+  /** Whether the decision was carried out, announced or not yet. */
+  async taken(key: string): Promise<boolean> {
+    const { done, pending } = await this.#read();
+    return done.includes(key) || pending.some((p) => p.key === key);
+  }
+
+  /** Decisions carried out and not yet announced (the controller stopped in between). */
+  async pending(): Promise<Outcome[]> {
+    return (await this.#read()).pending;
+  }
+
+  /** Records a decision carried out, to announce. */
+  async begin(outcome: Outcome): Promise<void> {
+    const recorded = await this.#read();
+    await this.#write({ ...recorded, pending: [...recorded.pending, outcome] });
+  }
+
+  /** Records a decision announced. */
+  async done(key: string): Promise<void> {
+    const recorded = await this.#read();
+    await this.#write({
+      done: [...recorded.done, key].slice(-KEPT),
+      pending: recorded.pending.filter((p) => p.key !== key),
+    });
   }
 }

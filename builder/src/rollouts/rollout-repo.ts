@@ -28,6 +28,8 @@ export interface RepoOptions {
 
 /** How far back the start of a step is looked for. */
 const STEP_HISTORY = 200;
+/** How many commits of the review branch are looked at for a decision already pushed there. */
+const REVIEW_HISTORY = 20;
 
 export interface FleetDeployment {
   readonly name: string;
@@ -95,8 +97,36 @@ export class RolloutRepo {
     return since;
   }
 
-  /** Commits fleet.yaml as given on top of `head` and pushes it; the new commit. */
+  /**
+   * Commits fleet.yaml as given on top of the branch head and pushes it; the new commit. To a
+   * review branch, a commit already there that makes the same change on the same head (pushed by
+   * a controller that stopped before it recorded the decision) is taken instead of a new one, so
+   * the pull request is not rewritten by a restart.
+   */
   async commitFleet(text: string, message: string): Promise<string> {
+    const pushed = this.options.reviewBranch ? await this.#underReview(text) : undefined;
+    return pushed ?? this.#commitAndPush(text, message);
+  }
+
+  /** The commit of the review branch whose parent is the branch head and whose fleet.yaml is `text`. */
+  async #underReview(text: string): Promise<string | undefined> {
+    const { dir, url, branch, reviewBranch } = this.options;
+    const head = await git.resolveRef({ fs, dir, ref: branch });
+    const fetched = await git
+      .fetch({ fs, http, dir, url, ref: reviewBranch, singleBranch: true, tags: false })
+      .catch(() => undefined); // no review branch yet
+    if (!fetched?.fetchHead) return undefined;
+    const commits = await git.log({ fs, dir, ref: fetched.fetchHead, depth: REVIEW_HISTORY });
+    for (const entry of commits) {
+      if (entry.commit.parent[0] !== head || (await this.fleetText(entry.oid)) !== text) continue;
+      await git.writeRef({ fs, dir, ref: `refs/heads/${branch}`, value: entry.oid, force: true });
+      await git.checkout({ fs, dir, ref: branch, force: true });
+      return entry.oid;
+    }
+    return undefined;
+  }
+
+  async #commitAndPush(text: string, message: string): Promise<string> {
     const { dir, branch, reviewBranch, signingKey, author } = this.options;
     await writeFile(join(dir, this.#fleetPath), text);
     await git.add({ fs, dir, filepath: this.#fleetPath });
