@@ -70,7 +70,16 @@ describe('ferry plan', () => {
     assert.deepEqual(plan.devices.find((d) => d.device === idle)?.changes, []);
     assert.equal(plan.totals.devicesChanging, 1);
 
-    const markdown = await runCli('ferry', ['plan', repo.workTree, '--base', base, '--head', head]);
+    // As a CI job names them: relative to the commit checked out.
+    const markdown = await runCli('ferry', [
+      'plan',
+      repo.workTree,
+      '--base',
+      'HEAD~1',
+      '--head',
+      'HEAD',
+    ]);
+    assert.equal(markdown.code, 0, markdown.stderr);
     assert.match(
       markdown.stdout,
       new RegExp(`\\| ${device} \\| recreate app/app \\(image\\) \\| .* \\(1 layer\\) \\|`),

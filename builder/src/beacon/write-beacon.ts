@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { FerryError } from '#kernel/errors.js';
-import { gitDirOf, resolveCommit } from '#kernel/source/git-tree-reader.js';
+import { gitDirOf, resolveCommit } from '#kernel/source/git-revision.js';
 import {
   BEACON_NAMESPACE,
   canonicalBeacon,

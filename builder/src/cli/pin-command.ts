@@ -8,7 +8,7 @@ import git from 'isomorphic-git';
 import { loadFleet } from '#kernel/fleet/load-fleet.js';
 import { RegistryClient } from '#kernel/oci/registry-client.js';
 import { DirectoryReader } from '#kernel/source/directory-reader.js';
-import { gitDirOf, resolveCommit } from '#kernel/source/git-tree-reader.js';
+import { gitDirOf, resolveCommit } from '#kernel/source/git-revision.js';
 import { FerryError } from '#kernel/errors.js';
 import { SchemaValidator } from '#kernel/validate.js';
 import { dockerCredentials } from '../config/docker-credentials.js';

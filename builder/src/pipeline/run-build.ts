@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { destination, type Logger } from 'pino';
 import { createLogger } from '#kernel/logger.js';
 import { RegistryPublisher } from '../push/registry-publisher.js';
-import { gitDirOf } from '#kernel/source/git-tree-reader.js';
+import { gitDirOf } from '#kernel/source/git-revision.js';
 import { FerryError } from '#kernel/errors.js';
 import { SchemaValidator } from '#kernel/validate.js';
 import { dockerCredentials } from '../config/docker-credentials.js';

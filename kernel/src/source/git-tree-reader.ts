@@ -1,10 +1,9 @@
 // Reads the fleet from a commit of a local git repository with isomorphic-git: straight from the
 // object store, no checkout, so several revisions can be read side by side.
 import * as fs from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { FerryError } from '../errors.js';
+import { resolveCommit } from './git-revision.js';
 import { MAX_FLEET_FILE_BYTES, type EntryKind, type FleetReader } from './fleet-reader.js';
 
 export interface GitLocation {
@@ -12,37 +11,6 @@ export interface GitLocation {
   readonly gitdir: string;
   /** Fleet root inside the repository ('.' for the top). */
   readonly root: string;
-}
-
-/** The git dir of a work tree (its `.git` folder) or of a bare repository (itself). */
-export async function gitDirOf(repo: string): Promise<string> {
-  const dotGit = join(repo, '.git');
-  return (await stat(dotGit).catch(() => undefined))?.isDirectory() ? dotGit : repo;
-}
-
-/** Resolves a commit, short commit, branch, tag or remote branch to a full commit id. */
-export async function resolveCommit(gitdir: string, revision: string): Promise<string> {
-  let oid: string | undefined;
-  for (const ref of [revision, `refs/remotes/origin/${revision}`]) {
-    oid = await git.resolveRef({ fs, gitdir, ref }).catch(() => undefined);
-    if (oid) break;
-  }
-  if (!oid && /^[0-9a-f]{4,40}$/.test(revision))
-    oid = await git.expandOid({ fs, gitdir, oid: revision }).catch(() => undefined);
-  if (!oid)
-    throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' not found in ${gitdir}`, {
-      revision,
-    });
-  // Peel annotated tags down to the commit they name.
-  for (;;) {
-    const object = await git.readObject({ fs, gitdir, oid });
-    if (object.type === 'commit') return oid;
-    if (object.type !== 'tag')
-      throw new FerryError('FERRY_NOT_FOUND', `revision '${revision}' is not a commit`, {
-        revision,
-      });
-    oid = (object.object as { object: string }).object;
-  }
 }
 
 type TreeEntries = readonly { path: string; oid: string; type: string; mode: string }[];
