@@ -32,10 +32,20 @@ async function gitlabPlanScript(): Promise<string> {
     .join('\n');
 }
 
-/** GitLab's merge-request notes API, as much as the job uses: list, create, update. */
+/**
+ * GitLab's merge-request notes API, as much as the job uses: list (newest first and 20 to a page
+ * unless asked otherwise, as GitLab does), create, update.
+ */
 function notesApi() {
   const notes: { id: number; body: string }[] = [];
   const calls: string[] = [];
+  const page = (request: IncomingMessage) => {
+    const query = new URL(request.url ?? '/', 'http://gitlab').searchParams;
+    const sorted = [...notes].sort((a, b) =>
+      query.get('sort') === 'asc' ? a.id - b.id : b.id - a.id,
+    );
+    return sorted.slice(0, Number(query.get('per_page') ?? 20));
+  };
   const form = async (request: IncomingMessage) => {
     let text = '';
     for await (const chunk of request) text += String(chunk);
@@ -49,7 +59,7 @@ function notesApi() {
         return;
       }
       const id = Number(/\/notes\/(\d+)$/.exec(request.url ?? '')?.[1]);
-      if (request.method === 'GET') notes.sort((a, b) => b.id - a.id);
+      if (request.method === 'GET') return void response.end(JSON.stringify(page(request)));
       if (request.method === 'POST')
         notes.push({ id: notes.length + 1, body: await form(request) });
       if (request.method === 'PUT') notes.find((n) => n.id === id)!.body = await form(request);
@@ -135,10 +145,12 @@ describe('the GitLab job of docs/ci.md', () => {
     assert.match(api.notes[0]!.body, /^<!-- ferry-plan -->/);
     assert.match(api.notes[0]!.body, new RegExp(`${device}.*recreate app/app \\(image\\)`));
 
+    // A busy review: more notes since than GitLab lists on a page by default.
+    for (let n = 0; n < 25; n++) api.notes.push({ id: api.notes.length + 1, body: `nit ${n}` });
     await pushFeature(stack(image.v2, '    environment: { MODE: fast }\n'), 'app: fast mode');
     const second = await runJob('feature');
     assert.equal(second.code, 0, second.output);
-    assert.equal(api.notes.length, 1, 'the same comment, edited');
+    assert.equal(api.notes.length, 26, 'the same comment, edited');
     assert.match(api.notes[0]!.body, /\(environment, image\)/);
     assert.ok(api.calls.includes(`PUT ${NOTES}/1`), api.calls.join('\n'));
   });
@@ -147,7 +159,7 @@ describe('the GitLab job of docs/ci.md', () => {
     await pushFeature(stack(image.v2, '    restart: sometimes\n'), 'a typo');
     const run = await runJob('feature');
     assert.equal(run.code, 1, run.output);
-    assert.equal(api.notes.length, 1);
+    assert.equal(api.notes.length, 26);
     assert.match(api.notes[0]!.body, /does not validate/, `${run.output}\n${api.calls.join('\n')}`);
     assert.match(api.notes[0]!.body, /stacks\/app\/compose\.yaml:\d+:\d+ services\.app\.restart/);
   });
