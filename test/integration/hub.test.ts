@@ -14,6 +14,7 @@ import {
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
 import type { FleetRepo } from '../helpers/fleet-repo.js';
+import { runCli } from '../helpers/run-cli.js';
 import {
   enroll,
   hubGet,
@@ -162,6 +163,38 @@ function hubSuite(database: HubDatabase): void {
       const counts = Object.values(body.revisions);
       assert.equal(counts.length, 1);
       assert.equal(counts[0]?.converged, 1);
+    });
+
+    it('pages the fleet in id order, the same on either database, and the CLI follows', async () => {
+      const more = ['B', 'a', '10', '2', 'x_y'].map((suffix) => `${device}-${suffix}`);
+      for (const id of more) await enroll(hub, id);
+      const paged: string[] = [];
+      let after: string | undefined;
+      do {
+        const query = `limit=2${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+        const { body } = await hubGet<DevicesView & { next?: string }>(
+          hub,
+          `/api/v1/devices?${query}`,
+        );
+        assert.ok(body.devices.length <= 2);
+        paged.push(...body.devices.map((d) => d.id));
+        after = body.next;
+      } while (after !== undefined);
+      const ids = (await hubGet<DevicesView>(hub, '/api/v1/devices')).body.devices.map((d) => d.id);
+      assert.deepEqual(paged, [...ids].sort(), 'each device once, by code unit');
+      for (const id of [device, ...more]) assert.ok(paged.includes(id), id);
+      assert.equal((await hubGet(hub, '/api/v1/devices?limit=5000')).status, 400);
+      const status = await runCli('ferry', [
+        'status',
+        '--hub',
+        hub.url,
+        '--token-file',
+        join(hub.dir, 'operator-token'),
+        '--json',
+      ]);
+      assert.equal(status.code, 0, status.stderr);
+      const listed = (JSON.parse(status.stdout) as DevicesView).devices.map((d) => d.id);
+      assert.deepEqual(listed.sort(), [...ids].sort());
     });
   });
 }

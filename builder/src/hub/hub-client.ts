@@ -2,6 +2,7 @@
 // file or FERRY_HUB_TOKEN, a deadline on every request, and an error that says what to fix.
 import { readFile } from 'node:fs/promises';
 import { FerryError } from '#kernel/errors.js';
+import { MAX_PAGE } from './device-pages.js';
 import type { DeviceView } from './hub-views.js';
 
 export interface HubClientOptions {
@@ -73,9 +74,23 @@ export async function hubDevices(
   options: HubClientOptions,
   query: DeviceQuery = {},
 ): Promise<DeviceView[]> {
-  const params = new URLSearchParams(
-    Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-  const path = `/api/v1/devices${params.size > 0 ? `?${params.toString()}` : ''}`;
-  return (await hubRequest<{ devices: DeviceView[] }>(options, path)).devices;
+  const devices: DeviceView[] = [];
+  let after: string | undefined;
+  // Page by page (device-pages.ts), so that no answer grows with the fleet.
+  do {
+    const params = new URLSearchParams(
+      Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    params.set('limit', String(MAX_PAGE));
+    if (after !== undefined) params.set('after', after);
+    const page = await hubRequest<{ devices: DeviceView[]; next?: string }>(
+      options,
+      `/api/v1/devices?${params.toString()}`,
+    );
+    devices.push(...page.devices);
+    if (page.next !== undefined && after !== undefined && page.next <= after)
+      throw new FerryError('FERRY_SOURCE', `hub ${options.url}: pages of devices do not advance`);
+    after = page.next;
+  } while (after !== undefined);
+  return devices;
 }

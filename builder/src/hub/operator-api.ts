@@ -6,6 +6,7 @@ import type { SchemaValidator } from '#kernel/validate.js';
 import { failureLogs, type HubStore, type OperationRequest } from './hub-store.js';
 import { parseBody } from './device-api.js';
 import type { HubMetrics } from './hub-metrics.js';
+import { paginate, pageOf } from './device-pages.js';
 import { deploymentView, deviceView, filterOf, matches, type DeviceView } from './hub-views.js';
 
 export interface OperatorApiOptions {
@@ -71,8 +72,10 @@ export async function operatorRoute(
   if (route === 'GET /api/v1/devices') {
     const filter = filterOf(query);
     if (typeof filter === 'string') return { status: 400, json: { error: filter } };
+    const page = pageOf(query);
+    if (typeof page === 'string') return { status: 400, json: { error: page } };
     const devices = (await allDevices(options)).filter((d) => matches(d, filter));
-    return { status: 200, json: { devices } };
+    return { status: 200, json: paginate(devices, page) };
   }
   if (route === 'GET /metrics')
     return {
