@@ -2,7 +2,10 @@
 // over the steps of `iot`, and their state reports (POST /api/v1/reports with their own tokens,
 // as ferryd sends them), each saying how the device fares in the current step.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { rolloutBucket } from '#kernel/fleet/rollout-bucket.js';
+import type { HubSetup } from './hub-process.js';
+import { runCli } from './run-cli.js';
 
 /** Eight device ids: two in the 25% step, two more in the 50% step, four after. */
 export function fleetIds(tag: string): string[] {
@@ -70,4 +73,35 @@ export class StepReports {
       bytesDownloaded: 0,
     };
   }
+}
+
+/** One decision of `ferry rollouts --once`, as it prints them. */
+export interface Evaluated {
+  readonly deployment: string;
+  readonly decision: { readonly action: string; readonly from?: number; readonly to?: number };
+  readonly commit?: string;
+}
+
+/** `ferry rollouts --once` against the hub and the fleet repository; its decisions. */
+export async function rolloutsOnce(
+  hub: HubSetup,
+  repoUrl: string,
+  stateDir: string,
+  extra: readonly string[] = [],
+): Promise<Evaluated[]> {
+  const result = await runCli('ferry', [
+    'rollouts',
+    '--once',
+    '--hub',
+    hub.url,
+    '--repo',
+    repoUrl,
+    '--token-file',
+    join(hub.dir, 'operator-token'),
+    '--state-dir',
+    stateDir,
+    ...extra,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as Evaluated[];
 }

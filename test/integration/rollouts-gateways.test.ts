@@ -23,6 +23,7 @@ import {
 import { FerrydProcess } from '../helpers/ferryd-process.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { enroll, hubGet, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
+import { rolloutsOnce } from '../helpers/rollout-fleet.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 
 /** Eight gateway ids: two in the 25% step, two more in the 50% step, four after. */
@@ -66,22 +67,7 @@ describe('staged rollouts on eight gateways', () => {
     });
     return repo.commit(message);
   };
-  const controller = async () => {
-    const result = await runCli('ferry', [
-      'rollouts',
-      '--once',
-      '--hub',
-      hub.url,
-      '--repo',
-      repo.url,
-      '--token-file',
-      join(hub.dir, 'operator-token'),
-      '--state-dir',
-      stateDir,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    return (JSON.parse(result.stdout) as { decision: { action: string } }[])[0]?.decision.action;
-  };
+  const controller = async () => (await rolloutsOnce(hub, repo.url, stateDir))[0]?.decision.action;
   /** Runs the controller until it takes `action` (it waits while the step converges). */
   const until = (action: string) =>
     eventually(`the controller decides to ${action}`, async () => (await controller()) === action, {

@@ -10,16 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { enroll, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
-import { fleetIds, rolloutFleetYaml, StepReports } from '../helpers/rollout-fleet.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { fleetIds, rolloutFleetYaml, rolloutsOnce, StepReports } from '../helpers/rollout-fleet.js';
+import { repoRoot } from '../helpers/run-cli.js';
 
 const REVIEW = 'ferry/rollout-iot';
-
-interface Evaluated {
-  deployment: string;
-  decision: { action: string; from?: number; to?: number };
-  commit?: string;
-}
 
 describe('ferry rollouts --review-branch', () => {
   const ids = fleetIds(`rr${process.pid}`);
@@ -29,24 +23,8 @@ describe('ferry rollouts --review-branch', () => {
   let reports: StepReports;
   let stateDir: string;
 
-  const controller = async (state = stateDir) => {
-    const result = await runCli('ferry', [
-      'rollouts',
-      '--once',
-      '--hub',
-      hub.url,
-      '--repo',
-      repo.url,
-      '--token-file',
-      join(hub.dir, 'operator-token'),
-      '--review-branch',
-      REVIEW,
-      '--state-dir',
-      state,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(result.stdout) as Evaluated[];
-  };
+  const controller = (state = stateDir) =>
+    rolloutsOnce(hub, repo.url, state, ['--review-branch', REVIEW]);
   const remoteHead = async (branch: string) =>
     (await repo.git('ls-remote', 'origin', `refs/heads/${branch}`)).split(/\s/)[0] ?? '';
   /** The review branch's head: its parent and its fleet.yaml. */

@@ -15,7 +15,7 @@ import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { enroll, hubSetup, HubProcess, type HubSetup } from '../helpers/hub-process.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
-import { fleetIds, rolloutFleetYaml, StepReports } from '../helpers/rollout-fleet.js';
+import { fleetIds, rolloutFleetYaml, rolloutsOnce, StepReports } from '../helpers/rollout-fleet.js';
 
 const exec = promisify(execFile);
 
@@ -47,26 +47,8 @@ describe('ferry rollouts', () => {
     const a = notifyServer.address();
     return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/hook`;
   };
-  const controller = async () => {
-    const result = await runCli('ferry', [
-      'rollouts',
-      '--once',
-      '--hub',
-      hub.url,
-      '--repo',
-      repo.url,
-      '--token-file',
-      join(hub.dir, 'operator-token'),
-      '--signing-key',
-      key,
-      '--notify',
-      address(),
-      '--state-dir',
-      stateDir,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(result.stdout) as { deployment: string; decision: { action: string } }[];
-  };
+  const controller = () =>
+    rolloutsOnce(hub, repo.url, stateDir, ['--signing-key', key, '--notify', address()]);
   const remoteLog = async () => {
     await repo.git('pull', '--quiet', '--ff-only', 'origin', 'main');
     return (await repo.git('log', '--format=%H %s')).split('\n');
