@@ -1,6 +1,6 @@
 // A hub with a gateway reporting to it: `ferry hub` (SQLite, enrollment secret), a fleet with one
 // stack for the gateway, and `ferryd run` applying it and reporting every second.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,6 +15,9 @@ import {
 import { FerrydProcess } from './ferryd-process.js';
 import type { FleetRepo } from './fleet-repo.js';
 import { enroll, hubSetup, HubProcess, type HubSetup } from './hub-process.js';
+
+/** The engine's own socket. */
+export const ENGINE_SOCKET = '/var/run/docker.sock';
 
 export const FAILURE_LINE = 'fatal: DB_URL is not set';
 
@@ -36,6 +39,8 @@ export interface HubGateway {
   readonly image: string;
   /** The fleet-wide enrollment secret's file. */
   readonly secretFile: string;
+  /** The link to the engine's socket that ferryd.yaml names (engine.socket). */
+  readonly socket: string;
   /** Commits `compose` as the gateway's stack and asks ferryd to sync now; the commit. */
   commitStack(compose: string, message: string): Promise<string>;
   stop(): Promise<void>;
@@ -55,10 +60,14 @@ export async function startHubGateway(name: string): Promise<HubGateway> {
   await repo.commit('iot: web');
   const tokenFile = join(hub.dir, `${device}.token`);
   await writeFile(tokenFile, `${token}\n`);
+  // The engine through a link of its own, so that a test can move ferryd to another path.
+  const socket = join(hub.dir, 'docker-a.sock');
+  await symlink(ENGINE_SOCKET, socket);
   const setup = await ferrydConfig(
     device,
     repo.url,
     `report: { url: "${hub.url}", tokenFile: ${tokenFile}, interval: 1s }\n`,
+    { socket },
   );
   const gateway = new FerrydProcess(setup);
   await gateway.waitFor('the gateway converges', (s) => s.lastPass?.converged === true, 120_000);
@@ -71,6 +80,7 @@ export async function startHubGateway(name: string): Promise<HubGateway> {
     gateway,
     image,
     secretFile,
+    socket,
     async commitStack(compose, message) {
       await writeFleet(repo.workTree, { 'stacks/iot/compose.yaml': compose });
       const commit = await repo.commit(message);

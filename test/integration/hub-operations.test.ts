@@ -2,7 +2,7 @@
 // `ferry plan --hub` see it; remote operations pulled by the gateway (logs, restart), authorised
 // and audited; a new gateway enrolling itself with the fleet-wide secret; /metrics.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
@@ -11,6 +11,7 @@ import { eventually } from '../helpers/eventually.js';
 import { ferrydConfig, ferrydOnce, uniqueDevice } from '../helpers/ferryd-harness.js';
 import {
   badStack,
+  ENGINE_SOCKET,
   FAILURE_LINE,
   goodStack,
   startHubGateway,
@@ -125,6 +126,18 @@ describe('operating a fleet through the hub', () => {
   });
 
   it("fetches a service's recent output from the gateway, and restarts it, on request", async () => {
+    // First ferryd.yaml moves the engine to another path, and the old one goes: operations must
+    // run on the engine of the configuration reloaded, not the one the gateway started with.
+    const moved = join(env.hub.dir, 'docker-b.sock');
+    await symlink(ENGINE_SOCKET, moved);
+    const config = await readFile(env.setup.configFile, 'utf8');
+    await writeFile(env.setup.configFile, config.replace(env.socket, moved));
+    await eventually('ferryd reloads ferryd.yaml', () =>
+      env.gateway.logs.includes('"event":"config.reloaded"'),
+    );
+    await unlink(env.socket);
+    // Past the Engine API client's keep-alive (5 s), when no connection to the old path is left.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
     const web = `${env.device}.iot.web`;
     const startedAt = async () => (await docker.getContainer(web).inspect()).State.StartedAt;
     const before = await startedAt();

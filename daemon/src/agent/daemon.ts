@@ -260,18 +260,16 @@ export class Daemon {
           { event: 'config.restart_needed', field: 'api.listen' },
           'api.listen changes need a restart',
         );
-      const reportChanged = JSON.stringify(config.report) !== JSON.stringify(this.#config.report);
       this.#config = { ...config, api: this.#config.api };
       this.logger.level = config.log.level;
       // Device facts may have changed: the resolved revision is forgotten with the old wiring.
       this.#context.close?.();
       this.#context = this.#wire(this.#config);
-      if (reportChanged) {
-        // The queue on disk (and its sequence) stays: a new reporter takes it over.
-        this.#reporter?.stop();
-        this.#reporter = hubReporter(this.#config, this.logger, this.#context.engine);
-        this.#reporter?.start();
-      }
+      // A new reporter, on the new wiring's engine (the old one is closed, and engine.socket may
+      // have changed); the queue on disk (and its sequence) stays, and the new reporter takes it.
+      this.#reporter?.stop();
+      this.#reporter = hubReporter(this.#config, this.logger, this.#context.engine);
+      this.#reporter?.start();
       this.#status = { ...this.#status, device: config.device.id };
       this.logger.info({ event: 'config.reloaded', file: config.file }, 'configuration reloaded');
       this.syncNow();
