@@ -28,6 +28,8 @@ export class BuilderService {
   #server: RunningServer | undefined;
   #stopped = false;
   readonly #wakers = new Map<string, () => void>();
+  /** Repositories woken while they were polling: they poll again as soon as that poll ends. */
+  readonly #wokenWhileBusy = new Set<string>();
 
   constructor(
     private readonly config: BuilderConfig,
@@ -36,31 +38,34 @@ export class BuilderService {
     this.workers = config.repositories.map((r) => new RepositoryWorker(r, config.workDir, logger));
   }
 
-  /** Wakes one repository's loop (or all) for an immediate poll. */
+  /**
+   * Wakes one repository's loop (or all) for an immediate poll; one that is polling (or building)
+   * now polls again when it is done, so a push during a build is not left to the next interval.
+   */
   wake(name?: string): boolean {
-    const targets = name ? [name] : [...this.#wakers.keys()];
-    let woke = false;
+    const targets = this.workers
+      .map((w) => w.repo.name)
+      .filter((repo) => name === undefined || repo === name);
     for (const target of targets) {
-      const wake = this.#wakers.get(target);
-      if (wake) {
-        wake();
-        woke = true;
-      }
+      this.#wokenWhileBusy.add(target);
+      this.#wakers.get(target)?.();
     }
-    return woke || (name !== undefined && this.workers.some((w) => w.repo.name === name));
+    return targets.length > 0;
   }
 
   async #loop(worker: RepositoryWorker): Promise<void> {
+    const name = worker.repo.name;
     while (!this.#stopped) {
+      this.#wokenWhileBusy.delete(name);
+      this.#wakers.delete(name);
       await worker.poll();
-      const delay = nextPollDelay(
-        this.config.intervalMs,
-        worker.status.consecutiveFailures,
-        Math.random(),
-      );
+      if (this.#stopped) break;
+      const delay = this.#wokenWhileBusy.has(name)
+        ? 0
+        : nextPollDelay(this.config.intervalMs, worker.status.consecutiveFailures, Math.random());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
-        this.#wakers.set(worker.repo.name, () => {
+        this.#wakers.set(name, () => {
           clearTimeout(timer);
           resolve();
         });

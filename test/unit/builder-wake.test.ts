@@ -1,0 +1,71 @@
+// `ferry builder`'s loop per repository: a webhook that arrives while the repository is polling or
+// building is remembered, and the repository polls again as soon as that round ends, though the
+// poll interval is an hour; one that arrives while it sleeps wakes it at once.
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { BuilderService } from '../../builder/src/service/builder-service.js';
+
+const HOUR = 3_600_000;
+
+/** A service on one repository whose rounds are stand-ins: each waits until released. */
+async function serviceWithRounds() {
+  const service = new BuilderService(
+    {
+      workDir: await mkdtemp(join(tmpdir(), 'ferry-builder-wake-')),
+      intervalMs: HOUR,
+      repositories: [
+        {
+          name: 'bms',
+          url: 'http://127.0.0.1:9/bms.git',
+          branch: 'main',
+          path: '.',
+          platforms: [],
+          author: 'Ferry <f@x>',
+        },
+      ],
+    },
+    pino({ level: 'silent' }),
+  );
+  const rounds: { release: () => void }[] = [];
+  service.workers[0]!.poll = () => new Promise<void>((release) => rounds.push({ release }));
+  /** Waits until round `n` (from 1) has started; fails after `ms`. */
+  const round = async (n: number, ms = 2_000) => {
+    const deadline = Date.now() + ms;
+    while (rounds.length < n) {
+      if (Date.now() > deadline) throw new Error(`round ${n} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return { service, rounds, round };
+}
+
+describe('ferry builder wake-ups', () => {
+  it('polls again at once for a webhook that came during a build', async () => {
+    const { service, rounds, round } = await serviceWithRounds();
+    await service.start();
+    await round(1);
+    assert.equal(service.wake('bms'), true, 'the webhook is taken');
+    rounds[0]!.release();
+    await round(2);
+    rounds[1]!.release();
+    await assert.rejects(round(3, 300), /did not start/, 'then it sleeps the interval');
+    await service.stop();
+  });
+
+  it('wakes a sleeping repository at once, and knows no other', async () => {
+    const { service, rounds, round } = await serviceWithRounds();
+    await service.start();
+    await round(1);
+    rounds[0]!.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    service.wake();
+    await round(2);
+    assert.equal(service.wake('nope'), false);
+    rounds[1]!.release();
+    await service.stop();
+  });
+});
