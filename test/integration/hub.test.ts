@@ -108,11 +108,25 @@ function hubSuite(database: HubDatabase): void {
       );
     });
 
-    it('keeps what it acknowledged across a restart of the hub', async () => {
+    it('keeps what it acknowledged, and who signed in, across a restart of the hub', async () => {
       const before = await view();
+      const login = await fetch(`${hub.url}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ token: hub.operatorToken }),
+        redirect: 'manual',
+      });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      assert.match(cookie, /^ferry_hub_session=[\w-]{40,}$/);
+      const page = (headers: Record<string, string> = { cookie }) =>
+        fetch(`${hub.url}/`, { headers, redirect: 'manual' }).then((r) => r.status);
+      assert.equal(await page(), 200);
       await running?.stop();
       running = await HubProcess.start(hub);
       assert.deepEqual((await view())?.deployments, before?.deployments);
+      assert.equal(await page(), 200, 'still signed in');
+      assert.equal(await page({ cookie: `${cookie}x` }), 303, 'a forged cookie signs nobody in');
+      await fetch(`${hub.url}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
+      assert.equal(await page(), 303, 'signed out');
     });
 
     it('refuses what a device may not write, and what is not a report, changing nothing', async () => {

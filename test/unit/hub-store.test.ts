@@ -166,4 +166,21 @@ describe('SqliteStore', () => {
     assert.deepEqual(done?.result, { lines: ['ok'] });
     await store.close();
   });
+
+  it('keeps dashboard sessions until they expire or are dropped, and only the newest', async () => {
+    const { store } = await open();
+    await store.addSession('a', 1_000, 0, 2);
+    await store.addSession('b', 2_000, 0, 2);
+    assert.equal(await store.sessionValid('a', 999), true);
+    assert.equal(await store.sessionValid('a', 1_000), false, 'expired');
+    await store.addSession('c', 3_000, 500, 2);
+    assert.equal(await store.sessionValid('a', 600), false, 'the oldest goes past the newest 2');
+    assert.equal(await store.sessionValid('b', 600), true);
+    await store.dropSession('b');
+    assert.equal(await store.sessionValid('b', 600), false, 'signed out');
+    assert.equal(await store.sessionValid('c', 600), true);
+    await store.addSession('d', 4_000, 3_500, 2);
+    assert.equal(await store.sessionValid('c', 2_000), false, 'expired ones are deleted');
+    await store.close();
+  });
 });

@@ -37,7 +37,7 @@ export function startHubServer(options: HubServerOptions): Promise<RunningServer
     ...options,
     now: options.now ?? Date.now,
     metrics: hubMetrics(),
-    sessions: new Sessions(),
+    sessions: new Sessions(options.store),
   };
   return startTokenServer({
     listen: options.listen,
@@ -66,7 +66,7 @@ async function hubRoute(
   const bearer = tokenMatches(request.headers.authorization, context.operatorToken);
   const operator =
     bearer ||
-    (request.method === 'GET' && context.sessions.valid(sessionOf(request), context.now()));
+    (request.method === 'GET' && (await context.sessions.valid(sessionOf(request), context.now())));
   const isApi = route.includes(' /api/') || route === 'GET /metrics';
   if (isApi && !operator) return { status: 401, json: { error: 'an operator token is required' } };
   if (isApi) return operatorRoute(context, route, request);

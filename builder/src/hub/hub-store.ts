@@ -84,6 +84,14 @@ export interface HubStore {
   recordDecision(deployment: string, decision: Record<string, unknown>, at: string): Promise<void>;
   /** A deployment's rollout decisions, newest first. */
   decisions(deployment: string, limit: number): Promise<RolloutEvent[]>;
+  /**
+   * Keeps a dashboard session (by the SHA-256 of its cookie) until `expiresAt` (epoch ms), and
+   * forgets the expired ones and all but the newest `keep`.
+   */
+  addSession(idHash: string, expiresAt: number, now: number, keep: number): Promise<void>;
+  /** Whether a session is kept and has not expired at `now`. */
+  sessionValid(idHash: string, now: number): Promise<boolean>;
+  dropSession(idHash: string): Promise<void>;
   close(): Promise<void>;
 }
 

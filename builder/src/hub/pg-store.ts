@@ -13,39 +13,8 @@ import {
   type RolloutEvent,
   type StoreResult,
 } from './hub-store.js';
+import { PG_MIGRATIONS } from './pg-migrations.js';
 import { deviceOf, operationOf, type PgDevice, type PgOperation } from './pg-rows.js';
-
-export const PG_MIGRATIONS: readonly string[][] = [
-  [
-    `CREATE TABLE devices (
-       id TEXT PRIMARY KEY, token_hash TEXT UNIQUE, enrolled_at TIMESTAMPTZ NOT NULL,
-       last_seen TIMESTAMPTZ, last_seq BIGINT NOT NULL DEFAULT -1,
-       identity JSONB NOT NULL DEFAULT '{}', labels JSONB NOT NULL DEFAULT '{}',
-       resources JSONB NOT NULL DEFAULT '{}', revision TEXT, converged BOOLEAN,
-       deployments JSONB NOT NULL DEFAULT '[]')`,
-    `CREATE TABLE events (
-       id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL,
-       kind TEXT NOT NULL, body JSONB NOT NULL)`,
-    `CREATE INDEX events_by_device ON events (device_id, id)`,
-  ],
-  [
-    `ALTER TABLE devices ADD COLUMN listed BOOLEAN`,
-    `ALTER TABLE devices ADD COLUMN enrolled_by TEXT NOT NULL DEFAULT 'operator'`,
-    `CREATE TABLE operations (
-       id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, kind TEXT NOT NULL,
-       deployment TEXT NOT NULL, service TEXT NOT NULL, lines INTEGER,
-       requested_by TEXT NOT NULL, requested_at TIMESTAMPTZ NOT NULL,
-       state TEXT NOT NULL DEFAULT 'pending', finished_at TIMESTAMPTZ, result JSONB)`,
-    `CREATE INDEX operations_by_device ON operations (device_id, id)`,
-  ],
-  [`ALTER TABLE devices ADD COLUMN frozen JSONB`],
-  [
-    `CREATE TABLE decisions (
-       id BIGSERIAL PRIMARY KEY, deployment TEXT NOT NULL, at TIMESTAMPTZ NOT NULL,
-       body JSONB NOT NULL)`,
-    `CREATE INDEX decisions_by_deployment ON decisions (deployment, id)`,
-  ],
-];
 
 export class PgStore implements HubStore {
   readonly #pool: pg.Pool;
@@ -212,6 +181,30 @@ export class PgStore implements HubStore {
       at,
       JSON.stringify(decision),
     ]);
+  }
+
+  async addSession(idHash: string, expiresAt: number, now: number, keep: number) {
+    await this.#pool.query('INSERT INTO sessions (id_hash, expires_at) VALUES ($1, $2)', [
+      idHash,
+      expiresAt,
+    ]);
+    await this.#pool.query(
+      `DELETE FROM sessions WHERE expires_at <= $1 OR id_hash IN
+         (SELECT id_hash FROM sessions ORDER BY expires_at DESC OFFSET $2)`,
+      [now, keep],
+    );
+  }
+
+  async sessionValid(idHash: string, now: number): Promise<boolean> {
+    const result = await this.#pool.query(
+      'SELECT 1 FROM sessions WHERE id_hash = $1 AND expires_at > $2',
+      [idHash, now],
+    );
+    return result.rows.length > 0;
+  }
+
+  async dropSession(idHash: string): Promise<void> {
+    await this.#pool.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
   }
 
   async decisions(deployment: string, limit: number): Promise<RolloutEvent[]> {

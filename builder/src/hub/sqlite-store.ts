@@ -15,39 +15,7 @@ import {
   type RolloutEvent,
   type StoreResult,
 } from './hub-store.js';
-
-/** Each entry is one version of the schema; never edit one that shipped, add the next. */
-export const MIGRATIONS: readonly string[][] = [
-  [
-    `CREATE TABLE devices (
-       id TEXT PRIMARY KEY, token_hash TEXT UNIQUE, enrolled_at TEXT NOT NULL,
-       last_seen TEXT, last_seq INTEGER NOT NULL DEFAULT -1,
-       identity TEXT NOT NULL DEFAULT '{}', labels TEXT NOT NULL DEFAULT '{}',
-       resources TEXT NOT NULL DEFAULT '{}', revision TEXT, converged INTEGER,
-       deployments TEXT NOT NULL DEFAULT '[]')`,
-    `CREATE TABLE events (
-       id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, at TEXT NOT NULL,
-       kind TEXT NOT NULL, body TEXT NOT NULL)`,
-    `CREATE INDEX events_by_device ON events (device_id, id)`,
-  ],
-  [
-    `ALTER TABLE devices ADD COLUMN listed INTEGER`,
-    `ALTER TABLE devices ADD COLUMN enrolled_by TEXT NOT NULL DEFAULT 'operator'`,
-    `CREATE TABLE operations (
-       id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, kind TEXT NOT NULL,
-       deployment TEXT NOT NULL, service TEXT NOT NULL, lines INTEGER,
-       requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
-       state TEXT NOT NULL DEFAULT 'pending', finished_at TEXT, result TEXT)`,
-    `CREATE INDEX operations_by_device ON operations (device_id, id)`,
-  ],
-  [`ALTER TABLE devices ADD COLUMN frozen TEXT`],
-  [
-    `CREATE TABLE decisions (
-       id INTEGER PRIMARY KEY AUTOINCREMENT, deployment TEXT NOT NULL, at TEXT NOT NULL,
-       body TEXT NOT NULL)`,
-    `CREATE INDEX decisions_by_deployment ON decisions (deployment, id)`,
-  ],
-];
+import { MIGRATIONS } from './sqlite-migrations.js';
 
 export class SqliteStore implements HubStore {
   readonly #client: Client;
@@ -211,6 +179,35 @@ export class SqliteStore implements HubStore {
       sql: 'INSERT INTO decisions (deployment, at, body) VALUES (?, ?, ?)',
       args: [deployment, at, JSON.stringify(decision)],
     });
+  }
+
+  async addSession(idHash: string, expiresAt: number, now: number, keep: number) {
+    await this.#client.batch(
+      [
+        {
+          sql: 'INSERT INTO sessions (id_hash, expires_at) VALUES (?, ?)',
+          args: [idHash, expiresAt],
+        },
+        {
+          sql: `DELETE FROM sessions WHERE expires_at <= ? OR id_hash IN
+                  (SELECT id_hash FROM sessions ORDER BY expires_at DESC LIMIT -1 OFFSET ?)`,
+          args: [now, keep],
+        },
+      ],
+      'write',
+    );
+  }
+
+  async sessionValid(idHash: string, now: number): Promise<boolean> {
+    const result = await this.#client.execute({
+      sql: 'SELECT 1 FROM sessions WHERE id_hash = ? AND expires_at > ?',
+      args: [idHash, now],
+    });
+    return result.rows.length > 0;
+  }
+
+  async dropSession(idHash: string): Promise<void> {
+    await this.#client.execute({ sql: 'DELETE FROM sessions WHERE id_hash = ?', args: [idHash] });
   }
 
   async decisions(deployment: string, limit: number): Promise<RolloutEvent[]> {

@@ -1,10 +1,11 @@
 // The dashboard's routes: sign-in with the operator token (a session cookie, so the token is typed
 // once and never put in a URL), the pages, and their assets. Pages answer their live part alone
 // when the page's script asks (x-ferry-fragment), which is how they update without a reload.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readBody } from '#kernel/http/read-body.js';
 import { tokenMatches, type Reply } from '#kernel/http/token-server.js';
+import type { HubStore } from '../hub-store.js';
 import { filterOf, matches } from '../hub-views.js';
 import {
   allDevices,
@@ -23,28 +24,30 @@ const COOKIE = 'ferry_hub_session';
 const SESSION_MS = 12 * 60 * 60 * 1000;
 const MAX_SESSIONS = 1000;
 
-/** Sign-in sessions, in memory: a hub restart signs everyone out. */
+/**
+ * Sign-in sessions, kept in the hub's database: they outlast a restart of the hub and hold on
+ * every hub that shares the database. Only the SHA-256 of a cookie is stored, so a copy of the
+ * database signs nobody in. The oldest go first when there are more than MAX_SESSIONS.
+ */
 export class Sessions {
-  readonly #expiry = new Map<string, number>();
+  constructor(private readonly store: HubStore) {}
 
-  create(now: number): string {
+  async create(now: number): Promise<string> {
     const id = randomBytes(32).toString('base64url');
-    // The oldest session goes first when there are too many (a Map keeps insertion order).
-    if (this.#expiry.size >= MAX_SESSIONS) this.#expiry.delete(this.#expiry.keys().next().value!);
-    this.#expiry.set(id, now + SESSION_MS);
+    await this.store.addSession(hashOf(id), now + SESSION_MS, now, MAX_SESSIONS);
     return id;
   }
 
-  valid(id: string | undefined, now: number): boolean {
-    const until = id === undefined ? undefined : this.#expiry.get(id);
-    if (until !== undefined && until <= now && id !== undefined) this.#expiry.delete(id);
-    return until !== undefined && until > now;
+  async valid(id: string | undefined, now: number): Promise<boolean> {
+    return id !== undefined && this.store.sessionValid(hashOf(id), now);
   }
 
-  drop(id: string | undefined): void {
-    if (id !== undefined) this.#expiry.delete(id);
+  async drop(id: string | undefined): Promise<void> {
+    if (id !== undefined) await this.store.dropSession(hashOf(id));
   }
 }
+
+const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
 
 export function sessionOf(request: IncomingMessage): string | undefined {
   const cookies = (request.headers.cookie ?? '').split(';').map((c) => c.trim());
@@ -92,7 +95,7 @@ export async function dashboardRoute(
   if (route === 'GET /login') return page(200, loginPage());
   if (route === 'POST /login') return signIn(options, request);
   if (route === 'POST /logout') {
-    options.sessions.drop(sessionOf(request));
+    await options.sessions.drop(sessionOf(request));
     return redirect('/login', { 'set-cookie': `${COOKIE}=; Path=/; Max-Age=0` });
   }
   const found = await pageFor(options, route, request);
@@ -112,7 +115,7 @@ async function signIn(options: DashboardOptions, request: IncomingMessage): Prom
   if (!tokenMatches(`Bearer ${form.get('token') ?? ''}`, options.operatorToken))
     return page(401, loginPage('That is not the operator token.'));
   const secure = request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-  const id = options.sessions.create(options.now());
+  const id = await options.sessions.create(options.now());
   return redirect('/', {
     'set-cookie': `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure}`,
   });
