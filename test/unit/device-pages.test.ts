@@ -93,6 +93,29 @@ describe('hubDevices', () => {
     ]);
   });
 
+  it('stops reading an answer past 32 MiB', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 40 && response.write(chunk)) sent++;
+        if (sent < 40) response.once('drain', () => (sent++, more()));
+        else response.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    await assert.rejects(
+      hubDevices({ url, token: 't' }),
+      /the answer is larger than 33554432 bytes/,
+    );
+    server.closeAllConnections();
+    server.close();
+  });
+
   it('stops at a hub whose pages do not advance', async () => {
     const hub = await stubHub(() => ({ devices: [device('a')], next: 'a' }));
     await assert.rejects(

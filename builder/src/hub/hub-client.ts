@@ -2,6 +2,7 @@
 // file or FERRY_HUB_TOKEN, a deadline on every request, and an error that says what to fix.
 import { readFile } from 'node:fs/promises';
 import { FerryError } from '#kernel/errors.js';
+import { readResponseText } from '#kernel/http/read-body.js';
 import { MAX_PAGE } from './device-pages.js';
 import type { DeviceView } from './hub-views.js';
 
@@ -13,6 +14,16 @@ export interface HubClientOptions {
 }
 
 const TIMEOUT_MS = 30_000;
+/** The largest answer read: a page of 1,000 devices is about 1 MiB. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+};
 
 export async function operatorToken(options: HubClientOptions): Promise<string> {
   if (options.token) return options.token;
@@ -53,7 +64,14 @@ export async function hubRequest<T>(
       url: url.origin,
     });
   });
-  const body = (await response.json().catch(() => ({}))) as T & { error?: string };
+  const text = await readResponseText(response, MAX_ANSWER_BYTES);
+  if (text === undefined)
+    throw new FerryError(
+      'FERRY_SOURCE',
+      `hub ${url.origin}${url.pathname}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`,
+      { url: url.origin },
+    );
+  const body = parseJson(text) as T & { error?: string };
   if (!response.ok)
     throw new FerryError(
       response.status === 401 || response.status === 400 ? 'FERRY_USAGE' : 'FERRY_SOURCE',
