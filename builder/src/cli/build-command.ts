@@ -1,7 +1,7 @@
 // `ferry build REPO [--push] [--commit]`: build, push, pin, commit.
 import { Command, Option } from 'commander';
 import { formatBuild } from '../pipeline/format-build.js';
-import { runBuild, type BuildOptions } from '../pipeline/run-build.js';
+import type { BuildOptions } from '../pipeline/run-build.js';
 
 export function buildCommand(): Command {
   return new Command('build')
@@ -31,6 +31,8 @@ export function buildCommand(): Command {
     .option('--json', 'print the build report as JSON')
     .option('--verbose', 'log the engine build output')
     .action(async (repo: string, options: BuildOptions) => {
+      // The engine client and git are loaded only to build: other commands start faster.
+      const { runBuild } = await import('../pipeline/run-build.js');
       const { report, pinCommit } = await runBuild(repo, options);
       if (options.json)
         console.log(
