@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PassReport } from '../../daemon/src/report/pass-report.js';
 import { createFleetRepo, type FleetRepo } from './fleet-repo.js';
+import { freePort } from './free-port.js';
 import { buildImage, docker, pushImage } from './images.js';
 import { repoRoot, runCli, type CliResult } from './run-cli.js';
 import { testEnv } from './test-env.js';
@@ -64,7 +65,6 @@ export interface FerrydSetup {
   readonly apiPort: number;
 }
 
-let nextPort = 17_780 + (process.pid % 1000) * 5;
 /**
  * A ferryd.yaml for `device` polling `url`; `extra` is appended (top-level keys), `engine` adds
  * keys to the engine section (e.g. `isolateLayers: true` for a device that must not count the
@@ -78,7 +78,7 @@ export async function ferrydConfig(
 ): Promise<FerrydSetup> {
   const dir = await mkdtemp(join(tmpdir(), `ferryd-${device}-`));
   const stateDir = join(dir, 'state');
-  const apiPort = nextPort++;
+  const apiPort = await freePort();
   const configFile = join(dir, 'ferryd.yaml');
   await writeFile(
     configFile,

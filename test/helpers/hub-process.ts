@@ -2,11 +2,11 @@
 // enroll devices and read its API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from './eventually.js';
+import { freePort } from './free-port.js';
 import { testEnv } from './test-env.js';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -15,14 +15,6 @@ export interface HubSetup {
   readonly configFile: string;
   readonly url: string;
   readonly operatorToken: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 let databases = 0;

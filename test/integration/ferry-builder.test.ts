@@ -10,13 +10,12 @@ import { promisify } from 'node:util';
 import type { RepositoryStatus } from '../../builder/src/service/repository-worker.js';
 import { eventually } from '../helpers/eventually.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { freePort } from '../helpers/free-port.js';
 import { repoRoot } from '../helpers/run-cli.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]) =>
   (await exec('git', args, { cwd })).stdout.trim();
-const port = 17_300 + (process.pid % 500);
-const hooks = `http://127.0.0.1:${port}`;
 
 let repo: FleetRepo | undefined;
 let workDir: string | undefined;
@@ -58,6 +57,8 @@ describe('ferry builder', () => {
     repo = await createFleetRepo('builder', `${repoRoot}/fleet-examples/bms`);
     const first = await repo.commit('bms fleet');
     workDir = await mkdtemp(join(tmpdir(), 'ferry-builder-'));
+    const port = await freePort();
+    const hooks = `http://127.0.0.1:${port}`;
     const config = join(workDir, 'builder.yaml');
     await writeFile(
       config,

@@ -105,7 +105,12 @@ describe('staged rollouts on eight gateways', () => {
       'every gateway runs v1',
       async () =>
         (await fleetView()).filter((d) => d.deployments[0]?.status === 'converged').length === 8,
-      { timeoutMs: 240_000, everyMs: 500 },
+      {
+        timeoutMs: 240_000,
+        everyMs: 500,
+        detail: () =>
+          gateways.map((g) => `${g.setup.device}:\n${g.logs.slice(-1500)}`).join('\n---\n'),
+      },
     );
   });
   after(async () => {
