@@ -58,6 +58,7 @@ export interface FerryErrorData {
     readonly output?: readonly string[];
   };
   FERRY_USAGE: { readonly option?: string };
+  FERRY_LISTEN: { readonly listen?: string; readonly setting?: string };
 }
 
 export type FerryErrorCode = keyof FerryErrorData;
@@ -73,6 +74,7 @@ const CODES: Readonly<Record<FerryErrorCode, true>> = {
   FERRY_BEACON: true,
   FERRY_ENGINE: true,
   FERRY_HEALTH: true,
+  FERRY_LISTEN: true,
   FERRY_REGISTRY: true,
   FERRY_DISK: true,
   FERRY_BUILD: true,

@@ -20,6 +20,28 @@ describe('startTokenServer', () => {
     );
   });
 
+  it('says which setting names an address another process holds', async () => {
+    const first = await startTokenServer({
+      listen: '127.0.0.1:0',
+      token: undefined,
+      settings,
+      routes,
+    });
+    try {
+      await assert.rejects(
+        startTokenServer({ listen: `127.0.0.1:${first.port}`, token: undefined, settings, routes }),
+        (error: unknown) =>
+          error instanceof FerryError &&
+          error.code === 'FERRY_LISTEN' &&
+          new RegExp(`^api\\.listen 127\\.0\\.0\\.1:${first.port}: the address is in use`).test(
+            error.message,
+          ),
+      );
+    } finally {
+      await first.stop();
+    }
+  });
+
   it('answers routes on loopback, and 404 for the rest', async () => {
     const server = await startTokenServer({
       listen: '127.0.0.1:0',

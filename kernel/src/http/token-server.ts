@@ -94,16 +94,37 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Run
   // A client that sends its request slowly is cut off (the hub faces whole fleets).
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listenOn(server, port, host, options);
   const address = server.address();
   return {
     host,
     port: typeof address === 'object' && address ? address.port : port,
     stop: () => close(server),
   };
+}
+
+/** Listens, or says which setting names an address that is taken or not this host's. */
+function listenOn(server: Server, port: number, host: string, options: TokenServerOptions) {
+  const setting = options.settings.listen;
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'the address is in use (another process listens there)'
+          : error.code === 'EADDRNOTAVAIL'
+            ? 'no interface of this host has that address'
+            : error.message;
+      reject(
+        new FerryError(
+          'FERRY_LISTEN',
+          `${setting} ${options.listen}: ${why}`,
+          { listen: options.listen, setting },
+          { cause: error },
+        ),
+      );
+    });
+    server.listen(port, host, () => resolve());
+  });
 }
 
 function close(server: Server): Promise<void> {
