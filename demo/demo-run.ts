@@ -4,8 +4,8 @@
 // process is gone (killed), and never a live one.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../test/helpers/free-port.js';
 
 export interface DemoRun {
   /** A few hex digits, in every name this run gives. */
@@ -80,14 +80,4 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** A port nothing listens on now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
 }
