@@ -4,20 +4,15 @@
 // the demo publishes its dashboard minutes after choosing, and a connection had taken the port by
 // then. So: a random port below the ephemeral range, checked free on every interface.
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const FIRST = 20_000;
+const RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 
 /** Where the kernel's ephemeral ports begin (Linux default 32768). */
 function ephemeralStart(): number {
-  const range = (() => {
-    try {
-      return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
-    } catch {
-      return '';
-    }
-  })();
+  const range = existsSync(RANGE_FILE) ? readFileSync(RANGE_FILE, 'utf8') : '';
   const start = Number(range.trim().split(/\s+/)[0]);
   return Number.isInteger(start) && start > FIRST + 1000 ? start : 32_768;
 }

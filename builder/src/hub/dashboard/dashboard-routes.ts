@@ -1,10 +1,11 @@
 // The dashboard's routes: sign-in with the operator token (a session cookie, so the token is typed
 // once and never put in a URL), the pages, and their assets. Pages answer their live part alone
 // when the page's script asks (x-ferry-fragment), which is how they update without a reload.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readBody } from '#kernel/http/read-body.js';
 import { tokenMatches, type Reply } from '#kernel/http/token-server.js';
+import { tokenHash } from '../device-api.js';
 import type { HubStore } from '../hub-store.js';
 import { filterOf, matches } from '../hub-views.js';
 import {
@@ -34,20 +35,18 @@ export class Sessions {
 
   async create(now: number): Promise<string> {
     const id = randomBytes(32).toString('base64url');
-    await this.store.addSession(hashOf(id), now + SESSION_MS, now, MAX_SESSIONS);
+    await this.store.addSession(tokenHash(id), now + SESSION_MS, now, MAX_SESSIONS);
     return id;
   }
 
   async valid(id: string | undefined, now: number): Promise<boolean> {
-    return id !== undefined && this.store.sessionValid(hashOf(id), now);
+    return id !== undefined && this.store.sessionValid(tokenHash(id), now);
   }
 
   async drop(id: string | undefined): Promise<void> {
-    if (id !== undefined) await this.store.dropSession(hashOf(id));
+    if (id !== undefined) await this.store.dropSession(tokenHash(id));
   }
 }
-
-const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
 
 export function sessionOf(request: IncomingMessage): string | undefined {
   const cookies = (request.headers.cookie ?? '').split(';').map((c) => c.trim());
