@@ -129,6 +129,27 @@ function hubSuite(database: HubDatabase): void {
       assert.equal(await page(), 303, 'signed out');
     });
 
+    it("stores a gateway's state report after a heartbeat numbered above it", async () => {
+      // A heartbeat numbered after a state report can reach the hub first; the hub keeps only
+      // state reports in seq order, so the report still counts.
+      const beat = await fetch(`${hub.url}/api/v1/reports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          v: 1,
+          kind: 'heartbeat',
+          device,
+          seq: 10 ** 9,
+          sentAt: new Date().toISOString(),
+          resources: { cpus: 1 },
+        }),
+      });
+      assert.equal(beat.status, 200);
+      const commit = await repo.commit('iot v3');
+      assert.equal((await ferrydOnce(setup)).report.converged, true);
+      assert.equal((await view())?.deployments[0]?.appliedRevision, commit);
+    });
+
     it('refuses what a device may not write, and what is not a report, changing nothing', async () => {
       const other = uniqueDevice('hubother');
       const otherToken = await enroll(hub, other);

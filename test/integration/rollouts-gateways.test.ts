@@ -67,12 +67,22 @@ describe('staged rollouts on eight gateways', () => {
     });
     return repo.commit(message);
   };
-  const controller = async () => (await rolloutsOnce(hub, repo.url, stateDir))[0]?.decision.action;
+  let lastDecision: unknown;
+  const controller = async () => {
+    const [evaluated] = await rolloutsOnce(hub, repo.url, stateDir);
+    lastDecision = evaluated?.decision;
+    return evaluated?.decision.action;
+  };
   /** Runs the controller until it takes `action` (it waits while the step converges). */
   const until = (action: string) =>
     eventually(`the controller decides to ${action}`, async () => (await controller()) === action, {
       timeoutMs: 120_000,
       everyMs: 1000,
+      detail: async () =>
+        `last decision: ${JSON.stringify(lastDecision)}\nfleet repository: ${await repo
+          .git('fetch', '--quiet', 'origin')
+          .then(() => repo.git('log', '-3', '--format=%B', 'origin/main'))
+          .catch(String)}\ndevices: ${JSON.stringify(await fleetView().catch(String))}`,
     });
   const subjects = async () => {
     await repo.git('pull', '--quiet', '--ff-only', 'origin', 'main');
@@ -86,7 +96,12 @@ describe('staged rollouts on eight gateways', () => {
       'RUN echo broken > /broken',
       'CMD ["sleep", "3600"]',
     ]);
-    hub = await hubSetup('sqlite', '1s');
+    // The gateways report every second. The hub judges a device offline after three missed
+    // heartbeats, and a step device gone offline pauses the rollout. With a 1 s heartbeat, 3 s
+    // without a report from a gateway starved of CPU on a loaded CI machine is enough (the likely
+    // cause of a CI run whose first step never promoted and whose controller did push a commit).
+    // 5 s leaves 15 s, which only a gateway that really stopped misses.
+    hub = await hubSetup('sqlite', '5s');
     running = await HubProcess.start(hub);
     stateDir = await mkdtemp(join(tmpdir(), 'ferry-rollouts-'));
     repo = await createFleetRepo('rollgw', `${repoRoot}/fleet-examples/bms/apps`);
@@ -146,6 +161,7 @@ describe('staged rollouts on eight gateways', () => {
   });
 
   it('pauses a release that fails its health gate on the first step; the rest never take it', async () => {
+    await subjects(); // from what the controller last pushed, whatever the test before left
     const v2 = (await repo.git('rev-parse', 'HEAD')).trim();
     const failing = `    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }\n`;
     // Both gateways of the step must fail before it pauses, so the message names both.

@@ -137,6 +137,42 @@ describe('HubReporter', () => {
     assert.deepEqual(await queued(stateDir), []);
   });
 
+  it('never lets a heartbeat overtake a state report (the hub would drop it as a duplicate)', async () => {
+    // The hub's rule: a report whose seq is not above the last one it took is a duplicate.
+    let last = -1;
+    const order: string[] = [];
+    const fetcher = (async (_url: URL, init?: RequestInit) => {
+      const report = JSON.parse(String(init?.body)) as HubReport;
+      await new Promise((resolve) => setTimeout(resolve, report.seq % 3));
+      const fresh = report.seq > last;
+      last = Math.max(last, report.seq);
+      if (report.kind === 'state') order.push(`${fresh ? '' : 'dropped '}${report.revision}`);
+      return new Response('{}', { status: 200 });
+    }) as typeof fetch;
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-reporter-'));
+    await writeFile(join(stateDir, 'token'), 'device-token\n');
+    const made = new HubReporter({
+      url: 'http://hub.test',
+      tokenFile: join(stateDir, 'token'),
+      intervalMs: 1,
+      queueBytes: 1 << 20,
+      device: 'gw',
+      stateDir,
+      logger,
+      fetch: fetcher,
+    });
+    made.start();
+    const revisions = Array.from({ length: 15 }, (_, i) => `rev${i}`);
+    for (const revision of revisions) {
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      void made.afterPass(pass(revision));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    made.stop();
+    await made.flush();
+    assert.deepEqual(order, revisions);
+  });
+
   it('bounds the queue, oldest first, and keeps the newest', async () => {
     const hub = fakeHub(() => 'down');
     const { made, stateDir } = await reporter(hub.fetcher, 16 * 1024);

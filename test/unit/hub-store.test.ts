@@ -64,6 +64,30 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('keeps state reports in seq order whatever the heartbeats between them say', async () => {
+    const { store } = await open();
+    await store.enroll('gw', 'hash');
+    const beat = (seq: number): HubReport => ({
+      v: 1,
+      kind: 'heartbeat',
+      device: 'gw',
+      seq,
+      sentAt: 'x',
+      resources,
+    });
+    await store.store('gw', state(1, 'rev1'), '2026-11-30T10:00:00Z');
+    // A heartbeat numbered after the next state report, sent before it.
+    assert.equal(await store.store('gw', beat(3), '2026-11-30T10:00:01Z'), 'stored');
+    assert.equal(await store.store('gw', state(2, 'rev2'), '2026-11-30T10:00:02Z'), 'stored');
+    // A late heartbeat is still a sign of life.
+    assert.equal(await store.store('gw', beat(1), '2026-11-30T10:00:03Z'), 'stored');
+    const device = await store.device('gw');
+    assert.equal(device?.revision, 'rev2');
+    assert.equal(device?.lastSeen, '2026-11-30T10:00:03Z');
+    assert.equal(await store.store('gw', state(2, 'rev2'), '2026-11-30T10:00:04Z'), 'duplicate');
+    await store.close();
+  });
+
   it('takes a heartbeat as a sign of life, leaving the state as it was', async () => {
     const { store } = await open();
     await store.enroll('gw', 'hash');

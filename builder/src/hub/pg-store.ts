@@ -68,41 +68,47 @@ export class PgStore implements HubStore {
   }
 
   async store(device: string, report: HubReport, receivedAt: string): Promise<StoreResult> {
+    // A heartbeat says when the device was seen, whatever its seq: only state reports are kept
+    // in seq order, so a heartbeat overtaking one never makes it a duplicate.
+    const seen = 'UPDATE devices SET last_seen = $1, resources = $2 WHERE id = $3';
+    const seenArgs = [receivedAt, JSON.stringify(report.resources), device];
+    if (report.kind === 'heartbeat') {
+      await this.#pool.query(seen, seenArgs);
+      return 'stored';
+    }
     return this.#inTransaction(async (client) => {
       const current = await client.query<{ last_seq: string }>(
         'SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE',
         [device],
       );
       if (Number(current.rows[0]?.last_seq ?? -1) >= report.seq) return 'duplicate';
+      await client.query(seen, seenArgs);
       await client.query(
-        'UPDATE devices SET last_seen = $1, last_seq = $2, resources = $3 WHERE id = $4',
-        [receivedAt, report.seq, JSON.stringify(report.resources), device],
+        `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
+           deployments = $5, listed = $6, frozen = $7, last_seq = $8 WHERE id = $9`,
+        [
+          JSON.stringify(report.identity),
+          JSON.stringify(report.labels),
+          report.revision,
+          report.converged,
+          JSON.stringify(report.deployments),
+          report.listed ?? null,
+          report.frozen ? JSON.stringify(report.frozen) : null,
+          report.seq,
+          device,
+        ],
       );
-      if (report.kind === 'state') {
-        await client.query(
-          `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
-             deployments = $5, listed = $6, frozen = $7 WHERE id = $8`,
-          [
-            JSON.stringify(report.identity),
-            JSON.stringify(report.labels),
-            report.revision,
-            report.converged,
-            JSON.stringify(report.deployments),
-            report.listed ?? null,
-            report.frozen ? JSON.stringify(report.frozen) : null,
-            device,
-          ],
-        );
-        await client.query(
-          'INSERT INTO events (device_id, at, kind, body) VALUES ($1, $2, $3, $4)',
-          [device, receivedAt, 'state', JSON.stringify(stateEvent(report))],
-        );
-        await client.query(
-          `DELETE FROM events WHERE device_id = $1 AND id <= (SELECT id FROM events
-             WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-          [device, EVENTS_KEPT],
-        );
-      }
+      await client.query('INSERT INTO events (device_id, at, kind, body) VALUES ($1, $2, $3, $4)', [
+        device,
+        receivedAt,
+        'state',
+        JSON.stringify(stateEvent(report)),
+      ]);
+      await client.query(
+        `DELETE FROM events WHERE device_id = $1 AND id <= (SELECT id FROM events
+           WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+        [device, EVENTS_KEPT],
+      );
       return 'stored';
     });
   }

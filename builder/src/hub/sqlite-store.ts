@@ -2,8 +2,8 @@
 // no node:sqlite). Migrations are numbered and applied once each, in order, on start.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createClient, type Client, type InStatement, type Row } from '@libsql/client';
-import type { HubReport } from '#kernel/hub/hub-report.js';
+import { createClient, type Client, type InStatement } from '@libsql/client';
+import type { HubReport, StateReport } from '#kernel/hub/hub-report.js';
 import {
   EVENTS_KEPT,
   stateEvent,
@@ -16,6 +16,7 @@ import {
   type StoreResult,
 } from './hub-store.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
+import { deviceOf, operationOf } from './sqlite-rows.js';
 
 export class SqliteStore implements HubStore {
   readonly #client: Client;
@@ -84,6 +85,10 @@ export class SqliteStore implements HubStore {
   }
 
   async store(device: string, report: HubReport, receivedAt: string): Promise<StoreResult> {
+    if (report.kind === 'heartbeat') {
+      await this.#client.execute(seenStatement(device, report, receivedAt));
+      return 'stored';
+    }
     const transaction = await this.#client.transaction('write');
     try {
       const current = await transaction.execute({
@@ -226,18 +231,25 @@ export class SqliteStore implements HubStore {
   }
 }
 
-/** A heartbeat updates when the device was seen; a state report everything it says. */
-function statementsFor(device: string, report: HubReport, at: string): InStatement[] {
-  const seen: InStatement = {
-    sql: 'UPDATE devices SET last_seen = ?, last_seq = ?, resources = ? WHERE id = ?',
-    args: [at, report.seq, JSON.stringify(report.resources), device],
+/**
+ * A heartbeat updates when the device was seen and what it has left, whatever its seq: only state
+ * reports are kept in seq order (last_seq), so a heartbeat overtaking one never makes it a
+ * duplicate.
+ */
+function seenStatement(device: string, report: HubReport, at: string): InStatement {
+  return {
+    sql: 'UPDATE devices SET last_seen = ?, resources = ? WHERE id = ?',
+    args: [at, JSON.stringify(report.resources), device],
   };
-  if (report.kind === 'heartbeat') return [seen];
+}
+
+/** A state report updates everything it says, and the last seq stored. */
+function statementsFor(device: string, report: StateReport, at: string): InStatement[] {
   return [
-    seen,
+    seenStatement(device, report, at),
     {
       sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?,
-              listed = ?, frozen = ? WHERE id = ?`,
+              listed = ?, frozen = ?, last_seq = ? WHERE id = ?`,
       args: [
         JSON.stringify(report.identity),
         JSON.stringify(report.labels),
@@ -246,6 +258,7 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
         JSON.stringify(report.deployments),
         report.listed === undefined ? null : report.listed ? 1 : 0,
         report.frozen ? JSON.stringify(report.frozen) : null,
+        report.seq,
         device,
       ],
     },
@@ -259,38 +272,4 @@ function statementsFor(device: string, report: HubReport, at: string): InStateme
       args: [device, device, EVENTS_KEPT],
     },
   ];
-}
-
-function deviceOf(row: Row): DeviceRow {
-  const json = <T>(value: unknown, fallback: T): T =>
-    typeof value === 'string' ? (JSON.parse(value) as T) : fallback;
-  return {
-    id: String(row.id),
-    lastSeen: row.last_seen === null ? null : String(row.last_seen),
-    identity: json(row.identity, {}),
-    labels: json(row.labels, {}),
-    resources: json(row.resources, {}),
-    revision: row.revision === null ? null : String(row.revision),
-    converged: row.converged === null ? null : Number(row.converged) === 1,
-    deployments: json(row.deployments, []),
-    listed: row.listed === null ? null : Number(row.listed) === 1,
-    enrolledBy: row.enrolled_by === 'self' ? 'self' : 'operator',
-    frozen: json(row.frozen, null),
-  };
-}
-
-function operationOf(row: Row): Operation {
-  return {
-    id: Number(row.id),
-    device: String(row.device_id),
-    kind: row.kind === 'restart' ? 'restart' : 'logs',
-    deployment: String(row.deployment),
-    service: String(row.service),
-    ...(row.lines === null ? {} : { lines: Number(row.lines) }),
-    requestedBy: String(row.requested_by),
-    requestedAt: String(row.requested_at),
-    state: String(row.state) as Operation['state'],
-    finishedAt: row.finished_at === null ? null : String(row.finished_at),
-    result: row.result === null ? null : (JSON.parse(String(row.result)) as Operation['result']),
-  };
 }

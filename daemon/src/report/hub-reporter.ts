@@ -107,7 +107,9 @@ export class HubReporter {
     const key = JSON.stringify(meaning);
     if (key === this.#lastState) return;
     this.#lastState = key;
-    await this.#queue.push({ ...report, seq: await this.#queue.nextSeq() });
+    await this.#inTurn(async () =>
+      this.#queue.push({ ...report, seq: await this.#queue.nextSeq() }),
+    );
     this.kick();
   }
 
@@ -118,11 +120,20 @@ export class HubReporter {
 
   /** Sends the queue in order, one send at a time; resolves when this round is done. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing
-      .then(() => this.#drain())
-      .catch((error: unknown) => {
-        this.options.logger.warn({ event: 'report.failed', reason: String(error) }, 'report queue');
-      });
+    return this.#inTurn(() => this.#drain());
+  }
+
+  /**
+   * Runs `task` after every task handed in before it. Sequence numbers are taken and reports
+   * sent in this one order: the hub keeps a state report only when its seq is above the last it
+   * has, so a heartbeat numbered before a state report but sent after it would have made the hub
+   * drop that report as a duplicate (a loaded gateway's state was lost that way until its next
+   * change).
+   */
+  #inTurn(task: () => Promise<void>): Promise<void> {
+    this.#flushing = this.#flushing.then(task).catch((error: unknown) => {
+      this.options.logger.warn({ event: 'report.failed', reason: String(error) }, 'report queue');
+    });
     return this.#flushing;
   }
 
@@ -141,20 +152,24 @@ export class HubReporter {
     }
   }
 
-  async #heartbeat(): Promise<void> {
-    if (this.#sentSince) {
+  /** A sign of life, unless a report went since the last one or reports wait to go. */
+  #heartbeat(): Promise<void> {
+    return this.#inTurn(async () => {
+      const sentSince = this.#sentSince;
       this.#sentSince = false;
-      this.kick();
-      return;
-    }
-    const report = heartbeatOf(
-      this.options.device,
-      await this.#queue.nextSeq(),
-      await deviceResources(this.options.stateDir, (await this.#engine())?.dataRoot),
-      new Date(),
-    );
-    await this.#send(report);
-    this.kick();
+      if (sentSince || (await this.#queue.pending()).length > 0) return this.#drain();
+      const resources = await deviceResources(
+        this.options.stateDir,
+        (await this.#engine())?.dataRoot,
+      );
+      const report = heartbeatOf(
+        this.options.device,
+        await this.#queue.nextSeq(),
+        resources,
+        new Date(),
+      );
+      await this.#send(report);
+    });
   }
 
   /** The HTTP status, or undefined when the hub did not answer in time. */
