@@ -29,6 +29,7 @@ import { signEd25519, sshPublicLine } from '#kernel/trust/ssh-signature.js';
 import { BeaconWatch } from '../daemon/src/source/beacon-watch.js';
 import { startCountingProxy } from '../test/helpers/counting-proxy.js';
 import { createFleetRepo } from '../test/helpers/fleet-repo.js';
+import { freePort } from '../test/helpers/free-port.js';
 import { repoRoot } from '../test/helpers/run-cli.js';
 import { testEnv } from '../test/helpers/test-env.js';
 import { cpuWithChildren, openLoop, percentile } from './measure.js';
@@ -85,7 +86,7 @@ async function gitRun() {
   const repo = await createFleetRepo('pollscale', `${repoRoot}/fleet-examples/bms/apps`);
   await repo.commit('a fleet');
   const root = join(testEnv.home, 'git');
-  const port = 15_000 + (process.pid % 1000);
+  const port = await freePort();
   const server = spawn(
     process.execPath,
     [`${repoRoot}dist/test/env/git-http-server.js`, '--port', String(port), '--root', root],
@@ -131,7 +132,7 @@ async function nginxRun() {
   await promisify(chmod)(dir, 0o755);
   const { text, publicKey } = signedBeacon();
   await write(join(dir, 'beacon.json'), text);
-  const port = 16_000 + (process.pid % 1000);
+  const port = await freePort();
   await write(
     join(dir, 'nginx.conf'),
     `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;\n` +

@@ -20,7 +20,7 @@ export interface HubSetup {
 let databases = 0;
 
 /** A database of its own on the test PostgreSQL, as a URL for hub.yaml. */
-async function postgresDatabase(): Promise<string> {
+export async function postgresDatabase(): Promise<string> {
   const name = `ferry_hub_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: testEnv.postgres });
   await admin.connect();

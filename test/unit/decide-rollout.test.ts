@@ -32,6 +32,7 @@ function device(id: string, fare: Fare = {}): DeviceView {
     id,
     online: fare.online ?? true,
     lastSeen: new Date(fare.seen ?? NOW).toISOString(),
+    stateAt: new Date(fare.seen ?? NOW).toISOString(),
     arch: null,
     labels: {},
     inFleet: true,

@@ -23,6 +23,7 @@ function row(id: string, more: Partial<DeviceRow> = {}): DeviceRow {
   return {
     id,
     lastSeen: new Date(NOW - MINUTE).toISOString(),
+    stateAt: new Date(NOW - MINUTE).toISOString(),
     identity: { arch: 'arm64' },
     labels: { site: 'vienna' },
     resources: {},

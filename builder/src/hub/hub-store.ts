@@ -6,6 +6,8 @@ import type { HubReport, ReportedDeployment, StateReport } from '#kernel/hub/hub
 export interface DeviceRow {
   readonly id: string;
   readonly lastSeen: string | null;
+  /** When its last state report came (a heartbeat moves only lastSeen). */
+  readonly stateAt: string | null;
   readonly identity: Record<string, unknown>;
   readonly labels: Record<string, string>;
   readonly resources: Record<string, unknown>;

@@ -15,6 +15,7 @@ export function deviceView(row: DeviceRow, now: number, heartbeatMs: number) {
     id: row.id,
     online: seen !== undefined && now - seen < MISSED_HEARTBEATS * heartbeatMs,
     lastSeen: row.lastSeen,
+    stateAt: row.stateAt,
     arch: (row.identity.arch as string | undefined) ?? null,
     labels: row.labels,
     // A device that enrolled itself is not in the fleet until a devices/<id>.yaml names it.

@@ -44,21 +44,23 @@ export async function deviceDetail(options: OperatorApiOptions, id: string) {
   };
 }
 
-/** A deployment: how each revision fares, its rollout as the devices report it, its history. */
+/**
+ * A deployment: how each revision fares, its rollout, its history. The rollout is as the device
+ * that reported last saw it in the fleet: devices that have not polled since still name an older
+ * step (after a pause, a resume, or a step moved back by hand).
+ */
 export async function deploymentDetail(options: OperatorApiOptions, name: string) {
   const devices = await allDevices(options);
-  const rollouts = devices.flatMap(
-    (d) => d.deployments.find((x) => x.name === name)?.rollout ?? [],
-  );
-  const newest = rollouts.reduce<(typeof rollouts)[number] | undefined>(
-    (a, r) => (a === undefined || r.percent > a.percent ? r : a),
-    undefined,
-  );
+  let newest: { at: string; percent: number; paused: boolean } | undefined;
+  for (const device of devices) {
+    const rollout = device.deployments.find((x) => x.name === name)?.rollout;
+    const at = device.stateAt ?? '';
+    if (rollout && (newest === undefined || at > newest.at))
+      newest = { at, percent: rollout.percent, paused: rollout.paused === true };
+  }
   return {
     ...deploymentView(name, devices),
-    ...(newest
-      ? { rollout: { percent: newest.percent, paused: rollouts.some((r) => r.paused === true) } }
-      : {}),
+    ...(newest ? { rollout: { percent: newest.percent, paused: newest.paused } } : {}),
     decisions: await options.store.decisions(name, RECENT),
   };
 }

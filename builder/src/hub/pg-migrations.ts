@@ -31,4 +31,5 @@ export const PG_MIGRATIONS: readonly string[][] = [
     `CREATE INDEX decisions_by_deployment ON decisions (deployment, id)`,
   ],
   [`CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`],
+  [`ALTER TABLE devices ADD COLUMN state_at TIMESTAMPTZ`],
 ];

@@ -4,6 +4,7 @@ import type { DeviceRow, Operation } from './hub-store.js';
 export interface PgDevice {
   id: string;
   last_seen: Date | null;
+  state_at: Date | null;
   identity: Record<string, unknown>;
   labels: Record<string, string>;
   resources: Record<string, unknown>;
@@ -49,6 +50,7 @@ export function deviceOf(row: PgDevice): DeviceRow {
   return {
     id: row.id,
     lastSeen: row.last_seen === null ? null : row.last_seen.toISOString(),
+    stateAt: row.state_at === null ? null : row.state_at.toISOString(),
     identity: row.identity,
     labels: row.labels,
     resources: row.resources,

@@ -85,7 +85,7 @@ export class PgStore implements HubStore {
       await client.query(seen, seenArgs);
       await client.query(
         `UPDATE devices SET identity = $1, labels = $2, revision = $3, converged = $4,
-           deployments = $5, listed = $6, frozen = $7, last_seq = $8 WHERE id = $9`,
+           deployments = $5, listed = $6, frozen = $7, last_seq = $8, state_at = $9 WHERE id = $10`,
         [
           JSON.stringify(report.identity),
           JSON.stringify(report.labels),
@@ -95,6 +95,7 @@ export class PgStore implements HubStore {
           report.listed ?? null,
           report.frozen ? JSON.stringify(report.frozen) : null,
           report.seq,
+          receivedAt,
           device,
         ],
       );

@@ -33,4 +33,6 @@ export const MIGRATIONS: readonly string[][] = [
   ],
   // Dashboard sign-in sessions, by the SHA-256 of the cookie; expiry in epoch milliseconds.
   [`CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`],
+  // When the last state report came (heartbeats only move last_seen).
+  [`ALTER TABLE devices ADD COLUMN state_at TEXT`],
 ];

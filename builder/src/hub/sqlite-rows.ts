@@ -8,6 +8,7 @@ export function deviceOf(row: Row): DeviceRow {
   return {
     id: String(row.id),
     lastSeen: row.last_seen === null ? null : String(row.last_seen),
+    stateAt: row.state_at === null || row.state_at === undefined ? null : String(row.state_at),
     identity: json(row.identity, {}),
     labels: json(row.labels, {}),
     resources: json(row.resources, {}),

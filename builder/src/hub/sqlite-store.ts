@@ -249,7 +249,7 @@ function statementsFor(device: string, report: StateReport, at: string): InState
     seenStatement(device, report, at),
     {
       sql: `UPDATE devices SET identity = ?, labels = ?, revision = ?, converged = ?, deployments = ?,
-              listed = ?, frozen = ?, last_seq = ? WHERE id = ?`,
+              listed = ?, frozen = ?, last_seq = ?, state_at = ? WHERE id = ?`,
       args: [
         JSON.stringify(report.identity),
         JSON.stringify(report.labels),
@@ -259,6 +259,7 @@ function statementsFor(device: string, report: StateReport, at: string): InState
         report.listed === undefined ? null : report.listed ? 1 : 0,
         report.frozen ? JSON.stringify(report.frozen) : null,
         report.seq,
+        at,
         device,
       ],
     },
