@@ -1,6 +1,7 @@
 // The rollout controller's record of its decisions: a decision pushed but not yet announced is
 // pending, and a controller started again announces it before anything else, even when the
-// evaluation that follows fails; nothing is announced twice once it is done.
+// evaluation that follows fails; one recorded before its push is announced only if its commit got
+// to the branch; nothing is announced twice once it is done.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -31,6 +32,17 @@ describe('DecisionLog', () => {
     await log.done(promoted.key);
     assert.equal(await log.taken(promoted.key), true);
     assert.deepEqual(await log.pending(), []);
+  });
+
+  it('keeps a decision recorded before its push unconfirmed until confirmed, or forgets it', async () => {
+    const log = new DecisionLog(join(await mkdtemp(join(tmpdir(), 'ferry-log-')), 'd.json'));
+    await log.begin({ ...promoted, unconfirmed: true });
+    assert.equal(await log.taken(promoted.key), true, 'not decided twice while it is pushed');
+    await log.confirm(promoted.key);
+    assert.deepEqual(await log.pending(), [promoted]);
+    await log.abandon(promoted.key);
+    assert.deepEqual(await log.pending(), []);
+    assert.equal(await log.taken(promoted.key), false, 'an abandoned decision may be taken again');
   });
 
   it('reads the list of keys an older controller wrote', async () => {
@@ -88,5 +100,42 @@ describe('a controller started again with a decision pending', () => {
     assert.deepEqual(recorded, { done: [promoted.key], pending: [] });
     await assert.rejects(evaluateRollouts(options), /git server is down/);
     assert.equal(posts.length, 2, 'announced once');
+  });
+
+  it('announces one recorded around its push once its commit is on the branch, else forgets it', async () => {
+    posts.length = 0;
+    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-controller-'));
+    const log = new DecisionLog(join(stateDir, 'decisions.json'));
+    const paused: Outcome = {
+      ...promoted,
+      key: 'iot abc123 pause [25]',
+      decision: { action: 'pause', at: 25, reason: 'r', failing: [], devices: 2 },
+      commit: 'beef',
+      unconfirmed: true,
+    };
+    await log.begin({ ...promoted, unconfirmed: true });
+    await log.begin(paused);
+    const asked: string[] = [];
+    const repo = {
+      sync: () => Promise.resolve('head'),
+      published: (oid: string) => (asked.push(oid), Promise.resolve(oid === 'f00d')),
+      fleetText: () => Promise.reject(new Error('evaluation stops here')),
+    } as unknown as RolloutRepo;
+    const options = {
+      repo,
+      hub: { url, token: 'operator' },
+      stateDir,
+      logger: pino({ level: 'silent' }),
+    };
+    await assert.rejects(evaluateRollouts(options), /evaluation stops here/);
+    assert.deepEqual(asked, ['f00d', 'beef']);
+    assert.deepEqual(
+      posts.map((p) => [p.path, p.body.action, p.body.commit]),
+      [['/api/v1/deployments/iot/decisions', 'promote', 'f00d']],
+      'the pushed one is announced; the one never pushed is not',
+    );
+    assert.equal(await log.taken(promoted.key), true);
+    assert.equal(await log.taken(paused.key), false, 'decided again on the next evaluation');
+    assert.deepEqual(await log.pending(), []);
   });
 });

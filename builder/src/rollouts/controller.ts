@@ -1,8 +1,9 @@
 // One evaluation of the rollout controller: for every deployment with a rollout in progress, how
 // the devices of its step fare (from the hub), the decision (decide-rollout.ts), and for a
 // promotion or a pause, one commit to fleet.yaml saying why. Every decision is keyed and kept in
-// the state folder (decision-log.ts), so a restarted controller never commits twice for one
-// decision, and announces each one it committed, at least once.
+// the state folder (decision-log.ts), recorded before its commit is pushed, so a restarted
+// controller never commits twice for one decision, and announces each one it pushed, at least
+// once.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDuration } from '#kernel/duration.js';
@@ -34,11 +35,7 @@ export async function evaluateRollouts(options: ControllerOptions): Promise<Eval
   const { repo } = options;
   const now = (options.now ?? Date.now)();
   const log = new DecisionLog(join(options.stateDir, 'decisions.json'));
-  for (const outcome of await log.pending()) {
-    await announce(options, outcome);
-    await log.done(outcome.key);
-  }
-  let head = await repo.sync();
+  let head = await catchUp(options, log);
   let text = (await repo.fleetText(head)) ?? '';
   const devices = await hubDevices(options.hub);
   const results: Evaluated[] = [];
@@ -58,29 +55,56 @@ export async function evaluateRollouts(options: ControllerOptions): Promise<Eval
     }
     const key = `${name} ${rollout.previous} ${decision.action} ${JSON.stringify(decision.action === 'promote' ? [decision.from, decision.to] : [decision.at])}`;
     if (await log.taken(key)) continue;
+    const outcome: Outcome = {
+      key,
+      deployment: name,
+      previous: rollout.previous,
+      decision,
+      at: new Date(now).toISOString(),
+    };
     let commit: string | undefined;
-    if (decision.action !== 'complete') {
+    if (decision.action === 'complete') await log.begin(outcome);
+    else {
       text = editRollout(
         text,
         name,
         decision.action === 'promote' ? { kind: 'promote', to: decision.to } : { kind: 'pause' },
       );
-      commit = head = await repo.commitFleet(text, decisionMessage(name, rollout, decision));
+      const made = await repo.commitFleet(text, decisionMessage(name, rollout, decision));
+      commit = head = made.oid;
+      // Recorded before the push: a stop during it leaves the record to check on the branch.
+      await log.begin({ ...outcome, commit, ...(made.pushed ? {} : { unconfirmed: true }) });
+      if (!made.pushed) {
+        await repo.push();
+        await log.confirm(key);
+      }
     }
-    const outcome = {
-      key,
-      deployment: name,
-      previous: rollout.previous,
-      decision,
-      ...(commit ? { commit } : {}),
-      at: new Date(now).toISOString(),
-    };
-    await log.begin(outcome);
-    await announce(options, outcome);
-    await log.done(key);
+    await deliver(options, log, { ...outcome, ...(commit ? { commit } : {}) });
     results.push({ deployment: name, decision, ...(commit ? { commit } : {}) });
   }
   return results;
+}
+
+/**
+ * Delivers what a controller that stopped left pending, and syncs the clone; the branch head.
+ * Decisions pushed are said first, even when the git server is away now; one recorded around its
+ * push is said if its commit got to the branch, and forgotten (to be decided again) if not.
+ */
+async function catchUp(options: ControllerOptions, log: DecisionLog): Promise<string> {
+  for (const outcome of await log.pending())
+    if (!outcome.unconfirmed) await deliver(options, log, outcome);
+  const head = await options.repo.sync();
+  for (const outcome of await log.pending())
+    if (outcome.commit && (await options.repo.published(outcome.commit)))
+      await deliver(options, log, outcome);
+    else await log.abandon(outcome.key);
+  return head;
+}
+
+/** Announces a decision carried out, and records it done. */
+async function deliver(options: ControllerOptions, log: DecisionLog, outcome: Outcome) {
+  await announce(options, outcome);
+  await log.done(outcome.key);
 }
 
 /** What is said of a decision carried out: the log line, the notification, the hub's history. */

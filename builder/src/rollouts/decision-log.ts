@@ -1,9 +1,11 @@
 // The decisions the controller carried out, by key, in its state folder: what makes a restarted
 // controller (or one committing to a review branch that has not merged yet) do nothing twice.
-// A decision is recorded as pending the moment its commit is pushed, with what must still be
-// said of it (the log line, the notification, the hub); delivered, it is done. A controller that
-// stopped in between delivers its pending decisions first when it starts again, so a pushed
-// decision is announced at least once even when the next evaluation only waits.
+// A decision is recorded as pending with its commit made in the controller's clone, before that
+// commit is pushed (unconfirmed), then confirmed once the push went through, with what must still
+// be said of it (the log line, the notification, the hub); delivered, it is done. A controller
+// that stopped in between delivers its confirmed decisions first when it starts again, and an
+// unconfirmed one once it finds the commit on the branch (it forgets it otherwise: the push never
+// happened). So a pushed decision is announced at least once, and one never pushed never is.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RolloutDecision } from './decide-rollout.js';
@@ -20,6 +22,8 @@ export interface Outcome {
   /** The commit that carried it out, when it made one. */
   readonly commit?: string;
   readonly at: string;
+  /** Recorded before its commit was pushed: said only once the commit is found on the branch. */
+  readonly unconfirmed?: boolean;
 }
 
 interface Recorded {
@@ -59,6 +63,25 @@ export class DecisionLog {
   async begin(outcome: Outcome): Promise<void> {
     const recorded = await this.#read();
     await this.#write({ ...recorded, pending: [...recorded.pending, outcome] });
+  }
+
+  /** Records that the decision's commit was pushed. */
+  async confirm(key: string): Promise<void> {
+    const recorded = await this.#read();
+    await this.#write({
+      ...recorded,
+      pending: recorded.pending.map((p) => {
+        if (p.key !== key) return p;
+        const { unconfirmed: _, ...confirmed } = p;
+        return confirmed;
+      }),
+    });
+  }
+
+  /** Forgets a decision whose commit never reached the branch: it may be taken again. */
+  async abandon(key: string): Promise<void> {
+    const recorded = await this.#read();
+    await this.#write({ ...recorded, pending: recorded.pending.filter((p) => p.key !== key) });
   }
 
   /** Records a decision announced. */

@@ -98,25 +98,24 @@ export class RolloutRepo {
   }
 
   /**
-   * Commits fleet.yaml as given on top of the branch head and pushes it; the new commit. To a
+   * Commits fleet.yaml as given on top of the branch head, in the clone; `push` sends it. To a
    * review branch, a commit already there that makes the same change on the same head (pushed by
    * a controller that stopped before it recorded the decision) is taken instead of a new one, so
-   * the pull request is not rewritten by a restart.
+   * the pull request is not rewritten by a restart: that one comes back as pushed.
    */
-  async commitFleet(text: string, message: string): Promise<string> {
-    const pushed = this.options.reviewBranch ? await this.#underReview(text) : undefined;
-    return pushed ?? this.#commitAndPush(text, message);
+  async commitFleet(text: string, message: string): Promise<{ oid: string; pushed: boolean }> {
+    const found = await this.#underReview(text);
+    if (found) return { oid: found, pushed: true };
+    return { oid: await this.#commit(text, message), pushed: false };
   }
 
   /** The commit of the review branch whose parent is the branch head and whose fleet.yaml is `text`. */
   async #underReview(text: string): Promise<string | undefined> {
-    const { dir, url, branch, reviewBranch } = this.options;
+    const { dir, branch, reviewBranch } = this.options;
     const head = await git.resolveRef({ fs, dir, ref: branch });
-    const fetched = await git
-      .fetch({ fs, http, dir, url, ref: reviewBranch, singleBranch: true, tags: false })
-      .catch(() => undefined); // no review branch yet
-    if (!fetched?.fetchHead) return undefined;
-    const commits = await git.log({ fs, dir, ref: fetched.fetchHead, depth: REVIEW_HISTORY });
+    const reviewed = reviewBranch ? await this.#remoteHead(reviewBranch) : undefined;
+    if (!reviewed) return undefined;
+    const commits = await git.log({ fs, dir, ref: reviewed, depth: REVIEW_HISTORY });
     for (const entry of commits) {
       if (entry.commit.parent[0] !== head || (await this.fleetText(entry.oid)) !== text) continue;
       await git.writeRef({ fs, dir, ref: `refs/heads/${branch}`, value: entry.oid, force: true });
@@ -126,17 +125,53 @@ export class RolloutRepo {
     return undefined;
   }
 
-  async #commitAndPush(text: string, message: string): Promise<string> {
-    const { dir, branch, reviewBranch, signingKey, author } = this.options;
+  /** The head of a remote branch, fetched; undefined when a review branch does not exist (yet). */
+  async #remoteHead(ref: string): Promise<string | undefined> {
+    const { dir, url, branch } = this.options;
+    const fetched = await git
+      .fetch({ fs, http, dir, url, ref, singleBranch: true, tags: false })
+      .catch((error: unknown) => {
+        if (ref === branch) throw error;
+        return undefined;
+      });
+    return fetched?.fetchHead ?? undefined;
+  }
+
+  /**
+   * Whether a commit made by `commitFleet` reached the remote: it is the head of the branch (or
+   * of the review branch) or one of their recent ancestors (found after a restart, when later
+   * commits may have come on top, or the review was merged).
+   */
+  async published(oid: string): Promise<boolean> {
+    const { dir, branch, reviewBranch } = this.options;
+    for (const ref of reviewBranch ? [reviewBranch, branch] : [branch]) {
+      const head = await this.#remoteHead(ref);
+      if (!head) continue;
+      if (head === oid) return true;
+      const found = await git
+        .isDescendent({ fs, dir, oid: head, ancestor: oid, depth: STEP_HISTORY })
+        .catch(() => false); // a commit not in the clone was never pushed from here
+      if (found) return true;
+    }
+    return false;
+  }
+
+  async #commit(text: string, message: string): Promise<string> {
+    const { dir, signingKey, author } = this.options;
     await writeFile(join(dir, this.#fleetPath), text);
     await git.add({ fs, dir, filepath: this.#fleetPath });
-    const oid = await git.commit({
+    return git.commit({
       fs,
       dir,
       message,
       author: { ...author, timestamp: Math.floor(Date.now() / 1000) },
       ...(signingKey ? { signingKey, onSign: sshSign } : {}),
     });
+  }
+
+  /** Pushes the clone's branch head (the commit `commitFleet` made) to its target. */
+  async push(): Promise<void> {
+    const { dir, branch, reviewBranch } = this.options;
     const target = reviewBranch ?? branch;
     const pushed = await git.push({
       fs,
@@ -152,7 +187,6 @@ export class RolloutRepo {
         'FERRY_SOURCE',
         `push to ${target} refused: ${pushed.error ?? 'unknown'}`,
       );
-    return oid;
   }
 }
 
