@@ -1,5 +1,6 @@
 // `ferry builder`: a pushed commit becomes a pinned commit on the fleet repository with no manual
-// step (first by polling, then by webhook); a repository it cannot reach backs off on its own.
+// step (first by polling, then by webhook, then one pushed during a build right after it); a
+// repository it cannot reach backs off on its own.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -104,7 +105,36 @@ describe('ferry builder', () => {
       /^ferry: pin 1 image/,
     );
 
-    // 3. The unreachable repository failed on its own and keeps backing off; the service is up.
+    // 3. A commit pushed during a build, with no webhook: the build's pins are refused (the branch
+    // moved), which is no failure, and the new head is built and pinned at once.
+    await git(repo.workTree, 'pull', '--quiet', '--ff-only', 'origin', 'main');
+    const dockerfile = join(repo.workTree, 'apps/collector/Dockerfile');
+    await writeFile(
+      dockerfile,
+      (await readFile(dockerfile, 'utf8')).replace('FROM ${BASE}\n', 'FROM ${BASE}\nRUN sleep 6\n'),
+    );
+    const slow = await repo.commit('collector: a slow build step');
+    assert.equal((await fetch(`${hooks}/hooks/bms`, { method: 'POST' })).status, 202);
+    await waitFor(
+      'the slow build to start',
+      async () =>
+        logs.includes(`"event":"builder.building","repo":"bms","commit":"${slow}"`) || undefined,
+    );
+    await writeFile(script, `${await readFile(script, 'utf8')}# tuned again\n`);
+    const during = await repo.commit('collector: tuned during the build');
+    const onTop = await waitFor(
+      'the pin commit of the commit pushed during the build',
+      () => remotePinCommit(repo!.workTree, during),
+      90_000,
+    );
+    assert.equal(await git(repo.workTree, 'rev-parse', `${onTop}~1`), during);
+    assert.match(logs, new RegExp(`"event":"builder.superseded","repo":"bms","commit":"${slow}"`));
+    const bms = ((await (await fetch(`${hooks}/status`)).json()) as RepositoryStatus[]).find(
+      (s) => s.name === 'bms',
+    );
+    assert.deepEqual([bms?.lastError, bms?.consecutiveFailures], [null, 0]);
+
+    // 4. The unreachable repository failed on its own and keeps backing off; the service is up.
     const statuses = (await (await fetch(`${hooks}/status`)).json()) as RepositoryStatus[];
     const gone = statuses.find((s) => s.name === 'gone')!;
     assert.ok(gone.consecutiveFailures >= 1);

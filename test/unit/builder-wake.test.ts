@@ -30,8 +30,10 @@ async function serviceWithRounds() {
     },
     pino({ level: 'silent' }),
   );
-  const rounds: { release: () => void }[] = [];
-  service.workers[0]!.poll = () => new Promise<void>((release) => rounds.push({ release }));
+  /** Each round ends when released, saying whether the branch moved during its build. */
+  const rounds: { release: (moved?: boolean) => void }[] = [];
+  service.workers[0]!.poll = () =>
+    new Promise<boolean>((resolve) => rounds.push({ release: (moved = false) => resolve(moved) }));
   /** Waits until round `n` (from 1) has started; fails after `ms`. */
   const round = async (n: number, ms = 2_000) => {
     const deadline = Date.now() + ms;
@@ -50,6 +52,17 @@ describe('ferry builder wake-ups', () => {
     await round(1);
     assert.equal(service.wake('bms'), true, 'the webhook is taken');
     rounds[0]!.release();
+    await round(2);
+    rounds[1]!.release();
+    await assert.rejects(round(3, 300), /did not start/, 'then it sleeps the interval');
+    await service.stop();
+  });
+
+  it('polls again at once when the branch moved during a build, with no webhook', async () => {
+    const { service, rounds, round } = await serviceWithRounds();
+    await service.start();
+    await round(1);
+    rounds[0]!.release(true);
     await round(2);
     rounds[1]!.release();
     await assert.rejects(round(3, 300), /did not start/, 'then it sleeps the interval');

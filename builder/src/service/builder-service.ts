@@ -58,11 +58,12 @@ export class BuilderService {
     while (!this.#stopped) {
       this.#wokenWhileBusy.delete(name);
       this.#wakers.delete(name);
-      await worker.poll();
+      const again = await worker.poll();
       if (this.#stopped) break;
-      const delay = this.#wokenWhileBusy.has(name)
-        ? 0
-        : nextPollDelay(this.config.intervalMs, worker.status.consecutiveFailures, Math.random());
+      const delay =
+        again || this.#wokenWhileBusy.has(name)
+          ? 0
+          : nextPollDelay(this.config.intervalMs, worker.status.consecutiveFailures, Math.random());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.#wakers.set(name, () => {

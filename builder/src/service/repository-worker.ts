@@ -85,8 +85,11 @@ export class RepositoryWorker {
     return head;
   }
 
-  /** One round: build the branch's head if it is new. Never throws; failures back off. */
-  async poll(): Promise<void> {
+  /**
+   * One round: build the branch's head if it is new. Never throws; failures back off. True when
+   * the branch moved during the build (its pins were not pushed): poll again at once.
+   */
+  async poll(): Promise<boolean> {
     if (!this.#loaded) {
       await this.#load();
       this.#loaded = true;
@@ -95,9 +98,9 @@ export class RepositoryWorker {
       const head = await this.#update();
       if (head === this.status.lastBuilt) {
         this.status.consecutiveFailures = 0;
-        return;
+        return false;
       }
-      await this.#build(head);
+      return await this.#build(head);
     } catch (error) {
       this.status.lastError = error instanceof Error ? error.message : String(error);
       this.status.consecutiveFailures += 1;
@@ -110,11 +113,12 @@ export class RepositoryWorker {
         },
         'build round failed; backing off',
       );
+      return false;
     }
   }
 
-  /** Builds, pins and pushes `head`, and records it as built. */
-  async #build(head: string): Promise<void> {
+  /** Builds, pins and pushes `head`, and records it as built; true when the branch moved meanwhile. */
+  async #build(head: string): Promise<boolean> {
     this.logger.info({ event: 'builder.building', repo: this.repo.name, commit: head }, 'building');
     const { pinCommit, report } = await runBuild(
       this.#dir,
@@ -130,8 +134,8 @@ export class RepositoryWorker {
       },
       this.logger,
     );
-    if (pinCommit) await this.#pushPins(pinCommit);
     this.status.builds += 1;
+    if (pinCommit && (await this.#pushPins(pinCommit, head)) === 'superseded') return true;
     // The pin commit is on the watched branch when no review branch is used: building it
     // again would find nothing to pin, so it counts as built.
     this.status.lastBuilt = pinCommit && !this.repo.pinBranch ? pinCommit : head;
@@ -149,24 +153,37 @@ export class RepositoryWorker {
       pinCommit ? 'built and pinned' : 'built; pins unchanged',
     );
     await this.#save();
+    return false;
   }
 
-  async #pushPins(commit: string): Promise<void> {
+  /**
+   * Pushes the pin commit made on `head`. A push to the watched branch is refused when a commit
+   * came on top of `head` during the build; that is not a failure: its pins are dropped, and the
+   * new head is built next (with the layers just built in the cache).
+   */
+  async #pushPins(commit: string, head: string): Promise<'pushed' | 'superseded'> {
     const ref = this.repo.pinBranch ?? this.repo.branch;
-    const result = await git.push({
-      fs,
-      http,
-      dir: this.#dir,
-      url: this.repo.url,
-      ref,
-      remoteRef: `refs/heads/${ref}`,
-      force: ref !== this.repo.branch,
-      ...(await this.#auth()),
-    });
-    if (!result.ok)
-      throw new FerryError(
-        'FERRY_SOURCE',
-        `push of ${commit.slice(0, 12)} to ${ref} refused: ${result.error ?? 'unknown'}`,
-      );
+    const refused = (reason: string) =>
+      new FerryError('FERRY_SOURCE', `push of ${commit.slice(0, 12)} to ${ref} refused: ${reason}`);
+    const result = await git
+      .push({
+        fs,
+        http,
+        dir: this.#dir,
+        url: this.repo.url,
+        ref,
+        remoteRef: `refs/heads/${ref}`,
+        force: ref !== this.repo.branch,
+        ...(await this.#auth()),
+      })
+      .catch((error: unknown) => ({ ok: false, error: (error as Error).message }));
+    if (result.ok) return 'pushed';
+    const now = ref === this.repo.branch ? await this.#update() : head;
+    if (now === head) throw refused(result.error ?? 'unknown');
+    this.logger.info(
+      { event: 'builder.superseded', repo: this.repo.name, commit: head, head: now },
+      'the branch moved during the build; its pins were not pushed, building the new head',
+    );
+    return 'superseded';
   }
 }
