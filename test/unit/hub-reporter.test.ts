@@ -53,14 +53,14 @@ function fakeHub(status: () => number | 'down') {
   return { received, fetcher };
 }
 
-async function reporter(fetcher: typeof fetch, queueBytes = 1 << 20) {
+async function reporter(fetcher: typeof fetch, queueBytes = 1 << 20, intervalMs = 60_000) {
   const stateDir = await mkdtemp(join(tmpdir(), 'ferry-reporter-'));
   const tokenFile = join(stateDir, 'token');
   await writeFile(tokenFile, 'device-token\n');
   const made = new HubReporter({
     url: 'http://hub.test',
     tokenFile,
-    intervalMs: 60_000,
+    intervalMs,
     queueBytes,
     device: 'gw',
     stateDir,
@@ -149,18 +149,7 @@ describe('HubReporter', () => {
       if (report.kind === 'state') order.push(`${fresh ? '' : 'dropped '}${report.revision}`);
       return new Response('{}', { status: 200 });
     }) as typeof fetch;
-    const stateDir = await mkdtemp(join(tmpdir(), 'ferry-reporter-'));
-    await writeFile(join(stateDir, 'token'), 'device-token\n');
-    const made = new HubReporter({
-      url: 'http://hub.test',
-      tokenFile: join(stateDir, 'token'),
-      intervalMs: 1,
-      queueBytes: 1 << 20,
-      device: 'gw',
-      stateDir,
-      logger,
-      fetch: fetcher,
-    });
+    const { made } = await reporter(fetcher, 1 << 20, 1);
     made.start();
     const revisions = Array.from({ length: 15 }, (_, i) => `rev${i}`);
     for (const revision of revisions) {
@@ -171,6 +160,24 @@ describe('HubReporter', () => {
     made.stop();
     await made.flush();
     assert.deepEqual(order, revisions);
+  });
+
+  it('sends one heartbeat at a time to a hub slower than the interval, skipping the rest', async () => {
+    let answer = () => {};
+    const slow = new Promise<void>((resolve) => (answer = resolve));
+    let beats = 0;
+    const fetcher = (async () => {
+      beats += 1;
+      await slow;
+      return new Response('{}', { status: 200 });
+    }) as typeof fetch;
+    const { made } = await reporter(fetcher, 1 << 20, 1);
+    made.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    made.stop();
+    answer();
+    await made.flush();
+    assert.equal(beats, 1, 'the beats of 50 intervals did not pile up behind the first');
   });
 
   it('bounds the queue, oldest first, and keeps the newest', async () => {

@@ -74,6 +74,8 @@ export class HubReporter {
   readonly #queue: ReportQueue;
   #lastState: string | undefined;
   #sentSince = false;
+  /** A heartbeat is queued or being sent. */
+  #beating = false;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #engineFacts: EngineFacts | undefined;
@@ -90,7 +92,7 @@ export class HubReporter {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.#heartbeat(), this.options.intervalMs);
+    this.#timer = setInterval(() => this.#heartbeat(), this.options.intervalMs);
     this.#timer.unref();
     this.kick();
   }
@@ -152,9 +154,14 @@ export class HubReporter {
     }
   }
 
-  /** A sign of life, unless a report went since the last one or reports wait to go. */
-  #heartbeat(): Promise<void> {
-    return this.#inTurn(async () => {
+  /**
+   * A sign of life, unless a report went since the last one or reports wait to go. One waits at a
+   * time: with a hub that answers slower than the interval, beats are skipped, not piled up.
+   */
+  #heartbeat(): void {
+    if (this.#beating) return;
+    this.#beating = true;
+    void this.#inTurn(async () => {
       const sentSince = this.#sentSince;
       this.#sentSince = false;
       if (sentSince || (await this.#queue.pending()).length > 0) return this.#drain();
@@ -169,7 +176,7 @@ export class HubReporter {
         new Date(),
       );
       await this.#send(report);
-    });
+    }).finally(() => (this.#beating = false));
   }
 
   /** The HTTP status, or undefined when the hub did not answer in time. */
