@@ -17,7 +17,7 @@ import {
   writeFleet,
   type FerrydSetup,
 } from '../helpers/ferryd-harness.js';
-import { writeJsonAtomic } from '../../daemon/src/state/atomic-json.js';
+import { writeJsonAtomic } from '#kernel/atomic-json.js';
 import { createFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { testEnv } from '../helpers/test-env.js';

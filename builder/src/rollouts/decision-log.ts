@@ -6,8 +6,7 @@
 // that stopped in between delivers its confirmed decisions first when it starts again, and an
 // unconfirmed one once it finds the commit on the branch (it forgets it otherwise: the push never
 // happened). So a pushed decision is announced at least once, and one never pushed never is.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readJson, writeJsonAtomic } from '#kernel/atomic-json.js';
 import type { RolloutDecision } from './decide-rollout.js';
 
 /** Keys kept at most (the oldest go first); a decision is never taken again this far apart. */
@@ -35,17 +34,15 @@ export class DecisionLog {
   constructor(private readonly file: string) {}
 
   async #read(): Promise<Recorded> {
-    const text = await readFile(this.file, 'utf8').catch(() => undefined);
-    if (text === undefined) return { done: [], pending: [] };
-    const parsed = JSON.parse(text) as Recorded | string[];
+    const parsed = await readJson<Recorded | string[]>(this.file);
+    if (parsed === undefined) return { done: [], pending: [] };
     // Before pending decisions were kept, the file was the list of keys done.
     return Array.isArray(parsed) ? { done: parsed, pending: [] } : parsed;
   }
 
+  /** Written whole and synced: a power cut leaves the old record or the new one. */
   async #write(recorded: Recorded): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    await writeFile(`${this.file}.tmp`, JSON.stringify(recorded));
-    await rename(`${this.file}.tmp`, this.file);
+    await writeJsonAtomic(this.file, recorded);
   }
 
   /** Whether the decision was carried out, announced or not yet. */

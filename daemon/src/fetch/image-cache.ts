@@ -1,7 +1,7 @@
 // Which images ferryd fetched: reference -> image ID (config digest) and the tag it loaded them
 // under. Lets a no-op pass skip the registry entirely, and lets GC remove only Ferry's images.
 import { join } from 'node:path';
-import { readJson, writeJsonAtomic } from '../state/atomic-json.js';
+import { readJson, writeJsonAtomic } from '#kernel/atomic-json.js';
 
 export interface CachedImage {
   readonly configDigest: string;

@@ -164,7 +164,7 @@ export class HubReporter {
     void this.#inTurn(async () => {
       const sentSince = this.#sentSince;
       this.#sentSince = false;
-      if (sentSince || (await this.#queue.pending()).length > 0) return this.#drain();
+      if (sentSince || (await this.#queue.waiting())) return this.#drain();
       const resources = await deviceResources(
         this.options.stateDir,
         (await this.#engine())?.dataRoot,

@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HubReport } from '#kernel/hub/hub-report.js';
-import { writeJsonAtomic } from '../state/atomic-json.js';
+import { writeJsonAtomic } from '#kernel/atomic-json.js';
 
 /** How far ahead the on-disk sequence is leased: one write per this many reports. */
 const SEQ_LEASE = 1000;
@@ -47,11 +47,21 @@ export class ReportQueue {
     await this.#bound();
   }
 
-  /** The waiting reports, oldest first. */
-  async pending(): Promise<{ name: string; report: HubReport }[]> {
-    const names = (await readdir(this.#dir).catch(() => [] as string[]))
+  /** The names of the waiting reports, oldest first. */
+  async #names(): Promise<string[]> {
+    return (await readdir(this.#dir).catch(() => [] as string[]))
       .filter((n) => /^\d{12}\.json$/.test(n))
       .sort();
+  }
+
+  /** Whether reports wait (the folder is listed, no report read). */
+  async waiting(): Promise<boolean> {
+    return (await this.#names()).length > 0;
+  }
+
+  /** The waiting reports, oldest first. */
+  async pending(): Promise<{ name: string; report: HubReport }[]> {
+    const names = await this.#names();
     const out: { name: string; report: HubReport }[] = [];
     for (const name of names) {
       const text = await readFile(join(this.#dir, name), 'utf8').catch(() => undefined);
@@ -70,7 +80,7 @@ export class ReportQueue {
   }
 
   async #bound(): Promise<void> {
-    const names = (await readdir(this.#dir)).filter((n) => /^\d{12}\.json$/.test(n)).sort();
+    const names = await this.#names();
     const sizes = await Promise.all(names.map((n) => stat(join(this.#dir, n)).then((s) => s.size)));
     let total = sizes.reduce((a, b) => a + b, 0);
     for (const [index, name] of names.entries()) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FerryError } from '#kernel/errors.js';
 import { readResponseText } from '#kernel/http/read-body.js';
 import { beaconKey, MAX_BEACON_BYTES, verifyBeacon } from '#kernel/trust/beacon.js';
-import { readJson, writeJsonAtomic } from '../state/atomic-json.js';
+import { readJson, writeJsonAtomic } from '#kernel/atomic-json.js';
 
 export interface BeaconOptions {
   readonly url: string;

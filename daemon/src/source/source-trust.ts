@@ -10,7 +10,7 @@ import { parseAllowedSigners } from '#kernel/trust/allowed-signers.js';
 import { checkHistory, type HistoryVerdict } from '#kernel/trust/commit-history.js';
 import { openpgpJudge } from '#kernel/trust/openpgp-signature.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
-import { readJson, writeJsonAtomic } from '../state/atomic-json.js';
+import { readJson, writeJsonAtomic } from '#kernel/atomic-json.js';
 import type { GitSource } from './git-source.js';
 
 interface Anchor {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FerryErrorCode } from '#kernel/errors.js';
 import type { FailureLog } from '#kernel/failure-log.js';
 import type { DesiredDeployment } from '#kernel/fleet/desired-state.js';
-import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { readJson, writeJsonAtomic } from '#kernel/atomic-json.js';
 
 export interface DeploymentRecord {
   /** The last version of this deployment that passed its health gate. */

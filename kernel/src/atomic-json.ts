@@ -2,7 +2,7 @@
 // A crash at any point leaves either the old or the new contents, never half of one.
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FerryError } from '#kernel/errors.js';
+import { FerryError } from './errors.js';
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
