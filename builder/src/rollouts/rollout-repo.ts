@@ -112,9 +112,9 @@ export class RolloutRepo {
   /** The commit of the review branch whose parent is the branch head and whose fleet.yaml is `text`. */
   async #underReview(text: string): Promise<string | undefined> {
     const { dir, branch, reviewBranch } = this.options;
-    const head = await git.resolveRef({ fs, dir, ref: branch });
     const reviewed = reviewBranch ? await this.#remoteHead(reviewBranch) : undefined;
     if (!reviewed) return undefined;
+    const head = await git.resolveRef({ fs, dir, ref: branch });
     const commits = await git.log({ fs, dir, ref: reviewed, depth: REVIEW_HISTORY });
     for (const entry of commits) {
       if (entry.commit.parent[0] !== head || (await this.fleetText(entry.oid)) !== text) continue;
